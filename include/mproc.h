@@ -1,0 +1,18 @@
+/* mproc.h - Python's multiprocessing for C: processes that share Values and
+ * Arrays and talk through Queues and Pipes, on POSIX and Windows.
+ *
+ * Start with mproc/process.h. Every function returns 0 or a negative
+ * MP_E* code (mproc/error.h) unless its comment says otherwise. */
+#ifndef MPROC_H
+#define MPROC_H
+
+#include "mproc/export.h"
+#include "mproc/version.h"
+#include "mproc/error.h"
+#include "mproc/process.h"
+#include "mproc/value.h"
+#include "mproc/array.h"
+#include "mproc/queue.h"
+#include "mproc/conn.h"
+
+#endif

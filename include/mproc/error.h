@@ -1,0 +1,56 @@
+/* mproc/error.h - error codes.
+ *
+ * Every fallible mproc function returns int: 0 on success, or one of the
+ * negative MP_E* codes below. There is no global error state; for more
+ * detail than the code carries, mp_last_error() gives a message about the
+ * calling thread's most recent failure. */
+#ifndef MPROC_ERROR_H
+#define MPROC_ERROR_H
+
+#include "export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    MP_OK = 0,
+    MP_EINVAL = -1,        /* bad argument: NULL, wrong typecode, bad size... */
+    MP_ENOMEM = -2,        /* out of memory */
+    MP_ESYS = -3,          /* an OS call failed; mp_last_error() names it */
+    MP_ETIMEDOUT = -4,     /* the deadline passed */
+    MP_EEMPTY = -5,        /* queue empty (Python's queue.Empty) */
+    MP_EFULL = -6,         /* queue full (Python's queue.Full) */
+    MP_ECLOSED = -7,       /* end of file: the other end is closed */
+    MP_ETOOBIG = -8,       /* message longer than the limit given */
+    MP_ETOOSHORT = -9,     /* buffer too short; the message is kept (BufferTooShort) */
+    MP_EOWNERDEAD = -10,   /* a process died holding a lock; see the object's docs */
+    MP_EPROTO = -11,       /* corrupt or truncated data from the peer */
+    MP_ESTATE = -12,       /* not valid in the object's state (closed, not started...) */
+    MP_EUNSUPPORTED = -13, /* not supported here (platform or start method) */
+    MP_ERANGE = -14        /* index or value out of range; nothing was written */
+};
+
+/* A short static description of an error code ("queue empty"); never NULL. */
+MP_API const char *mp_strerror(int code);
+
+/* The symbolic name of an error code ("MP_EEMPTY"); never NULL. */
+MP_API const char *mp_error_name(int code);
+
+/* Detail about the calling thread's last failed mproc call, e.g.
+ * "shm_open: Permission denied". Valid until the thread's next mproc call;
+ * empty string if there is nothing to say. Never NULL. */
+MP_API const char *mp_last_error(void);
+
+/* Frees memory that mproc allocated and handed to the caller (received
+ * messages, repr strings). NULL is ignored. */
+MP_API void mp_free(void *p);
+
+/* Timeouts are seconds as double, as in Python: negative waits forever,
+ * 0 does not block, positive is measured on a monotonic clock. */
+#define MP_FOREVER (-1.0)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

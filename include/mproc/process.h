@@ -1,0 +1,285 @@
+/* mproc/process.h - run a function in another process (Python's Process).
+ *
+ * A target is any function of the signature mp_target. With the default
+ * start method, spawn, the child is a fresh run of the same executable:
+ * call mp_main(argc, argv) first thing in main() so that such a child runs
+ * its target and exits there instead of running your program again. The
+ * target is found again in the child by its place in the executable (or
+ * shared library) it belongs to, so no registration step is needed.
+ *
+ * Arguments are passed as an mp_arglist, usually built with mp_args_of():
+ * shared objects (mp_value, mp_array, mp_queue, mp_conn) reach the child as
+ * new handles onto the same shared state; plain values (integers, doubles,
+ * strings, byte strings) are copied. */
+#ifndef MPROC_PROCESS_H
+#define MPROC_PROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mp_process mp_process;
+typedef struct mp_args mp_args;
+typedef struct mp_value mp_value;
+typedef struct mp_array mp_array;
+typedef struct mp_queue mp_queue;
+typedef struct mp_conn mp_conn;
+
+/* The child's entry point. args and the objects in it belong to the
+ * runtime and stay valid until the target returns; the return value is
+ * the child's exit code (Python's Process.exitcode), 0..255. */
+typedef int (*mp_target)(const mp_args *args);
+
+/* ---- start-up ------------------------------------------------------- */
+
+/* Call first thing in main(). In a process that mproc spawned, this runs
+ * the target and exits with its return value: it never returns there. In
+ * any other process it records argv[0] and returns at once. A child whose
+ * bootstrap fails prints why on stderr and exits with status 255. */
+MP_API void mp_main(int argc, char **argv);
+
+/* ---- arguments -------------------------------------------------------- */
+
+typedef enum mp_arg_type {
+    MP_ARG_NONE = 0, /* index past the end */
+    MP_ARG_INT,      /* int64_t */
+    MP_ARG_DOUBLE,   /* double */
+    MP_ARG_STR,      /* NUL-terminated string */
+    MP_ARG_BYTES,    /* pointer + length */
+    MP_ARG_VALUE,    /* mp_value * */
+    MP_ARG_ARRAY,    /* mp_array * */
+    MP_ARG_QUEUE,    /* mp_queue * */
+    MP_ARG_CONN      /* mp_conn * */
+} mp_arg_type;
+
+/* One argument as the parent gives it. Build it with mp_arg() or the
+ * mp_arg_* helpers; nothing is copied until mp_process_new(). */
+typedef struct mp_arg {
+    mp_arg_type type;
+    union {
+        int64_t i;
+        double d;
+        const char *s;
+        struct {
+            const void *data;
+            size_t len;
+        } bytes;
+        mp_value *value;
+        mp_array *array;
+        mp_queue *queue;
+        mp_conn *conn;
+    } u;
+} mp_arg;
+
+/* A list of arguments: a pointer to count mp_arg. */
+typedef struct mp_arglist {
+    const mp_arg *items;
+    size_t count;
+} mp_arglist;
+
+static inline mp_arg mp_arg_int(int64_t v)
+{
+    mp_arg a;
+    a.type = MP_ARG_INT;
+    a.u.i = v;
+    return a;
+}
+static inline mp_arg mp_arg_double(double v)
+{
+    mp_arg a;
+    a.type = MP_ARG_DOUBLE;
+    a.u.d = v;
+    return a;
+}
+static inline mp_arg mp_arg_str(const char *s)
+{
+    mp_arg a;
+    a.type = MP_ARG_STR;
+    a.u.s = s;
+    return a;
+}
+static inline mp_arg mp_arg_bytes(const void *data, size_t len)
+{
+    mp_arg a;
+    a.type = MP_ARG_BYTES;
+    a.u.bytes.data = data;
+    a.u.bytes.len = len;
+    return a;
+}
+static inline mp_arg mp_arg_value(mp_value *v)
+{
+    mp_arg a;
+    a.type = MP_ARG_VALUE;
+    a.u.value = v;
+    return a;
+}
+static inline mp_arg mp_arg_array(mp_array *v)
+{
+    mp_arg a;
+    a.type = MP_ARG_ARRAY;
+    a.u.array = v;
+    return a;
+}
+static inline mp_arg mp_arg_queue(mp_queue *v)
+{
+    mp_arg a;
+    a.type = MP_ARG_QUEUE;
+    a.u.queue = v;
+    return a;
+}
+static inline mp_arg mp_arg_conn(mp_conn *v)
+{
+    mp_arg a;
+    a.type = MP_ARG_CONN;
+    a.u.conn = v;
+    return a;
+}
+
+#ifndef __cplusplus
+/* mp_arg(x): wraps x by its C type. Integers of any width become
+ * MP_ARG_INT, floating values MP_ARG_DOUBLE, char pointers MP_ARG_STR;
+ * byte strings need mp_arg_bytes(). */
+#define mp_arg(x)                                                                        \
+    _Generic((x), mp_value *: mp_arg_value, mp_array *: mp_arg_array,                    \
+             mp_queue *: mp_arg_queue, mp_conn *: mp_arg_conn, char *: mp_arg_str,       \
+             const char *: mp_arg_str, float: mp_arg_double, double: mp_arg_double,      \
+             mp_arg: mp__arg_self, default: mp_arg_int)(x)
+static inline mp_arg mp__arg_self(mp_arg a)
+{
+    return a;
+}
+
+/* mp_args_of(a, b, ...): an mp_arglist of up to 16 arguments, each wrapped
+ * by mp_arg(). It lives as long as the enclosing block. */
+#define mp_args_of(...)                                                                  \
+    mp_arglist_make((const mp_arg[]){MP__MAP(mp_arg, __VA_ARGS__)},                      \
+                    MP__NARGS(__VA_ARGS__))
+#endif
+
+/* No arguments. */
+#define MP_NO_ARGS mp_arglist_make(NULL, 0)
+
+static inline mp_arglist mp_arglist_make(const mp_arg *items, size_t count)
+{
+    mp_arglist l;
+    l.items = items;
+    l.count = count;
+    return l;
+}
+
+/* ---- the child's view of its arguments --------------------------------- */
+
+/* Number of arguments. */
+MP_API size_t mp_args_count(const mp_args *args);
+
+/* Type of argument i; MP_ARG_NONE past the end. */
+MP_API mp_arg_type mp_args_type(const mp_args *args, size_t i);
+
+/* Shared objects: the child's handle for argument i, or NULL if argument i
+ * is not of that type. Owned by the runtime: do not free. */
+MP_API mp_value *mp_args_value(const mp_args *args, size_t i);
+MP_API mp_array *mp_args_array(const mp_args *args, size_t i);
+MP_API mp_queue *mp_args_queue(const mp_args *args, size_t i);
+MP_API mp_conn *mp_args_conn(const mp_args *args, size_t i);
+
+/* Plain values. MP_EINVAL if argument i is not of that type (an integer
+ * argument is accepted by mp_args_get_double). Strings and bytes point
+ * into memory owned by the runtime. */
+MP_API int mp_args_get_int(const mp_args *args, size_t i, int64_t *out);
+MP_API int mp_args_get_double(const mp_args *args, size_t i, double *out);
+MP_API int mp_args_get_str(const mp_args *args, size_t i, const char **out);
+MP_API int mp_args_get_bytes(const mp_args *args, size_t i, const void **data,
+                             size_t *len);
+
+/* ---- processes ------------------------------------------------------- */
+
+typedef enum mp_start_method {
+    MP_START_DEFAULT = 0, /* the process-wide default: spawn unless changed */
+    MP_START_SPAWN,       /* re-execute this program (every OS) */
+    MP_START_FORK         /* fork() without exec (POSIX only) */
+} mp_start_method;
+
+/* Sets the default start method of processes created afterwards, like
+ * multiprocessing.set_start_method. MP_EINVAL for an unknown method; where
+ * the OS has no fork, starting such a process gives MP_EUNSUPPORTED. */
+MP_API int mp_set_start_method(mp_start_method method);
+
+/* Creates a process object that will run target(args) once started.
+ * Plain argument values are copied now; shared objects are referenced and
+ * must stay alive until mp_process_start() returns (after that they may be
+ * freed: the child holds its own handles). MP_EINVAL for a NULL target, an
+ * unknown argument type or more than 4096 arguments. */
+MP_API int mp_process_new(mp_process **p, mp_target target, mp_arglist args);
+
+/* Chooses the start method of p before it starts. MP_ESTATE once started,
+ * MP_EINVAL for an unknown method. */
+MP_API int mp_process_set_start_method(mp_process *p, mp_start_method method);
+
+/* Starts the child. MP_ESTATE if already started, or if spawning before
+ * mp_main() was called; MP_EUNSUPPORTED if the target cannot be located
+ * in a loaded module; MP_ESYS if the OS refused. */
+MP_API int mp_process_start(mp_process *p);
+
+/* Waits until the child exits or the timeout passes (MP_FOREVER: no limit).
+ * 0 when it has exited, MP_ETIMEDOUT otherwise, MP_ESTATE if not started. */
+MP_API int mp_process_join(mp_process *p, double timeout);
+
+/* 1 if started and not yet exited, else 0. Reaps the child if it exited. */
+MP_API int mp_process_is_alive(mp_process *p);
+
+/* The child's process id, or 0 before start. */
+MP_API int64_t mp_process_pid(const mp_process *p);
+
+/* The exit code as Python gives it: the target's return value, or minus
+ * the number of the signal that ended the child. MP_ESTATE while it runs
+ * or before it started (Python's None). */
+MP_API int mp_process_exitcode(mp_process *p, int *code);
+
+/* Asks the child to end (SIGTERM; TerminateProcess on Windows) or ends it
+ * at once (SIGKILL). 0 also when it had already exited; MP_ESTATE if not
+ * started. Objects the child held locked report MP_EOWNERDEAD to the next
+ * user; messages it was writing may be lost, as in Python. */
+MP_API int mp_process_terminate(mp_process *p);
+MP_API int mp_process_kill(mp_process *p);
+
+/* Releases the process object. MP_ESTATE (and nothing is released) if the
+ * child is still running: join it first. NULL is ignored. */
+MP_API int mp_process_close(mp_process *p);
+
+#ifndef __cplusplus
+/* Helpers for mp_args_of: count and map up to 16 arguments. */
+#define MP__NARGS(...)                                                                   \
+    MP__NARGS_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define MP__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15,     \
+                   _16, N, ...)                                                          \
+    N
+#define MP__CAT(a, b)         MP__CAT_(a, b)
+#define MP__CAT_(a, b)        a##b
+#define MP__MAP(f, ...)       MP__CAT(MP__MAP_, MP__NARGS(__VA_ARGS__))(f, __VA_ARGS__)
+#define MP__MAP_1(f, x)       f(x)
+#define MP__MAP_2(f, x, ...)  f(x), MP__MAP_1(f, __VA_ARGS__)
+#define MP__MAP_3(f, x, ...)  f(x), MP__MAP_2(f, __VA_ARGS__)
+#define MP__MAP_4(f, x, ...)  f(x), MP__MAP_3(f, __VA_ARGS__)
+#define MP__MAP_5(f, x, ...)  f(x), MP__MAP_4(f, __VA_ARGS__)
+#define MP__MAP_6(f, x, ...)  f(x), MP__MAP_5(f, __VA_ARGS__)
+#define MP__MAP_7(f, x, ...)  f(x), MP__MAP_6(f, __VA_ARGS__)
+#define MP__MAP_8(f, x, ...)  f(x), MP__MAP_7(f, __VA_ARGS__)
+#define MP__MAP_9(f, x, ...)  f(x), MP__MAP_8(f, __VA_ARGS__)
+#define MP__MAP_10(f, x, ...) f(x), MP__MAP_9(f, __VA_ARGS__)
+#define MP__MAP_11(f, x, ...) f(x), MP__MAP_10(f, __VA_ARGS__)
+#define MP__MAP_12(f, x, ...) f(x), MP__MAP_11(f, __VA_ARGS__)
+#define MP__MAP_13(f, x, ...) f(x), MP__MAP_12(f, __VA_ARGS__)
+#define MP__MAP_14(f, x, ...) f(x), MP__MAP_13(f, __VA_ARGS__)
+#define MP__MAP_15(f, x, ...) f(x), MP__MAP_14(f, __VA_ARGS__)
+#define MP__MAP_16(f, x, ...) f(x), MP__MAP_15(f, __VA_ARGS__)
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

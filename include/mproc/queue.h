@@ -1,0 +1,86 @@
+/* mproc/queue.h - a many-producer many-consumer message queue between
+ * processes and threads (Python's multiprocessing.Queue).
+ *
+ * Messages are byte strings of any size. They travel through a ring in
+ * shared memory (8 MiB unless chosen otherwise; pages are touched only as
+ * the ring fills). A message that does not fit in the ring right now waits
+ * in a buffer of the sending process, and a feeder thread moves it into the
+ * ring as consumers make room; a message larger than the whole ring passes
+ * through it in pieces. Either way a consumer receives whole messages, and
+ * the messages of one producer thread arrive in the order it put them.
+ *
+ * So, as in Python, put() blocks only when maxsize messages are already in
+ * the queue. A process must not exit while its buffer holds messages:
+ * mp_queue_free() (or mp_queue_close() + mp_queue_join_thread()) waits for
+ * the feeder to flush them, which needs a consumer to make room when they
+ * exceed the ring. mp_queue_cancel_join_thread() drops that guarantee. */
+#ifndef MPROC_QUEUE_H
+#define MPROC_QUEUE_H
+
+#include <stddef.h>
+
+#include "export.h"
+#include "process.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Default bytes of shared memory for a queue's ring. */
+#define MP_QUEUE_DEFAULT_RING ((size_t)8 << 20)
+
+/* Creates a queue holding at most maxsize messages (0: no limit), with the
+ * default ring. The caller owns *q and releases it with mp_queue_free(). */
+MP_API int mp_queue_new(mp_queue **q, size_t maxsize);
+
+/* The same with a ring of ring_bytes (rounded up to a power of two, at
+ * least 4 KiB). MP_EINVAL above 1 GiB. */
+MP_API int mp_queue_new_sized(mp_queue **q, size_t maxsize, size_t ring_bytes);
+
+/* Closes this handle (if not yet closed), waits for its feeder to flush
+ * (unless cancelled), and releases it. The queue lives on in other
+ * processes. NULL is ignored. */
+MP_API void mp_queue_free(mp_queue *q);
+
+/* Puts a copy of len bytes. Waits while the queue holds maxsize messages,
+ * for timeout seconds (MP_FOREVER: no limit; 0: not at all), then gives
+ * MP_EFULL. MP_ESTATE after mp_queue_close(). */
+MP_API int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout);
+
+/* mp_queue_put_bytes(q, data, len, 0). */
+MP_API int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len);
+
+/* Takes the oldest message: *data (caller frees with mp_free()) and *len.
+ * Waits up to timeout seconds for one, then gives MP_EEMPTY. MP_ENOMEM
+ * leaves the message in the queue. MP_EOWNERDEAD if a process died while
+ * sending or receiving the message at the head: that message is dropped,
+ * the queue stays usable. MP_ESTATE after mp_queue_close(). */
+MP_API int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout);
+
+/* mp_queue_get_bytes(q, data, len, 0). */
+MP_API int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len);
+
+/* Number of messages put and not yet taken, counted across all processes
+ * (including those still in some process's feeder buffer). */
+MP_API size_t mp_queue_qsize(mp_queue *q);
+
+/* qsize() == 0, and maxsize != 0 && qsize() >= maxsize. */
+MP_API int mp_queue_empty(mp_queue *q);
+MP_API int mp_queue_full(mp_queue *q);
+
+/* This process will put and get no more through this handle. Does not wait
+ * for the feeder. Closing twice is harmless. */
+MP_API int mp_queue_close(mp_queue *q);
+
+/* Waits until the feeder thread has moved every buffered message into the
+ * queue and exited. MP_ESTATE unless mp_queue_close() was called. */
+MP_API int mp_queue_join_thread(mp_queue *q);
+
+/* Makes join_thread and free stop waiting for the feeder: buffered
+ * messages may be lost, as with Python's cancel_join_thread(). */
+MP_API void mp_queue_cancel_join_thread(mp_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,78 @@
+/* mproc/value.h - one typed value in shared memory (Python's Value).
+ *
+ * A value has a Python typecode, which fixes its C type:
+ *
+ *   'c' char (a byte)   'b' signed char   'B' unsigned char   '?' bool
+ *   'h' short           'H' unsigned short
+ *   'i' int             'I' unsigned int
+ *   'l' long            'L' unsigned long
+ *   'q' long long       'Q' unsigned long long
+ *   'f' float           'd' double
+ *
+ * A value made with mp_value_new() carries a lock, taken by every get and
+ * set. The lock is recursive within a thread, so a read-modify-write reads
+ *
+ *     mp_value_lock(v);  mp_value_get_int(v, &x);  mp_value_set_int(v, x + 1);
+ *     mp_value_unlock(v);
+ *
+ * mp_value_new_raw() makes one without a lock (Python's RawValue).
+ *
+ * Accessors convert as Python does: integers go in and out of every type
+ * (a float reads as an integer only by mp_value_get_double), a value that
+ * does not fit the type is MP_ERANGE and nothing is written, a double set
+ * into an integer type is MP_EINVAL. '?' stores any non-zero integer as 1. */
+#ifndef MPROC_VALUE_H
+#define MPROC_VALUE_H
+
+#include <stdint.h>
+
+#include "export.h"
+#include "process.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Creates a zero-initialised value of the given typecode with a lock.
+ * The caller owns *v and releases it with mp_value_free(). MP_EINVAL for
+ * an unknown typecode, MP_ENOMEM / MP_ESYS if memory cannot be had. */
+MP_API int mp_value_new(mp_value **v, char typecode);
+
+/* The same without a lock (Python's RawValue / Value(lock=False)). */
+MP_API int mp_value_new_raw(mp_value **v, char typecode);
+
+/* Releases this process's handle. The shared memory lives on while any
+ * process (a child) still holds a handle. NULL is ignored. */
+MP_API void mp_value_free(mp_value *v);
+
+/* The typecode, e.g. 'd'. */
+MP_API char mp_value_typecode(const mp_value *v);
+
+/* Typed access. See the file comment for conversions. */
+MP_API int mp_value_get_int(mp_value *v, int64_t *out);
+MP_API int mp_value_get_uint(mp_value *v, uint64_t *out);
+MP_API int mp_value_get_double(mp_value *v, double *out);
+MP_API int mp_value_set_int(mp_value *v, int64_t x);
+MP_API int mp_value_set_uint(mp_value *v, uint64_t x);
+MP_API int mp_value_set_double(mp_value *v, double x);
+
+/* Takes and releases the value's lock (recursive within a thread).
+ * mp_value_lock returns MP_EOWNERDEAD, with the lock taken, when the
+ * previous holder died holding it: the value may be half-updated.
+ * MP_ESTATE for a raw value or (unlock) a lock this thread does not hold. */
+MP_API int mp_value_lock(mp_value *v);
+MP_API int mp_value_lock_timeout(mp_value *v, double timeout);
+MP_API int mp_value_unlock(mp_value *v);
+
+/* Writes Python's repr of v.value to buf as snprintf does: returns the
+ * length of the full repr, writing at most size bytes including the NUL.
+ * E.g. "3.1415927", "-5", "True", "b'x'". Negative code on error. */
+MP_API int mp_value_repr(mp_value *v, char *buf, size_t size);
+
+/* Prints the repr and a newline on stdout, as print(v.value) does. */
+MP_API int mp_value_print(mp_value *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

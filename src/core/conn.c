@@ -1,0 +1,445 @@
+/* conn.c - the ends of a Pipe, framed as CPython's Connection frames them.
+ *
+ * Wire format (Lib/multiprocessing/connection.py, Connection._send_bytes):
+ * a 4-byte big-endian signed length, then the payload; a message longer
+ * than 0x7fffffff bytes has the length -1 and then an 8-byte big-endian
+ * unsigned length. Reads are unbuffered, as in Python, so that nothing of
+ * the next message is ever held in this process: an end can be handed to a
+ * child (or to Python) between any two messages. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn_internal.h"
+#include "deadline.h"
+#include "err.h"
+#include "objects.h"
+
+/* Reads and writes are issued in pieces of at most this size, because some
+ * systems reject single I/O calls above 2 GiB (and Windows takes a DWORD). */
+#define CONN_IO_CHUNK ((size_t)1 << 30)
+
+/* First allocation for an incoming message. The length comes from the
+ * peer, so memory is committed only as fast as bytes really arrive. */
+#define CONN_GROW_START ((size_t)1 << 20)
+
+enum { CONN_READABLE = 1, CONN_WRITABLE = 2, CONN_BROKEN = 4 };
+
+struct mp_conn {
+    mp_os_handle h;
+    int readable, writable;
+    /* Set once the stream lost its place in the framing (bad length,
+     * truncated message): Python makes the Connection unreadable then. */
+    int broken;
+    /* A message that did not fit a recv_bytes_into() buffer; handed out
+     * by the next receive call (BufferTooShort carries it in Python). */
+    int has_pending;
+    unsigned char *pending;
+    size_t pending_len;
+    /* An argument of a child's target: the child runtime frees it after
+     * the target returns, so the target's own mp_conn_close (Python's
+     * conn.close() idiom) only closes the handle. */
+    int held_by_runtime;
+};
+
+/* ---- framing -------------------------------------------------------------- */
+
+size_t mp__conn_encode_header(uint64_t n, unsigned char out[MP_CONN_HEADER_MAX])
+{
+    if (n > 0x7fffffffu) {
+        memset(out, 0xff, 4);
+        for (int i = 0; i < 8; i++)
+            out[4 + i] = (unsigned char)(n >> (56 - 8 * i));
+        return 12;
+    }
+    for (int i = 0; i < 4; i++)
+        out[i] = (unsigned char)(n >> (24 - 8 * i));
+    return 4;
+}
+
+static int write_all(mp_os_handle h, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        size_t k = n < CONN_IO_CHUNK ? n : CONN_IO_CHUNK;
+        int rc = mp_os_write_all(h, p, k);
+        if (rc < 0) return rc;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* Reads exactly n bytes unless end of file or an error comes first; *got
+ * says how many arrived. MP_ECLOSED at end of file. */
+static int read_full(mp_os_handle h, unsigned char *p, size_t n, size_t *got)
+{
+    size_t done = 0;
+    int rc = 0;
+    while (done < n) {
+        size_t want = n - done < CONN_IO_CHUNK ? n - done : CONN_IO_CHUNK;
+        size_t k = 0;
+        rc = mp_os_read(h, p + done, want, &k);
+        if (rc < 0) break;
+        if (k == 0) {
+            rc = MP_ECLOSED;
+            break;
+        }
+        done += k;
+    }
+    *got = done;
+    return rc;
+}
+
+/* The stream is out of step with the framing: no later read can be
+ * trusted, so refuse them (Python's _bad_message_length). */
+static int conn_break(mp_conn *c, int code, const char *what)
+{
+    c->broken = 1;
+    return mp_set_error(code, "connection: %s", what);
+}
+
+/* Reads one frame header. MP_ECLOSED only at a clean end of file, before
+ * the first byte of a message. */
+static int read_header(mp_conn *c, uint64_t *len)
+{
+    unsigned char b[8];
+    size_t got = 0;
+    int rc = read_full(c->h, b, 4, &got);
+    if (rc == MP_ECLOSED && got == 0) return mp_set_error(MP_ECLOSED, "end of file");
+    if (rc == MP_ECLOSED) return conn_break(c, MP_EPROTO, "end of file inside a header");
+    if (rc < 0) return got ? conn_break(c, rc, "read failed inside a header") : rc;
+    uint32_t u = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    if (u == 0xffffffffu) {
+        rc = read_full(c->h, b, 8, &got);
+        if (rc == MP_ECLOSED)
+            return conn_break(c, MP_EPROTO, "end of file inside a header");
+        if (rc < 0) return conn_break(c, rc, "read failed inside a header");
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+            v = v << 8 | b[i];
+        *len = v;
+        return 0;
+    }
+    /* CPython reads any other negative length as an empty message; that
+     * can only come from a corrupt stream, so say so instead. */
+    if (u & 0x80000000u) return conn_break(c, MP_EPROTO, "negative message length");
+    *len = u;
+    return 0;
+}
+
+/* The length is the peer's word: it must fit size_t before anything is
+ * sized by it (only ever false where size_t is narrower than 64 bits). */
+static int check_size(mp_conn *c, uint64_t n)
+{
+#if SIZE_MAX < UINT64_MAX
+    if (n > (uint64_t)SIZE_MAX)
+        return conn_break(c, MP_EPROTO, "message length does not fit in memory");
+#else
+    (void)c;
+    (void)n;
+#endif
+    return 0;
+}
+
+/* Reads and drops the n bytes left of a message we had no memory for, so
+ * that the next message starts where it should. */
+static int drain(mp_conn *c, size_t n)
+{
+    unsigned char sink[4096];
+    while (n > 0) {
+        size_t got = 0;
+        int rc = read_full(c->h, sink, n < sizeof sink ? n : sizeof sink, &got);
+        if (rc == MP_ECLOSED)
+            return conn_break(c, MP_EPROTO, "end of file inside a message");
+        if (rc < 0) return conn_break(c, rc, "read failed inside a message");
+        n -= got;
+    }
+    return mp_set_error(MP_ENOMEM, "connection: no memory for the message; dropped");
+}
+
+/* Reads an n-byte payload into a new buffer (never NULL, even for n == 0). */
+static int read_payload(mp_conn *c, size_t n, unsigned char **out)
+{
+    size_t cap = n < CONN_GROW_START ? n : CONN_GROW_START;
+    unsigned char *p = malloc(cap ? cap : 1);
+    if (!p) return drain(c, n);
+    size_t done = 0;
+    while (done < n) {
+        if (done == cap) {
+            size_t ncap = cap > n / 2 ? n : cap * 2;
+            unsigned char *q = realloc(p, ncap);
+            if (!q) {
+                free(p);
+                return drain(c, n - done);
+            }
+            p = q;
+            cap = ncap;
+        }
+        size_t got = 0;
+        int rc = read_full(c->h, p + done, cap - done, &got);
+        done += got;
+        if (rc < 0) {
+            free(p);
+            if (rc == MP_ECLOSED)
+                return conn_break(c, MP_EPROTO, "end of file inside a message");
+            return conn_break(c, rc, "read failed inside a message");
+        }
+    }
+    *out = p;
+    return 0;
+}
+
+static int check_read(mp_conn *c)
+{
+    if (!c->readable) return mp_set_error(MP_ESTATE, "connection is write-only");
+    if (c->broken)
+        return mp_set_error(MP_ESTATE, "connection unusable after a bad message");
+    return 0;
+}
+
+/* ---- lifetime ------------------------------------------------------------- */
+
+int mp__conn_from_handle(mp_conn **c, mp_os_handle h, int readable, int writable)
+{
+    if (!c) {
+        mp_os_close(h);
+        return mp_set_error(MP_EINVAL, "NULL connection pointer");
+    }
+    *c = calloc(1, sizeof **c);
+    if (!*c) {
+        mp_os_close(h);
+        return mp_set_error(MP_ENOMEM, "out of memory for a connection");
+    }
+    (*c)->h = h;
+    (*c)->readable = readable != 0;
+    (*c)->writable = writable != 0;
+    return 0;
+}
+
+mp_os_handle mp__conn_handle(const mp_conn *c)
+{
+    return c ? c->h : MP_OS_NO_HANDLE;
+}
+
+int mp_pipe(mp_conn **a, mp_conn **b, int duplex)
+{
+    if (!a || !b) return mp_set_error(MP_EINVAL, "mp_pipe: NULL argument");
+    *a = *b = NULL;
+    mp_os_handle h[2];
+    int rc = mp_os_pipe(duplex != 0, h);
+    if (rc < 0) return rc;
+    /* h[0] reads on a one-way pipe: Pipe(duplex=False) returns (reader,
+     * writer) in that order. */
+    rc = mp__conn_from_handle(a, h[0], 1, duplex != 0);
+    if (rc < 0) {
+        mp_os_close(h[1]);
+        return rc;
+    }
+    rc = mp__conn_from_handle(b, h[1], duplex != 0, 1);
+    if (rc < 0) {
+        mp_conn_close(*a);
+        *a = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+void mp_conn_close(mp_conn *c)
+{
+    if (!c) return;
+    if (c->held_by_runtime) {
+        mp_os_close(c->h);
+        c->h = MP_OS_NO_HANDLE;
+        c->readable = c->writable = 0;
+        return;
+    }
+    mp_os_close(c->h);
+    free(c->pending);
+    free(c);
+}
+
+int mp_conn_readable(const mp_conn *c)
+{
+    return c ? c->readable : 0;
+}
+
+int mp_conn_writable(const mp_conn *c)
+{
+    return c ? c->writable : 0;
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size)
+{
+    if (!c) return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: NULL connection");
+    if (!buf && size > 0)
+        return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: NULL buffer");
+    if (offset > SIZE_MAX - size)
+        return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: offset + size overflows");
+    if (!c->writable) return mp_set_error(MP_ESTATE, "connection is read-only");
+    const unsigned char *p = size ? (const unsigned char *)buf + offset : NULL;
+    if (size <= MP_CONN_SMALL) {
+        /* One write, as CPython: no Nagle delay between header and
+         * payload on a TCP socket, and an empty message never becomes a
+         * zero-length write of its own. */
+        unsigned char frame[4 + MP_CONN_SMALL];
+        size_t hl = mp__conn_encode_header(size, frame);
+        if (size) memcpy(frame + hl, p, size);
+        return write_all(c->h, frame, hl + size);
+    }
+    /* Large payloads are written from the caller's memory, never copied. */
+    unsigned char hdr[MP_CONN_HEADER_MAX];
+    size_t hl = mp__conn_encode_header(size, hdr);
+    int rc = write_all(c->h, hdr, hl);
+    if (rc < 0) return rc;
+    return write_all(c->h, p, size);
+}
+
+/* ---- receiving ------------------------------------------------------------ */
+
+int mp_conn_recv_bytes(mp_conn *c, void **data, size_t *len, size_t maxlength)
+{
+    if (!c || !data || !len)
+        return mp_set_error(MP_EINVAL, "mp_conn_recv_bytes: NULL argument");
+    *data = NULL;
+    *len = 0;
+    int rc = check_read(c);
+    if (rc < 0) return rc;
+    if (c->has_pending) {
+        /* The stream is still in step, so refusing the kept message does
+         * not cost the connection: it stays for a larger limit. */
+        if (maxlength && c->pending_len > maxlength)
+            return mp_set_error(MP_ETOOBIG, "message of %zu bytes over the limit of %zu",
+                                c->pending_len, maxlength);
+        *data = c->pending ? (void *)c->pending : malloc(1);
+        if (!*data) return mp_set_error(MP_ENOMEM, "out of memory");
+        *len = c->pending_len;
+        c->pending = NULL;
+        c->pending_len = 0;
+        c->has_pending = 0;
+        return 0;
+    }
+    uint64_t n = 0;
+    rc = read_header(c, &n);
+    if (rc < 0) return rc;
+    if (maxlength && n > maxlength) {
+        c->broken = 1;
+        return mp_set_error(MP_ETOOBIG,
+                            "message of %llu bytes over the limit of %zu; "
+                            "the connection is unusable now",
+                            (unsigned long long)n, maxlength);
+    }
+    rc = check_size(c, n);
+    if (rc < 0) return rc;
+    unsigned char *p = NULL;
+    rc = read_payload(c, (size_t)n, &p);
+    if (rc < 0) return rc;
+    *data = p;
+    *len = (size_t)n;
+    return 0;
+}
+
+int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
+                            size_t *received)
+{
+    if (!c || !received || (!buf && size > 0))
+        return mp_set_error(MP_EINVAL, "mp_conn_recv_bytes_into: NULL argument");
+    *received = 0;
+    if (offset > size)
+        return mp_set_error(MP_EINVAL, "offset %zu past the buffer of %zu bytes", offset,
+                            size);
+    int rc = check_read(c);
+    if (rc < 0) return rc;
+    size_t room = size - offset;
+    unsigned char *dst = buf ? (unsigned char *)buf + offset : NULL;
+    if (c->has_pending) {
+        *received = c->pending_len;
+        if (c->pending_len > room)
+            return mp_set_error(MP_ETOOSHORT, "message of %zu bytes, room for %zu",
+                                c->pending_len, room);
+        if (c->pending_len) memcpy(dst, c->pending, c->pending_len);
+        free(c->pending);
+        c->pending = NULL;
+        c->pending_len = 0;
+        c->has_pending = 0;
+        return 0;
+    }
+    uint64_t n = 0;
+    rc = read_header(c, &n);
+    if (rc < 0) return rc;
+    if (n <= room) {
+        /* Straight into the caller's buffer: it fits, so no copy. */
+        size_t got = 0;
+        rc = read_full(c->h, dst, (size_t)n, &got);
+        if (rc == MP_ECLOSED)
+            return conn_break(c, MP_EPROTO, "end of file inside a message");
+        if (rc < 0) return conn_break(c, rc, "read failed inside a message");
+        *received = (size_t)n;
+        return 0;
+    }
+    rc = check_size(c, n);
+    if (rc < 0) return rc;
+    unsigned char *p = NULL;
+    rc = read_payload(c, (size_t)n, &p);
+    if (rc < 0) return rc;
+    c->pending = p;
+    c->pending_len = (size_t)n;
+    c->has_pending = 1;
+    *received = (size_t)n;
+    return mp_set_error(MP_ETOOSHORT, "message of %zu bytes, room for %zu", (size_t)n,
+                        room);
+}
+
+int mp_conn_poll(mp_conn *c, double timeout)
+{
+    if (!c) return mp_set_error(MP_EINVAL, "mp_conn_poll: NULL connection");
+    int rc = check_read(c);
+    if (rc < 0) return rc;
+    if (c->has_pending) return 1;
+    return mp_os_poll_readable(c->h, mp_deadline(timeout));
+}
+
+/* ---- handing an end to a child -------------------------------------------- */
+
+int mp__conn_export(mp_conn *c, mp_export *ex)
+{
+    if (!c || !ex) return mp_set_error(MP_EINVAL, "NULL connection");
+    /* A kept (too long) message lives in this process's memory only; the
+     * child gets the stream as it stands, like a dup'ed fd in Python. */
+    uint32_t flags = (c->readable ? CONN_READABLE : 0u) |
+                     (c->writable ? CONN_WRITABLE : 0u) | (c->broken ? CONN_BROKEN : 0u);
+    mp_buf_u32(ex->buf, flags);
+    mp_export_handle(ex, c->h);
+    if (ex->failed) return ex->failed;
+    return ex->buf->failed;
+}
+
+int mp__conn_import(mp_conn **c, mp_import *im)
+{
+    if (!c || !im) return mp_set_error(MP_EINVAL, "NULL argument");
+    *c = NULL;
+    uint32_t flags = mp_rd_u32(im->rd);
+    if (im->rd->failed ||
+        (flags & ~(uint32_t)(CONN_READABLE | CONN_WRITABLE | CONN_BROKEN)))
+        return mp_set_error(MP_EPROTO, "bootstrap data: bad connection flags");
+    mp_os_handle h = MP_OS_NO_HANDLE;
+    int rc = mp_import_handle(im, &h);
+    if (rc < 0) return rc;
+    rc = mp__conn_from_handle(c, h, (flags & CONN_READABLE) != 0,
+                              (flags & CONN_WRITABLE) != 0);
+    if (rc < 0) return rc;
+    (*c)->broken = (flags & CONN_BROKEN) != 0;
+    return 0;
+}
+
+void mp__conn_hold(mp_conn *c)
+{
+    c->held_by_runtime = 1;
+}
+
+void mp__conn_release(mp_conn *c)
+{
+    if (!c) return;
+    c->held_by_runtime = 0;
+    mp_conn_close(c);
+}

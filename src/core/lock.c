@@ -1,0 +1,108 @@
+/* lock.c - the shared-memory lock with dead-holder detection (see lock.h).
+ *
+ * Why not a robust pthread mutex: only Linux and FreeBSD have one, and
+ * Windows and macOS need the pid scheme anyway, so one implementation
+ * serves every OS and is tested everywhere. The price is that a dead
+ * holder is noticed only when a waiter's sleep slice ends (2 ms at first,
+ * growing to 100 ms), which is rare and short; a live holder's release
+ * wakes a sleeper at once through the wait queue. */
+#include "compat.h"
+#include "err.h"
+#include "lock.h"
+
+#define SLICE_FIRST_NS 2000000ull
+#define SLICE_MAX_NS   100000000ull
+
+int mp_lock_create(mp_lock *l, mp_lock_shared *s)
+{
+    l->s = s;
+    mp_store32(&s->owner, 0, MP_RELAXED);
+    mp_store32(&s->waiters, 0, MP_RELAXED);
+    return mp_os_wq_create(&l->wq);
+}
+
+int mp_lock_handles(const mp_lock *l, mp_os_handle *out)
+{
+    return mp_os_wq_handles(&l->wq, out);
+}
+
+int mp_lock_adopt(mp_lock *l, mp_lock_shared *s, const mp_os_handle *h, int n)
+{
+    l->s = s;
+    return mp_os_wq_adopt(&l->wq, h, n);
+}
+
+/* Takes the lock from a holder that no longer exists. */
+static int take_over(mp_lock *l, uint32_t dead, uint32_t self)
+{
+    if (!mp_os_pid_alive(dead) && mp_cas32(&l->s->owner, &dead, self, MP_ACQUIRE))
+        return 1;
+    return 0;
+}
+
+int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns)
+{
+    mp_lock_shared *s = l->s;
+    uint32_t self = mp_os_getpid();
+    uint32_t cur = 0;
+    if (mp_cas32(&s->owner, &cur, self, MP_ACQUIRE)) return 0;
+
+    uint64_t slice = SLICE_FIRST_NS;
+    for (;;) {
+        uint64_t now = mp_os_now_ns();
+        if (deadline_ns != MP_NO_DEADLINE && now >= deadline_ns) {
+            /* A caller that never waits (timeout 0) must still be able to
+             * recover a lock whose holder died. */
+            if (cur != 0 && take_over(l, cur, self)) return MP_EOWNERDEAD;
+            return MP_ETIMEDOUT;
+        }
+        uint64_t until = now + slice;
+        if (until > deadline_ns) until = deadline_ns;
+
+        /* Register as a waiter before the last look at the word, so that a
+         * release after that look sees us and wakes us. */
+        mp_add32(&s->waiters, 1, MP_SEQ_CST);
+        cur = mp_load32(&s->owner, MP_SEQ_CST);
+        int rc = 0;
+        if (cur != 0) rc = mp_os_wq_wait(&l->wq, &s->owner, cur, until);
+        mp_sub32(&s->waiters, 1, MP_RELAXED);
+
+        cur = 0;
+        if (mp_cas32(&s->owner, &cur, self, MP_ACQUIRE)) return 0;
+        if (rc == MP_ETIMEDOUT) {
+            if (take_over(l, cur, self)) return MP_EOWNERDEAD;
+            if (slice < SLICE_MAX_NS) slice *= 2;
+        } else if (rc < 0) {
+            return rc;
+        }
+    }
+}
+
+void mp_lock_release(mp_lock *l)
+{
+    mp_xchg32(&l->s->owner, 0, MP_SEQ_CST);
+    if (mp_load32(&l->s->waiters, MP_SEQ_CST) != 0)
+        mp_os_wq_wake(&l->wq, &l->s->owner, 1);
+}
+
+uint32_t mp_lock_owner(const mp_lock *l)
+{
+    return mp_load32(&l->s->owner, MP_ACQUIRE);
+}
+
+int mp_lock_owner_dead(const mp_lock *l)
+{
+    uint32_t owner = mp_lock_owner(l);
+    return owner != 0 && !mp_os_pid_alive(owner);
+}
+
+void mp_lock_close(mp_lock *l)
+{
+    mp_os_wq_close(&l->wq);
+}
+
+uintptr_t mp_thread_self(void)
+{
+    static MP_THREAD_LOCAL char anchor;
+    return (uintptr_t)&anchor;
+}

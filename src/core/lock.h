@@ -1,0 +1,59 @@
+/* lock.h - a lock in shared memory that survives the death of its holder.
+ *
+ * The lock word holds the holder's process id (0: free); taking a free
+ * lock is one compare-and-swap, releasing it one exchange, and the kernel
+ * is entered only to sleep or to wake a sleeper. A waiter sleeps in short
+ * slices and, between them, asks the OS whether the holder still exists:
+ * if not, it takes the lock over and reports MP_EOWNERDEAD. Any thread of
+ * the holding process may release the lock; recursion is the caller's
+ * business (see block.c).
+ *
+ * Known limit: a holder's pid reused by a new process before anyone looks
+ * makes the lock look held until that process exits. */
+#ifndef MP_CORE_LOCK_H
+#define MP_CORE_LOCK_H
+
+#include "../platform.h"
+
+/* The shared part: 8 bytes, zero means free. */
+typedef struct mp_lock_shared {
+    mp_atomic_u32 owner;   /* pid of the holder, 0 when free */
+    mp_atomic_u32 waiters; /* processes/threads sleeping on owner */
+} mp_lock_shared;
+
+/* One process's handle on a lock. */
+typedef struct mp_lock {
+    mp_lock_shared *s;
+    mp_os_wq wq;
+} mp_lock;
+
+/* Initialises the shared part at s (zeroed memory) and creates the wait
+ * queue. */
+int mp_lock_create(mp_lock *l, mp_lock_shared *s);
+
+/* Handles a child needs (up to MP_OS_WQ_MAX_HANDLES); returns the count. */
+int mp_lock_handles(const mp_lock *l, mp_os_handle *out);
+
+/* Rebuilds the handle in a child; takes ownership of the n handles. */
+int mp_lock_adopt(mp_lock *l, mp_lock_shared *s, const mp_os_handle *h, int n);
+
+/* Takes the lock, waiting until the deadline. 0, MP_ETIMEDOUT, or
+ * MP_EOWNERDEAD: taken over from a dead holder (the lock is now held). */
+int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns);
+
+/* Releases the lock and wakes one sleeper if there is one. */
+void mp_lock_release(mp_lock *l);
+
+/* The holder's pid, 0 if free (a hint: it may change at once). */
+uint32_t mp_lock_owner(const mp_lock *l);
+
+/* 1 if the lock is held by a process that no longer exists. */
+int mp_lock_owner_dead(const mp_lock *l);
+
+/* Releases this process's handles (not the lock). */
+void mp_lock_close(mp_lock *l);
+
+/* An id of the calling thread, unique among live threads of this process. */
+uintptr_t mp_thread_self(void);
+
+#endif

@@ -1,0 +1,209 @@
+/* platform.h - the internal OS interface (mp_os_*).
+ *
+ * src/core is portable C and reaches the operating system only through the
+ * functions declared here; src/posix implements them on POSIX systems and
+ * src/win32 on Windows. Nothing in this file names a system type: OS
+ * objects are mp_os_handle (an fd or a HANDLE, as an integer) or opaque
+ * pointers allocated by the layer.
+ *
+ * Errors are MP_E* codes; a failing OS call returns MP_ESYS after
+ * recording what failed with mp_set_error() (core/error.h).
+ *
+ * Deadlines are absolute times in nanoseconds of mp_os_now_ns(), a
+ * monotonic clock; MP_NO_DEADLINE means wait forever. */
+#ifndef MP_PLATFORM_H
+#define MP_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atomics.h"
+
+typedef intptr_t mp_os_handle;
+#define MP_OS_NO_HANDLE ((mp_os_handle)-1)
+#define MP_NO_DEADLINE  UINT64_MAX
+
+/* ---- clock, identity ------------------------------------------------------ */
+
+/* Monotonic time in nanoseconds. */
+uint64_t mp_os_now_ns(void);
+
+/* This process's id (never 0). */
+uint32_t mp_os_getpid(void);
+
+/* 0 if no process with this id exists (so a lock it held is abandoned);
+ * 1 if one exists or the answer is unknown (e.g. no permission to ask). */
+int mp_os_pid_alive(uint32_t pid);
+
+/* Fills buf with n unpredictable bytes (for unguessable names). */
+int mp_os_random(void *buf, size_t n);
+
+/* Sleeps about ns nanoseconds; used only to back off in rare slow paths. */
+void mp_os_sleep_ns(uint64_t ns);
+
+/* ---- shared memory -------------------------------------------------------- */
+
+/* A mapped segment. The handle is what a child inherits; base is where the
+ * segment is mapped in this process (it may differ in every process). */
+typedef struct mp_os_shm {
+    mp_os_handle handle;
+    void *base;
+    size_t size;
+} mp_os_shm;
+
+/* Creates an anonymous zero-filled segment of size bytes that no other
+ * process can open by name, and maps it. Pages are allocated on first
+ * touch. */
+int mp_os_shm_create(mp_os_shm *shm, size_t size);
+
+/* Maps a segment from an inherited handle. Takes ownership of handle,
+ * also on failure. */
+int mp_os_shm_attach(mp_os_shm *shm, mp_os_handle handle, size_t size);
+
+/* Unmaps and closes. The segment disappears when no process holds it. */
+void mp_os_shm_close(mp_os_shm *shm);
+
+/* ---- wait queues ---------------------------------------------------------- */
+
+/* A sleeping place for processes waiting on one 32-bit word in shared
+ * memory. The protocol is the futex one: a waiter reads the word, re-checks
+ * its condition, and calls mp_os_wq_wait(word, seen); a waker changes the
+ * word (or the state it guards), then calls mp_os_wq_wake(). A wake after
+ * the waiter read the word is never lost. Waits may return spuriously.
+ *
+ * Where the OS can sleep on an address across processes (Linux futex) a
+ * wait queue needs no handle; elsewhere it owns handles (a pipe, a kernel
+ * semaphore) that must travel with the shared object to every process. */
+#define MP_OS_WQ_MAX_HANDLES 2
+
+typedef struct mp_os_wq {
+    mp_os_handle h[MP_OS_WQ_MAX_HANDLES];
+} mp_os_wq;
+
+/* Creates a wait queue in the creating process. */
+int mp_os_wq_create(mp_os_wq *wq);
+
+/* The handles a child needs: writes up to MP_OS_WQ_MAX_HANDLES to out and
+ * returns how many (0 with futexes). */
+int mp_os_wq_handles(const mp_os_wq *wq, mp_os_handle *out);
+
+/* Rebuilds a wait queue in a child from the handles mp_os_wq_handles gave
+ * (n of them). Takes ownership of them. */
+int mp_os_wq_adopt(mp_os_wq *wq, const mp_os_handle *h, int n);
+
+/* Sleeps while *word == expected, until woken or the deadline.
+ * 0 when woken, the word changed, or spuriously; MP_ETIMEDOUT at the
+ * deadline. */
+int mp_os_wq_wait(mp_os_wq *wq, mp_atomic_u32 *word, uint32_t expected,
+                  uint64_t deadline_ns);
+
+/* Wakes up to n waiters (the caller counts its waiters; n > 0). */
+void mp_os_wq_wake(mp_os_wq *wq, mp_atomic_u32 *word, uint32_t n);
+
+/* Releases this process's handles. */
+void mp_os_wq_close(mp_os_wq *wq);
+
+/* ---- threads and process-local locking ------------------------------------ */
+
+typedef struct mp_os_thread mp_os_thread;
+typedef struct mp_os_mutex mp_os_mutex;
+typedef struct mp_os_cond mp_os_cond;
+
+/* Starts fn(arg) on a new thread. */
+int mp_os_thread_start(mp_os_thread **t, void (*fn)(void *), void *arg);
+
+/* Waits for the thread to end and frees t. */
+int mp_os_thread_join(mp_os_thread *t);
+
+/* A process-local, non-recursive mutex and condition variable. */
+int mp_os_mutex_new(mp_os_mutex **m);
+void mp_os_mutex_free(mp_os_mutex *m);
+void mp_os_mutex_lock(mp_os_mutex *m);
+void mp_os_mutex_unlock(mp_os_mutex *m);
+int mp_os_cond_new(mp_os_cond **c);
+void mp_os_cond_free(mp_os_cond *c);
+void mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m);
+void mp_os_cond_broadcast(mp_os_cond *c);
+
+/* ---- processes ------------------------------------------------------------ */
+
+typedef struct mp_os_proc {
+    int64_t pid;
+    mp_os_handle sentinel; /* readable (EOF / signalled) once the child exits */
+    mp_os_handle process;  /* Windows: process handle; POSIX: unused */
+    int exited;
+    int exitcode; /* Python's convention: status, or -signal */
+} mp_os_proc;
+
+/* Remembers argv[0]; the layer may use it to find its own executable. */
+void mp_os_set_argv0(const char *argv0);
+
+/* Starts this program again as a child that inherits exactly the n handles
+ * given (plus what the layer needs itself) and can read blob (len bytes)
+ * through mp_os_child_boot(). */
+int mp_os_spawn(mp_os_proc *p, const void *blob, size_t len, const mp_os_handle *handles,
+                size_t n);
+
+/* fork(): returns 0 in both processes; *in_child says which one this is.
+ * In the child every handle of the parent is still open under the same
+ * value. MP_EUNSUPPORTED where the OS has no fork. */
+int mp_os_fork(mp_os_proc *p, int *in_child);
+
+/* If this process was started by mp_os_spawn (argv says so), returns 1 and
+ * hands over the blob (*blob, freed with free()) and the handles as they
+ * are numbered in this process (*handles, freed with free()). Returns 0 in
+ * any other process, a negative code if the bootstrap data is unusable. */
+int mp_os_child_boot(int argc, char **argv, void **blob, size_t *len,
+                     mp_os_handle **handles, size_t *n);
+
+/* Waits for the child until the deadline; on exit fills p->exited and
+ * p->exitcode and returns 0. MP_ETIMEDOUT otherwise. Reaps the child. */
+int mp_os_proc_wait(mp_os_proc *p, uint64_t deadline_ns);
+
+/* Asks the child to end (hard == 0: SIGTERM) or ends it (hard: SIGKILL).
+ * 0 also if it already ended. */
+int mp_os_proc_signal(mp_os_proc *p, int hard);
+
+/* Releases the parent's resources for a child that has been waited for. */
+void mp_os_proc_release(mp_os_proc *p);
+
+/* Ends this process with code after flushing stdio. forked != 0: a fork
+ * child, which must not run the parent's atexit handlers. */
+void mp_os_exit(int code, int forked);
+
+/* Where a function lives, so that another run of the same program can find
+ * it: the module (executable or shared library) and the offset in it. */
+typedef struct mp_os_fnloc {
+    char module[1024]; /* as the layer names modules; "" for the main program */
+    uint64_t offset;
+} mp_os_fnloc;
+
+/* Locates fn in the loaded modules. MP_EUNSUPPORTED if it is in none. */
+int mp_os_fn_locate(void (*fn)(void), mp_os_fnloc *loc);
+
+/* Finds the function again in this process. MP_EPROTO if the module is not
+ * loaded or the offset does not land in its code. */
+int mp_os_fn_resolve(const mp_os_fnloc *loc, void (**fn)(void));
+
+/* ---- pipes and handles ---------------------------------------------------- */
+
+/* Creates a connected pair. duplex: a stream socket pair, both ends read
+ * and write. Otherwise h[0] is a read end and h[1] a write end. Both are
+ * close-on-exec and never raise SIGPIPE when written. */
+int mp_os_pipe(int duplex, mp_os_handle h[2]);
+
+/* Writes all n bytes, retrying short writes and interruptions. MP_ECLOSED
+ * if the reader is gone. */
+int mp_os_write_all(mp_os_handle h, const void *buf, size_t n);
+
+/* Reads up to n bytes (at least 1 unless at end of file; blocks until
+ * then). *got = 0 means end of file. */
+int mp_os_read(mp_os_handle h, void *buf, size_t n, size_t *got);
+
+/* 1 if h has data or end of file to read, 0 if not before the deadline. */
+int mp_os_poll_readable(mp_os_handle h, uint64_t deadline_ns);
+
+/* Closes a handle. MP_OS_NO_HANDLE is ignored. */
+void mp_os_close(mp_os_handle h);
+
+#endif

@@ -1,0 +1,135 @@
+/* shm.c - anonymous shared memory handed to children as an fd.
+ *
+ * Linux: memfd_create gives a segment with no name anywhere, so nothing
+ * can leak whatever way the processes end. Elsewhere (and in the portable
+ * flavour): shm_open with a random name, created exclusively with mode
+ * 0600 and unlinked at once; the name exists only for those few calls.
+ * ftruncate comes before shm_unlink because macOS sizes a POSIX shm
+ * object once only. The mapping is never memset: the kernel hands out
+ * zero pages on first touch, so a large ring costs only what is used. */
+#define _GNU_SOURCE
+#include "mp_posix_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "posix_util.h"
+
+static int map_fd(mp_os_shm *shm, int fd, size_t size)
+{
+    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) return mp_px_fail("mmap", errno);
+    shm->handle = fd;
+    shm->base = base;
+    shm->size = size;
+    return 0;
+}
+
+#if !MP_HAVE_MEMFD_CREATE
+static int shm_open_anon(size_t size, int *out)
+{
+    *out = -1;
+    for (int attempt = 0; attempt < 64; attempt++) {
+        unsigned char rnd[8];
+        int rc = mp_os_random(rnd, sizeof rnd);
+        if (rc) return rc;
+        char name[32]; /* "/mp-" + 16 hex: 20 chars, macOS allows 31 */
+        snprintf(name, sizeof name, "/mp-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0],
+                 rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+        int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST || errno == EINTR) continue;
+            return mp_px_fail("shm_open", errno);
+        }
+        int err = 0;
+        const char *what = NULL;
+        if (ftruncate(fd, (off_t)size) < 0) {
+            err = errno;
+            what = "ftruncate";
+        }
+        shm_unlink(name);
+        if (!what && mp_px_cloexec(fd) < 0) {
+            err = errno;
+            what = "fcntl(FD_CLOEXEC)";
+        }
+        if (what) {
+            close(fd);
+            return mp_px_fail(what, err);
+        }
+        *out = fd;
+        return 0;
+    }
+    return mp_set_error(MP_ESYS, "shm_open: no free random name after 64 attempts");
+}
+#endif
+
+int mp_os_shm_create(mp_os_shm *shm, size_t size)
+{
+    shm->handle = MP_OS_NO_HANDLE;
+    shm->base = NULL;
+    shm->size = 0;
+    if (size == 0) return mp_set_error(MP_EINVAL, "shared memory of size 0");
+    if ((uint64_t)size > (uint64_t)INT64_MAX)
+        return mp_set_error(MP_EINVAL, "shared memory size %zu too large", size);
+    int fd = -1;
+#if MP_HAVE_MEMFD_CREATE
+    fd = memfd_create("mproc", MFD_CLOEXEC);
+    if (fd < 0) return mp_px_fail("memfd_create", errno);
+    if (ftruncate(fd, (off_t)size) < 0) {
+        int e = errno;
+        close(fd);
+        return mp_px_fail("ftruncate", e);
+    }
+#else
+    int rc = shm_open_anon(size, &fd);
+    if (rc) return rc;
+#endif
+    int rc2 = map_fd(shm, fd, size);
+    if (rc2) close(fd);
+    return rc2;
+}
+
+int mp_os_shm_attach(mp_os_shm *shm, mp_os_handle handle, size_t size)
+{
+    shm->handle = MP_OS_NO_HANDLE;
+    shm->base = NULL;
+    shm->size = 0;
+    if (handle < 0 || handle > INT_MAX)
+        return mp_set_error(MP_EINVAL, "shared memory handle %ld invalid", (long)handle);
+    int fd = (int)handle;
+    if (size == 0) {
+        close(fd);
+        return mp_set_error(MP_EINVAL, "shared memory of size 0");
+    }
+    /* Touching a page past the end of the object would be SIGBUS, so a
+     * handle that does not match what the peer described is refused. */
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return mp_px_fail("fstat", e);
+    }
+    if (st.st_size < 0 || (uint64_t)st.st_size < (uint64_t)size) {
+        close(fd);
+        return mp_set_error(MP_EPROTO,
+                            "shared memory segment has %lld bytes, expected %zu",
+                            (long long)st.st_size, size);
+    }
+    int rc = map_fd(shm, fd, size);
+    if (rc) close(fd);
+    return rc;
+}
+
+void mp_os_shm_close(mp_os_shm *shm)
+{
+    if (shm->base) munmap(shm->base, shm->size);
+    if (shm->handle >= 0) close((int)shm->handle);
+    shm->base = NULL;
+    shm->size = 0;
+    shm->handle = MP_OS_NO_HANDLE;
+}

@@ -1,0 +1,12 @@
+/* suites.h - every test suite, once, in the order they run. Each file
+ * tests/test_<name>.c defines void mpt_suite_<name>(void) that adds its
+ * tests with mpt_add(). The leak check always runs last. */
+MPT_SUITE(platform)
+MPT_SUITE(lock)
+MPT_SUITE(process)
+MPT_SUITE(value)
+MPT_SUITE(array)
+MPT_SUITE(queue)
+MPT_SUITE(conn)
+MPT_SUITE(python)
+MPT_SUITE(leaks)

@@ -1,0 +1,209 @@
+/* test_lock.c - the core's shared-memory lock: mutual exclusion between
+ * threads and processes, deadlines, and recovery from a dead holder.
+ * Children are forked so they share the segment mapped here. */
+#include <stdlib.h>
+
+#include "core/lock.h"
+#include "test.h"
+
+struct shared {
+    mp_lock_shared lock;
+    mp_atomic_u32 stage; /* handshake between parent and child */
+    uint64_t counter;    /* guarded by lock, deliberately not atomic */
+};
+
+static mp_os_shm seg;
+static struct shared *sh;
+static mp_lock lk;
+
+static void setup(void)
+{
+    MPT_OK(mp_os_shm_create(&seg, sizeof *sh));
+    sh = seg.base;
+    MPT_OK(mp_lock_create(&lk, &sh->lock));
+}
+
+static void teardown(void)
+{
+    mp_lock_close(&lk);
+    mp_os_shm_close(&seg);
+    sh = NULL;
+}
+
+/* Waits (with a generous deadline) until the child reaches stage s. */
+static int wait_stage(uint32_t s)
+{
+    uint64_t deadline = mp_os_now_ns() + (uint64_t)(MPT_JOIN_TIMEOUT * 1e9);
+    while (mp_load32(&sh->stage, MP_ACQUIRE) != s) {
+        if (mp_os_now_ns() > deadline) return 0;
+        mp_os_sleep_ns(1000000);
+    }
+    return 1;
+}
+
+static void uncontended(void)
+{
+    setup();
+    CU_ASSERT_EQUAL(mp_lock_owner(&lk), 0);
+    MPT_OK(mp_lock_acquire(&lk, MP_NO_DEADLINE));
+    CU_ASSERT_EQUAL(mp_lock_owner(&lk), mp_os_getpid());
+    CU_ASSERT_EQUAL(mp_lock_owner_dead(&lk), 0);
+    /* Held by this process: another attempt times out, it does not recurse. */
+    MPT_EQ(mp_lock_acquire(&lk, 0), MP_ETIMEDOUT);
+    mp_lock_release(&lk);
+    CU_ASSERT_EQUAL(mp_lock_owner(&lk), 0);
+    MPT_OK(mp_lock_acquire(&lk, 0));
+    mp_lock_release(&lk);
+    teardown();
+}
+
+static int t_hold_until_released(const mp_args *args)
+{
+    (void)args;
+    MPT_CHILD_CHECK(mp_lock_acquire(&lk, MP_NO_DEADLINE) == 0);
+    mp_store32(&sh->stage, 1, MP_RELEASE);
+    while (mp_load32(&sh->stage, MP_ACQUIRE) != 2)
+        mp_os_sleep_ns(1000000);
+    mp_lock_release(&lk);
+    return 0;
+}
+
+static void timeout_while_held(void)
+{
+    setup();
+    mp_process *p = mpt_start(t_hold_until_released, MP_NO_ARGS, MP_START_FORK);
+    CU_ASSERT_FATAL(wait_stage(1));
+    uint64_t t0 = mp_os_now_ns();
+    MPT_EQ(mp_lock_acquire(&lk, t0 + 50000000), MP_ETIMEDOUT);
+    CU_ASSERT(mp_os_now_ns() - t0 >= 50000000);
+    MPT_EQ(mp_lock_acquire(&lk, 0), MP_ETIMEDOUT);
+    CU_ASSERT_EQUAL(mp_lock_owner(&lk), (uint32_t)mp_process_pid(p));
+    mp_store32(&sh->stage, 2, MP_RELEASE);
+    /* The release wakes this waiter: no deadline needed. */
+    MPT_OK(mp_lock_acquire(&lk, MP_NO_DEADLINE));
+    mp_lock_release(&lk);
+    CU_ASSERT_EQUAL(mpt_join(p), 0);
+    teardown();
+}
+
+static int t_die_holding(const mp_args *args)
+{
+    (void)args;
+    MPT_CHILD_CHECK(mp_lock_acquire(&lk, MP_NO_DEADLINE) == 0);
+    mp_store32(&sh->stage, 1, MP_RELEASE);
+    return 0; /* exits with the lock held */
+}
+
+static void owner_death(int wait_first)
+{
+    setup();
+    mp_process *p = mpt_start(t_die_holding, MP_NO_ARGS, MP_START_FORK);
+    CU_ASSERT_FATAL(wait_stage(1));
+    if (wait_first) {
+        CU_ASSERT_EQUAL(mpt_join(p), 0);
+    }
+    /* Not joined yet in the other case: the dead holder is a zombie, which
+     * the lock must still see as dead. */
+    int rc = mp_lock_acquire(&lk, MP_NO_DEADLINE);
+    CU_ASSERT_EQUAL(rc, MP_EOWNERDEAD);
+    CU_ASSERT_EQUAL(mp_lock_owner(&lk), mp_os_getpid());
+    mp_lock_release(&lk);
+    MPT_OK(mp_lock_acquire(&lk, 0));
+    mp_lock_release(&lk);
+    if (!wait_first) {
+        CU_ASSERT_EQUAL(mpt_join(p), 0);
+    }
+    teardown();
+}
+
+static void owner_death_joined(void)
+{
+    owner_death(1);
+}
+
+static void owner_death_zombie(void)
+{
+    owner_death(0);
+}
+
+static void owner_death_trylock(void)
+{
+    setup();
+    CU_ASSERT_EQUAL(mpt_run(t_die_holding, MP_NO_ARGS, MP_START_FORK), 0);
+    CU_ASSERT_EQUAL(mp_lock_owner_dead(&lk), 1);
+    /* Even a caller that never waits recovers a dead holder's lock. */
+    MPT_EQ(mp_lock_acquire(&lk, 0), MP_EOWNERDEAD);
+    mp_lock_release(&lk);
+    teardown();
+}
+
+enum { ROUNDS = 20000, THREADS = 3 };
+
+static void count_rounds(void)
+{
+    for (int i = 0; i < ROUNDS; i++) {
+        mp_lock_acquire(&lk, MP_NO_DEADLINE);
+        sh->counter++;
+        mp_lock_release(&lk);
+    }
+}
+
+static void thread_body(void *arg)
+{
+    (void)arg;
+    count_rounds();
+}
+
+static int t_count(const mp_args *args)
+{
+    (void)args;
+    count_rounds();
+    return 0;
+}
+
+static void exclusion(void)
+{
+    setup();
+    mp_process *p[2];
+    mp_os_thread *t[THREADS];
+    for (int i = 0; i < 2; i++)
+        p[i] = mpt_start(t_count, MP_NO_ARGS, MP_START_FORK);
+    for (int i = 0; i < THREADS; i++)
+        MPT_OK(mp_os_thread_start(&t[i], thread_body, NULL));
+    count_rounds();
+    for (int i = 0; i < THREADS; i++)
+        MPT_OK(mp_os_thread_join(t[i]));
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_EQUAL(mpt_join(p[i]), 0);
+    CU_ASSERT_EQUAL(sh->counter, (uint64_t)ROUNDS * (THREADS + 3));
+    teardown();
+}
+
+static uintptr_t other_id;
+
+static void record_id(void *arg)
+{
+    (void)arg;
+    other_id = mp_thread_self();
+}
+
+static void thread_ids(void)
+{
+    mp_os_thread *t;
+    MPT_OK(mp_os_thread_start(&t, record_id, NULL));
+    MPT_OK(mp_os_thread_join(t));
+    CU_ASSERT_NOT_EQUAL(other_id, 0);
+    CU_ASSERT_NOT_EQUAL(other_id, mp_thread_self());
+    CU_ASSERT_EQUAL(mp_thread_self(), mp_thread_self());
+}
+
+void mpt_suite_lock(void)
+{
+    mpt_add("lock", "uncontended", uncontended);
+    mpt_add("lock", "timeout_while_held", timeout_while_held);
+    mpt_add("lock", "owner_death_joined", owner_death_joined);
+    mpt_add("lock", "owner_death_zombie", owner_death_zombie);
+    mpt_add("lock", "owner_death_trylock", owner_death_trylock);
+    mpt_add("lock", "exclusion", exclusion);
+    mpt_add("lock", "thread_ids", thread_ids);
+}
