@@ -95,7 +95,7 @@ struct mp_queue {
     mp_os_cond *cv;
     mp_os_thread *feeder;
     struct qmsg *first, *last;
-    int feeder_busy; /* the feeder holds a message it took off the buffer */
+    struct qmsg *sending; /* taken off the buffer by the feeder, being written */
     int cancelled;
     mp_atomic_u32 closed;
     mp_atomic_u32 stop; /* the feeder must give up at once (read unlocked) */
@@ -280,21 +280,21 @@ static void feeder_main(void *arg)
         struct qmsg *m = q->first;
         q->first = m->next;
         if (!q->first) q->last = NULL;
-        q->feeder_busy = 1;
-        int stop = (int)mp_load32(&q->stop, MP_RELAXED);
+        /* Kept in q rather than only on the feeder's stack: a forked child
+         * has no feeder thread, and its leak checker would call it lost. */
+        q->sending = m;
         mp_os_mutex_unlock(q->mu);
 
-        if (!stop) {
-            int rc = mp_lock_acquire(&q->prod, MP_NO_DEADLINE);
-            if (rc == 0 || rc == MP_EOWNERDEAD) {
-                write_blocking(q, m->data, m->len);
-                mp_lock_release(&q->prod);
-            }
+        /* A stop request makes write_blocking give up; a message it leaves
+         * half-written is repaired by the next producer (see the top). */
+        int rc = mp_lock_acquire(&q->prod, MP_NO_DEADLINE);
+        if (rc == 0 || rc == MP_EOWNERDEAD) {
+            write_blocking(q, m->data, m->len);
+            mp_lock_release(&q->prod);
         }
-        free(m);
-
         mp_os_mutex_lock(q->mu);
-        q->feeder_busy = 0;
+        free(m);
+        q->sending = NULL;
         mp_os_cond_broadcast(q->cv);
     }
     mp_os_mutex_unlock(q->mu);
@@ -506,7 +506,7 @@ int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout
         return mp_set_error(MP_ESTATE, "queue is closed");
     }
     int done = 0;
-    if (!q->first && !q->feeder_busy) {
+    if (!q->first && !q->sending) {
         /* Never wait for the lock here: a holder may be streaming a huge
          * message for as long as consumers take, and put() must not block. */
         int lr = mp_lock_acquire(&q->prod, 0);
