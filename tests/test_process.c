@@ -99,6 +99,24 @@ static int t_grandchild(const mp_args *args)
     return code + 1;
 }
 
+/* conn.close() inside the target, as the seed's Pipe program does: the
+ * end really closes while the child lives on, and later calls fail
+ * cleanly instead of touching freed memory. */
+static int t_send_close_wait(const mp_args *args)
+{
+    mp_conn *c = mp_args_conn(args, 0);
+    mp_queue *q = mp_args_queue(args, 1);
+    MPT_CHILD_CHECK(mp_conn_send_bytes(c, "x", 0, 1) == 0);
+    mp_conn_close(c);
+    MPT_CHILD_CHECK(mp_conn_send_bytes(c, "y", 0, 1) == MP_ESTATE);
+    mp_conn_close(c); /* twice is harmless */
+    void *d;
+    size_t n;
+    MPT_CHILD_CHECK(mp_queue_get_bytes(q, &d, &n, MPT_JOIN_TIMEOUT) == 0);
+    mp_free(d);
+    return 0;
+}
+
 static int fork_global = 1;
 
 static int t_fork_sees_globals(const mp_args *args)
@@ -235,6 +253,29 @@ static void signal_after_exit(mp_start_method m)
 }
 MPT_DEFINE_BOTH(signal_after_exit)
 
+static void child_closes_conn(mp_start_method m)
+{
+    mp_conn *a, *b;
+    mp_queue *q;
+    MPT_OK(mp_pipe(&a, &b, 1));
+    MPT_OK(mp_queue_new(&q, 0));
+    mp_process *p = mpt_start(t_send_close_wait, mp_args_of(b, q), m);
+    mp_conn_close(b);
+    void *d;
+    size_t n;
+    MPT_OK(mp_conn_recv_bytes(a, &d, &n, 0));
+    CU_ASSERT(n == 1 && ((char *)d)[0] == 'x');
+    mp_free(d);
+    /* End of file while the child still runs: its close was real. */
+    MPT_EQ(mp_conn_recv_bytes(a, &d, &n, 0), MP_ECLOSED);
+    CU_ASSERT_EQUAL(mp_process_is_alive(p), 1);
+    MPT_OK(mp_queue_put_bytes(q, "go", 2, MP_FOREVER));
+    CU_ASSERT_EQUAL(mpt_join(p), 0);
+    mp_conn_close(a);
+    mp_queue_free(q);
+}
+MPT_DEFINE_BOTH(child_closes_conn)
+
 static void fork_inherits_memory(void)
 {
     fork_global = 23;
@@ -307,6 +348,7 @@ void mpt_suite_process(void)
     MPT_BOTH("process", grandchild);
     MPT_BOTH("process", many_children);
     MPT_BOTH("process", signal_after_exit);
+    MPT_BOTH("process", child_closes_conn);
     mpt_add("process", "fork_inherits_memory", fork_inherits_memory);
     mpt_add("process", "default_method", default_method);
     mpt_add("process", "misuse", misuse);

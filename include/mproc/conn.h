@@ -35,7 +35,8 @@ MP_API int mp_conn_readable(const mp_conn *c);
 MP_API int mp_conn_writable(const mp_conn *c);
 
 /* Sends size bytes of buf starting at offset as one message; blocks until
- * written. buf may be NULL when size is 0. MP_ECLOSED if the reader is gone, MP_ESTATE on a read-only end. */
+ * written. buf may be NULL when size is 0. MP_ECLOSED if the reader is gone, MP_ESTATE on
+ * a read-only end. */
 MP_API int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size);
 
 /* Receives one message into a new buffer (*data, caller frees with
