@@ -14,5 +14,7 @@
 #include "mproc/array.h"
 #include "mproc/queue.h"
 #include "mproc/conn.h"
+#include "mproc/obj.h"
+#include "mproc/listener.h"
 
 #endif

@@ -29,6 +29,7 @@ static const struct {
     {MP_ESTATE, "MP_ESTATE", "not valid in the object's current state"},
     {MP_EUNSUPPORTED, "MP_EUNSUPPORTED", "not supported"},
     {MP_ERANGE, "MP_ERANGE", "out of range"},
+    {MP_EAUTH, "MP_EAUTH", "authentication failed"},
 };
 
 const char *mp_strerror(int code)
