@@ -12,6 +12,8 @@ include(CheckSymbolExists)
 include(CMakePushCheckState)
 
 option(MPROC_POSIX_PORTABLE "Use only the portable POSIX paths (what macOS/FreeBSD get)" OFF)
+option(MPROC_USE_LIBCRYPTO
+       "Compute the authkey handshake's HMACs with OpenSSL's libcrypto when found" ON)
 
 find_package(Threads REQUIRED)
 
@@ -45,6 +47,8 @@ check_c_source_compiles("
 int main(void) { int o = SO_NOSIGPIPE; return o == 0; }" _MPROC_CHK_SO_NOSIGPIPE)
 check_symbol_exists(posix_spawn_file_actions_addclosefrom_np "spawn.h"
                     _MPROC_CHK_ADDCLOSEFROM_NP)
+# accept4(SOCK_CLOEXEC): Linux 2.6.28, FreeBSD 10; not macOS.
+check_symbol_exists(accept4 "sys/socket.h" _MPROC_CHK_ACCEPT4)
 check_symbol_exists(dl_iterate_phdr "link.h" _MPROC_CHK_DL_ITERATE_PHDR)
 check_symbol_exists(getrandom "sys/random.h" _MPROC_CHK_GETRANDOM)
 check_symbol_exists(arc4random_buf "stdlib.h" _MPROC_CHK_ARC4RANDOM_BUF)
@@ -59,9 +63,9 @@ endif()
 cmake_pop_check_state()
 
 set(_mproc_linux_only MEMFD_CREATE FUTEX PIPE2 SOCK_CLOEXEC MSG_NOSIGNAL ADDCLOSEFROM_NP
-    GETRANDOM)
+    GETRANDOM ACCEPT4)
 foreach(_f MEMFD_CREATE FUTEX PIPE2 SOCK_CLOEXEC MSG_NOSIGNAL SO_NOSIGPIPE ADDCLOSEFROM_NP
-           DL_ITERATE_PHDR GETRANDOM ARC4RANDOM_BUF)
+           DL_ITERATE_PHDR GETRANDOM ARC4RANDOM_BUF ACCEPT4)
     if(_MPROC_CHK_${_f} AND NOT (MPROC_POSIX_PORTABLE AND _f IN_LIST _mproc_linux_only))
         set(MP_HAVE_${_f} 1)
     else()
@@ -74,6 +78,17 @@ else()
     set(MP_POSIX_PORTABLE 0)
 endif()
 
+# The HMAC provider of the authkey handshake (src/posix/digest.c). Without
+# it the built-in MD5/SHA-256 of src/core/digest.c do the work; the option
+# forces that path so it can be tested on a machine that has libcrypto.
+set(MP_HAVE_LIBCRYPTO 0)
+if(MPROC_USE_LIBCRYPTO)
+    find_package(OpenSSL COMPONENTS Crypto QUIET)
+    if(OPENSSL_CRYPTO_LIBRARY AND TARGET OpenSSL::Crypto)
+        set(MP_HAVE_LIBCRYPTO 1)
+    endif()
+endif()
+
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../src/posix/mp_posix_config.h.in
                ${PROJECT_BINARY_DIR}/generated/mp_posix_config.h @ONLY)
 
@@ -81,9 +96,13 @@ set(MPROC_POSIX_LIBS Threads::Threads ${CMAKE_DL_LIBS})
 if(NOT _MPROC_CHK_SHM_OPEN_LIBC AND _MPROC_CHK_SHM_OPEN_RT)
     list(APPEND MPROC_POSIX_LIBS rt)
 endif()
+if(MP_HAVE_LIBCRYPTO)
+    list(APPEND MPROC_POSIX_LIBS OpenSSL::Crypto)
+endif()
 
 message(STATUS "mproc POSIX layer: portable=${MP_POSIX_PORTABLE} memfd=${MP_HAVE_MEMFD_CREATE} "
                "futex=${MP_HAVE_FUTEX} pipe2=${MP_HAVE_PIPE2} "
-               "addclosefrom_np=${MP_HAVE_ADDCLOSEFROM_NP} getrandom=${MP_HAVE_GETRANDOM}")
+               "addclosefrom_np=${MP_HAVE_ADDCLOSEFROM_NP} getrandom=${MP_HAVE_GETRANDOM} "
+               "libcrypto=${MP_HAVE_LIBCRYPTO}")
 unset(_mproc_linux_only)
 unset(_f)

@@ -1,6 +1,9 @@
 /* pipe_session.c - the seed's interactive Pipe session, in one process:
  *
  *     >>> a, b = Pipe()
+ *     >>> a.send([1, 'hello', None])
+ *     >>> b.recv()
+ *     [1, 'hello', None]
  *     >>> b.send_bytes(b'thank you')
  *     >>> a.recv_bytes()
  *     b'thank you'
@@ -12,7 +15,7 @@
  *     >>> arr2
  *     array('i', [0, 1, 2, 3, 4, 0, 0, 0, 0, 0])
  *
- * It prints b'thank you', the count (20) and arr2 as Python does.
+ * It prints what the session shows, as Python prints it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,15 +37,24 @@ int main(int argc, char **argv)
     mp_conn *a, *b;
     check(mp_pipe(&a, &b, 1), "Pipe()");
 
-    /* a.send([1, 'hello', None]) and b.recv() send objects: the objects
-     * issue adds them. */
+    mp_obj *msg = MP_LIST(mp_obj_int(1), mp_obj_str("hello"), mp_obj_none());
+    if (!msg) check(MP_ENOMEM, "[1, 'hello', None]");
+    check(mp_conn_send(a, msg), "send");
+    mp_obj_free(msg);
+    mp_obj *got;
+    check(mp_conn_recv(b, &got), "recv");
+    check(mp_obj_print(got), "print"); /* [1, 'hello', None] */
+    mp_obj_free(got);
 
     check(mp_conn_send_bytes(b, "thank you", 0, 9), "send_bytes");
     void *data;
     size_t len;
     check(mp_conn_recv_bytes(a, &data, &len, 0), "recv_bytes");
-    printf("b'%.*s'\n", (int)len, (const char *)data); /* b'thank you' */
+    mp_obj *bytes = mp_obj_bytes(data, len);
     mp_free(data);
+    if (!bytes) check(MP_ENOMEM, "bytes");
+    check(mp_obj_print(bytes), "print"); /* b'thank you' */
+    mp_obj_free(bytes);
 
     int arr1[5] = {0, 1, 2, 3, 4};
     int arr2[10] = {0};

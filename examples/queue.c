@@ -1,23 +1,18 @@
-/* queue.c - the seed's Queue program in C: a child puts a message, the
- * parent gets and prints it.
+/* queue.c - the seed's Queue program in C:
  *
- *   from multiprocessing import Process, Queue
- *   def f(q):
- *       q.put(b'hello')
- *   q = Queue(); p = Process(target=f, args=(q,)); p.start()
- *   print(q.get()); p.join()
+ *     def f(q):
+ *         q.put([42, None, 'hello'])
  *
- * (The seed puts [42, None, 'hello']; objects come with mp_obj.) */
+ *     q = Queue()
+ *     p = Process(target=f, args=(q,))
+ *     p.start()
+ *     print(q.get())    # prints "[42, None, 'hello']"
+ *     p.join()
+ */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <mproc.h>
-
-static int f(const mp_args *args)
-{
-    mp_queue *q = mp_args_queue(args, 0);
-    return mp_queue_put_bytes(q, "hello", 5, MP_FOREVER) == 0 ? 0 : 1;
-}
 
 static void check(int rc, const char *what)
 {
@@ -25,6 +20,16 @@ static void check(int rc, const char *what)
         fprintf(stderr, "%s: %s (%s)\n", what, mp_strerror(rc), mp_last_error());
         exit(1);
     }
+}
+
+/* Runs in the child. */
+static int f(const mp_args *args)
+{
+    mp_queue *q = mp_args_queue(args, 0);
+    mp_obj *msg = MP_LIST(mp_obj_int(42), mp_obj_none(), mp_obj_str("hello"));
+    int rc = msg ? mp_queue_put(q, msg, MP_FOREVER) : MP_ENOMEM;
+    mp_obj_free(msg);
+    return rc == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -37,11 +42,10 @@ int main(int argc, char **argv)
     check(mp_process_new(&p, f, mp_args_of(q)), "Process");
     check(mp_process_start(p), "start");
 
-    void *msg;
-    size_t len;
-    check(mp_queue_get_bytes(q, &msg, &len, MP_FOREVER), "get");
-    printf("b'%.*s'\n", (int)len, (const char *)msg); /* b'hello' */
-    mp_free(msg);
+    mp_obj *msg;
+    check(mp_queue_get(q, &msg, MP_FOREVER), "get");
+    check(mp_obj_print(msg), "print"); /* [42, None, 'hello'] */
+    mp_obj_free(msg);
 
     check(mp_process_join(p, MP_FOREVER), "join");
     check(mp_process_close(p), "close");

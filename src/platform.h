@@ -206,4 +206,61 @@ int mp_os_poll_readable(mp_os_handle h, uint64_t deadline_ns);
 /* Closes a handle. MP_OS_NO_HANDLE is ignored. */
 void mp_os_close(mp_os_handle h);
 
+/* ---- sockets --------------------------------------------------------------- */
+
+/* Stream sockets between unrelated processes, for Listener and Client: an
+ * AF_UNIX path or a TCP address. Every socket made here, accepted ones
+ * included, is close-on-exec and never raises SIGPIPE when written, so
+ * its handle works with mp_os_write_all / mp_os_read like a pipe's. */
+typedef struct mp_os_listener mp_os_listener;
+
+/* Binds and listens on an AF_UNIX socket at path, which must not exist
+ * (MP_ESYS naming EADDRINUSE if it does). MP_EINVAL if path does not fit
+ * the system's sockaddr_un (the limit is in the message). */
+int mp_os_listen_unix(mp_os_listener **l, const char *path, int backlog);
+
+/* Binds and listens on TCP host:port, host a numeric address or a name
+ * ("" for every interface); IPv4 is preferred when a name has both,
+ * because Python's Listener and Client speak AF_INET only. Port 0 binds
+ * a free port; mp_os_listener_port() tells which. The address is reusable
+ * at once after close (SO_REUSEADDR, as Python sets on POSIX). */
+int mp_os_listen_tcp(mp_os_listener **l, const char *host, int port, int backlog);
+
+/* The bound TCP port; 0 for AF_UNIX. */
+int mp_os_listener_port(const mp_os_listener *l);
+
+/* Something mp_os_poll_readable() reports readable while a connection
+ * waits to be accepted (the listening socket; still owned by l). */
+mp_os_handle mp_os_listener_handle(const mp_os_listener *l);
+
+/* Waits for the next connection and returns its handle (caller owns it).
+ * Interrupted calls and connections the peer dropped before they were
+ * taken are retried. */
+int mp_os_accept(mp_os_listener *l, mp_os_handle *h);
+
+/* Stops listening and frees l. An AF_UNIX path is removed if it is still
+ * the socket this listener bound and this is the process that bound it
+ * (a forked child closing its copy leaves the parent's path alone, as
+ * Python's Finalize does). NULL is ignored. */
+void mp_os_listener_close(mp_os_listener *l);
+
+/* Connects to an AF_UNIX path / to TCP host:port (every address the name
+ * has, in order, until one answers). MP_ESYS if nothing listens there. */
+int mp_os_connect_unix(const char *path, mp_os_handle *h);
+int mp_os_connect_tcp(const char *host, int port, mp_os_handle *h);
+
+/* ---- hmac provider (optional) ---------------------------------------------- */
+
+/* Digest algorithms; numbered as core/digest.h's mp_digest_alg. */
+#define MP_OS_DIGEST_MD5    1
+#define MP_OS_DIGEST_SHA256 2
+
+/* HMAC of msg (n bytes) under key by the system's crypto library, outsize
+ * bytes (the digest size) to out. MP_EUNSUPPORTED, without recording an
+ * error, when the build has no provider or it refuses the algorithm (e.g.
+ * MD5 under a FIPS policy): the core then uses its built-in code. key and
+ * msg may be NULL when their length is 0. */
+int mp_os_hmac(int alg, const void *key, size_t keylen, const void *msg, size_t n,
+               unsigned char *out, size_t outsize);
+
 #endif

@@ -11,8 +11,10 @@
 #define MPROC_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "export.h"
+#include "obj.h"
 #include "process.h"
 
 #ifdef __cplusplus
@@ -58,6 +60,24 @@ MP_API int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t of
 /* 1 if a message (or end of file) can be read without blocking, 0 if none
  * came within timeout seconds (0: just look; MP_FOREVER: wait). */
 MP_API int mp_conn_poll(mp_conn *c, double timeout);
+
+/* Sends o as one message holding its pickle (Python's conn.send(obj)).
+ * o stays the caller's. MP_ETOOBIG if o nests deeper than MP_OBJ_MAX_DEPTH;
+ * otherwise as mp_conn_send_bytes(). */
+MP_API int mp_conn_send(mp_conn *c, const mp_obj *o);
+
+/* Receives one message and decodes it (Python's conn.recv()): *o is a new
+ * object the caller frees with mp_obj_free(). A message that is not a
+ * pickle of the supported types gives mp_obj_loads()'s error
+ * (MP_EUNSUPPORTED, MP_EPROTO, MP_ERANGE): it is consumed and the
+ * connection stays usable. Otherwise as mp_conn_recv_bytes(). */
+MP_API int mp_conn_recv(mp_conn *c, mp_obj **o);
+
+/* Wraps an inherited OS handle (a POSIX file descriptor, or a Windows
+ * HANDLE as an integer) as a connection end, as Python's
+ * Connection(handle, readable, writable) does: for a program started with
+ * one end of a pipe. Takes ownership of handle, also on failure. */
+MP_API int mp_conn_from_handle(mp_conn **c, intptr_t handle, int readable, int writable);
 
 #ifdef __cplusplus
 }

@@ -23,14 +23,14 @@ extern "C" {
 typedef struct mp_listener mp_listener;
 
 /* Listens on an AF_UNIX socket at path (which must not exist yet), with a
- * backlog of pending connections. authkey/keylen: NULL/0 for no
- * authentication. The caller owns *l and releases it with
- * mp_listener_close(), which also removes the path. */
+ * backlog of pending connections. authkey NULL: no authentication; a
+ * non-NULL authkey of keylen 0 is the empty key, as Python's b''. The caller owns *l and
+ * releases it with mp_listener_close(), which also removes the path. */
 MP_API int mp_listener_new_unix(mp_listener **l, const char *path, int backlog,
                                 const void *authkey, size_t keylen);
 
-/* Listens on TCP host:port (host a numeric address or a name; port 0 picks
- * a free port, see mp_listener_port()). */
+/* Listens on TCP host:port (host a numeric address or a name, "" for every
+ * interface; port 0 picks a free port, see mp_listener_port()). */
 MP_API int mp_listener_new_tcp(mp_listener **l, const char *host, int port, int backlog,
                                const void *authkey, size_t keylen);
 
@@ -38,6 +38,10 @@ MP_API int mp_listener_new_tcp(mp_listener **l, const char *host, int port, int 
  * *c is a new connection the caller owns; MP_EAUTH if the client failed
  * the challenge (that connection is closed; the listener stays usable). */
 MP_API int mp_listener_accept(mp_listener *l, mp_conn **c);
+
+/* 1 if a client waits to be accepted, 0 if none came within timeout
+ * seconds (0: just look; MP_FOREVER: wait), or a negative code. */
+MP_API int mp_listener_poll(mp_listener *l, double timeout);
 
 /* The TCP port listened on (0 for AF_UNIX). */
 MP_API int mp_listener_port(const mp_listener *l);

@@ -76,16 +76,19 @@ MP_API mp_obj *mp_obj_dict(size_t n, ...);
 
 /* Appends item to a list or a tuple (tuples are immutable in Python; here
  * they can be built up before they are shared); takes ownership of item
- * also on failure. MP_EINVAL for other types. */
+ * also on failure. MP_EINVAL for other types, and for seq itself as the
+ * item (then nothing is freed). */
 MP_API int mp_obj_append(mp_obj *seq, mp_obj *item);
 
 /* Sets d[key] = value, taking ownership of both also on failure. An equal
  * key already there keeps its place and gets the new value (Python's
  * equality: 1, 1.0 and True are the same key). MP_EINVAL for a non-dict or
- * an unhashable key. */
+ * an unhashable key, MP_ETOOBIG for a key nested deeper than
+ * MP_OBJ_MAX_DEPTH. */
 MP_API int mp_obj_dict_set(mp_obj *d, mp_obj *key, mp_obj *value);
 
-/* A deep copy; NULL when out of memory. */
+/* A deep copy; NULL when out of memory (or MP_ETOOBIG: nested deeper than
+ * MP_OBJ_MAX_DEPTH). */
 MP_API mp_obj *mp_obj_copy(const mp_obj *o);
 
 /* Releases o and everything in it. NULL is ignored. */
@@ -123,13 +126,16 @@ MP_API mp_obj *mp_obj_dict_value(const mp_obj *d, size_t i);
 /* d[key], or NULL if absent. Borrowed. */
 MP_API mp_obj *mp_obj_dict_get(const mp_obj *d, const mp_obj *key);
 
-/* Python's ==: deep, 1 == 1.0 == True, nan != nan, list != tuple. */
+/* Python's ==: deep, 1 == 1.0 == True, nan != nan, list != tuple. Items
+ * that are the same object compare equal (Python's identity shortcut, so
+ * a list holding a NaN equals itself). 0 past MP_OBJ_MAX_DEPTH. */
 MP_API int mp_obj_equal(const mp_obj *a, const mp_obj *b);
 
 /* Exactly what Python's repr() prints for the same value: shortest
  * round-trip floats, Python's string quoting and escapes, b'...' bytes,
  * (1,) tuples, dicts in insertion order. *out is NUL-terminated and freed
- * with mp_free(). MP_ENOMEM, or MP_EINVAL for NULL. */
+ * with mp_free(). MP_ENOMEM, MP_EINVAL for NULL, or MP_ETOOBIG for
+ * nesting deeper than MP_OBJ_MAX_DEPTH. */
 MP_API int mp_obj_repr(const mp_obj *o, char **out);
 
 /* Prints the repr and a newline on stdout, as print(repr(o)) does. */
@@ -145,8 +151,11 @@ MP_API int mp_obj_dumps(const mp_obj *o, void **data, size_t *len);
 /* Decodes a pickle of these types written by Python at protocols 2 to 5.
  * Any other opcode (globals, reduce, persistent ids...) is MP_EUNSUPPORTED,
  * naming the opcode in mp_last_error(); nothing is ever executed.
- * Truncated or malformed input is MP_EPROTO; an int beyond 64 bits is
- * MP_ERANGE; nesting deeper than MP_OBJ_MAX_DEPTH is MP_ETOOBIG. */
+ * A structure that contains itself, or a str holding a lone surrogate, is
+ * MP_EUNSUPPORTED too. Truncated or malformed input is MP_EPROTO; an int
+ * beyond 64 bits is MP_ERANGE; nesting deeper than MP_OBJ_MAX_DEPTH, or
+ * shared references that would expand far beyond the input's size, is
+ * MP_ETOOBIG. */
 MP_API int mp_obj_loads(const void *data, size_t len, mp_obj **out);
 
 /* Deepest nesting of containers accepted by dumps and loads. */

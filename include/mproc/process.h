@@ -10,7 +10,7 @@
  * Arguments are passed as an mp_arglist, usually built with mp_args_of():
  * shared objects (mp_value, mp_array, mp_queue, mp_conn) reach the child as
  * new handles onto the same shared state; plain values (integers, doubles,
- * strings, byte strings) are copied. */
+ * strings, byte strings, and any mp_obj) are copied. */
 #ifndef MPROC_PROCESS_H
 #define MPROC_PROCESS_H
 
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "obj.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,7 +55,8 @@ typedef enum mp_arg_type {
     MP_ARG_VALUE,    /* mp_value * */
     MP_ARG_ARRAY,    /* mp_array * */
     MP_ARG_QUEUE,    /* mp_queue * */
-    MP_ARG_CONN      /* mp_conn * */
+    MP_ARG_CONN,     /* mp_conn * */
+    MP_ARG_OBJ       /* mp_obj * (any Python-like value, copied) */
 } mp_arg_type;
 
 /* One argument as the parent gives it. Build it with mp_arg() or the
@@ -73,6 +75,7 @@ typedef struct mp_arg {
         mp_array *array;
         mp_queue *queue;
         mp_conn *conn;
+        const mp_obj *obj;
     } u;
 } mp_arg;
 
@@ -140,13 +143,22 @@ static inline mp_arg mp_arg_conn(mp_conn *v)
     return a;
 }
 
+static inline mp_arg mp_arg_obj(const mp_obj *v)
+{
+    mp_arg a;
+    a.type = MP_ARG_OBJ;
+    a.u.obj = v;
+    return a;
+}
+
 #ifndef __cplusplus
 /* mp_arg(x): wraps x by its C type. Integers of any width become
  * MP_ARG_INT, floating values MP_ARG_DOUBLE, char pointers MP_ARG_STR;
  * byte strings need mp_arg_bytes(). */
 #define mp_arg(x)                                                                        \
     _Generic((x), mp_value *: mp_arg_value, mp_array *: mp_arg_array,                    \
-             mp_queue *: mp_arg_queue, mp_conn *: mp_arg_conn, char *: mp_arg_str,       \
+             mp_queue *: mp_arg_queue, mp_conn *: mp_arg_conn, mp_obj *: mp_arg_obj,          \
+             const mp_obj *: mp_arg_obj, char *: mp_arg_str,       \
              const char *: mp_arg_str, float: mp_arg_double, double: mp_arg_double,      \
              mp_arg: mp__arg_self, default: mp_arg_int)(x)
 static inline mp_arg mp__arg_self(mp_arg a)
@@ -186,6 +198,10 @@ MP_API mp_value *mp_args_value(const mp_args *args, size_t i);
 MP_API mp_array *mp_args_array(const mp_args *args, size_t i);
 MP_API mp_queue *mp_args_queue(const mp_args *args, size_t i);
 MP_API mp_conn *mp_args_conn(const mp_args *args, size_t i);
+
+/* An mp_obj argument: the child's own copy, owned by the runtime (do not
+ * free), or NULL if argument i is not an object. */
+MP_API mp_obj *mp_args_obj(const mp_args *args, size_t i);
 
 /* Plain values. MP_EINVAL if argument i is not of that type (an integer
  * argument is accepted by mp_args_get_double). Strings and bytes point

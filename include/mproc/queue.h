@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "export.h"
+#include "obj.h"
 #include "process.h"
 
 #ifdef __cplusplus
@@ -59,6 +60,20 @@ MP_API int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double time
 
 /* mp_queue_get_bytes(q, data, len, 0). */
 MP_API int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len);
+
+/* Puts o as its pickle (Python's q.put(obj)); o stays the caller's and is
+ * encoded now, so changing it afterwards does not change the message.
+ * MP_ETOOBIG if it nests deeper than MP_OBJ_MAX_DEPTH; otherwise as
+ * mp_queue_put_bytes(). */
+MP_API int mp_queue_put(mp_queue *q, const mp_obj *o, double timeout);
+MP_API int mp_queue_put_nowait(mp_queue *q, const mp_obj *o);
+
+/* Takes the oldest message and decodes it (Python's q.get()): *o is a new
+ * object the caller frees with mp_obj_free(). A message that is not a
+ * supported pickle (put by mp_queue_put_bytes, say) is taken and gives
+ * mp_obj_loads()'s error. Otherwise as mp_queue_get_bytes(). */
+MP_API int mp_queue_get(mp_queue *q, mp_obj **o, double timeout);
+MP_API int mp_queue_get_nowait(mp_queue *q, mp_obj **o);
 
 /* Number of messages put and not yet taken, counted across all processes
  * (including those still in some process's feeder buffer). */

@@ -443,3 +443,39 @@ void mp__conn_release(mp_conn *c)
     c->held_by_runtime = 0;
     mp_conn_close(c);
 }
+
+/* ---- objects -------------------------------------------------------------- */
+
+int mp_conn_send(mp_conn *c, const mp_obj *o)
+{
+    if (!c || !o) return mp_set_error(MP_EINVAL, "NULL argument");
+    void *data;
+    size_t len;
+    int rc = mp_obj_dumps(o, &data, &len);
+    if (rc < 0) return rc;
+    rc = mp_conn_send_bytes(c, data, 0, len);
+    mp_free(data);
+    return rc;
+}
+
+int mp_conn_recv(mp_conn *c, mp_obj **o)
+{
+    if (!o) return mp_set_error(MP_EINVAL, "NULL argument");
+    *o = NULL;
+    void *data;
+    size_t len;
+    int rc = mp_conn_recv_bytes(c, &data, &len, 0);
+    if (rc < 0) return rc;
+    rc = mp_obj_loads(data, len, o);
+    mp_free(data);
+    return rc;
+}
+
+int mp_conn_from_handle(mp_conn **c, intptr_t handle, int readable, int writable)
+{
+    if (handle == (intptr_t)MP_OS_NO_HANDLE || (!readable && !writable)) {
+        if (c) *c = NULL;
+        return mp_set_error(MP_EINVAL, "bad handle or neither readable nor writable");
+    }
+    return mp__conn_from_handle(c, (mp_os_handle)handle, readable, writable);
+}

@@ -21,6 +21,7 @@
 #include "mproc/queue.h"
 #include "mproc/value.h"
 #include "mproc/array.h"
+#include "mproc/obj.h"
 #include "objects.h"
 
 #define BLOB_MAGIC   0x3143504du /* "MPC1" */
@@ -59,7 +60,8 @@ static void free_arg_copies(mp_arg *args, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (args[i].type == MP_ARG_STR) free((void *)args[i].u.s);
-        if (args[i].type == MP_ARG_BYTES) free((void *)args[i].u.bytes.data);
+        if (args[i].type == MP_ARG_BYTES || args[i].type == MP_ARG_OBJ)
+            free((void *)args[i].u.bytes.data); /* an object is kept pickled */
     }
     free(args);
 }
@@ -116,6 +118,21 @@ static int copy_args(mp_arglist list, mp_arg **out)
             args[i].u.bytes.len = n;
             break;
         }
+        case MP_ARG_OBJ: {
+            /* Pickled now: the caller may change or free the object, and the
+             * child needs exactly these bytes. */
+            void *d = NULL;
+            size_t n = 0;
+            int rc = a->u.obj ? mp_obj_dumps(a->u.obj, &d, &n) : MP_EINVAL;
+            if (rc < 0) {
+                free_arg_copies(args, i);
+                return mp_set_error(rc, "argument %zu: %s", i, mp_strerror(rc));
+            }
+            args[i].type = MP_ARG_OBJ;
+            args[i].u.bytes.data = d;
+            args[i].u.bytes.len = n;
+            break;
+        }
         case MP_ARG_VALUE:
         case MP_ARG_ARRAY:
         case MP_ARG_QUEUE:
@@ -158,6 +175,7 @@ static int export_args(const mp_arg *args, size_t n, mp_export *ex)
             mp_buf_blob(b, a->u.s, strlen(a->u.s) + 1);
             break;
         case MP_ARG_BYTES:
+        case MP_ARG_OBJ:
             mp_buf_blob(b, a->u.bytes.data, a->u.bytes.len);
             break;
         case MP_ARG_VALUE:
@@ -201,6 +219,10 @@ static void free_child_args(mp_args *args)
         case MP_ARG_CONN:
             mp__conn_release(a->u.conn);
             break;
+        case MP_ARG_OBJ:
+            /* The child's own decoded copy (const only in the parent's view). */
+            mp_obj_free((mp_obj *)(uintptr_t)a->u.obj);
+            break;
         default:
             break;
         }
@@ -243,6 +265,14 @@ static int import_args(mp_args *args, mp_import *im)
         case MP_ARG_BYTES:
             a->u.bytes.data = mp_rd_blob(r, &a->u.bytes.len);
             break;
+        case MP_ARG_OBJ: {
+            size_t len;
+            const void *p = mp_rd_blob(r, &len);
+            mp_obj *o = NULL;
+            rc = p ? mp_obj_loads(p, len, &o) : MP_EPROTO;
+            a->u.obj = o;
+            break;
+        }
         case MP_ARG_VALUE:
             rc = mp__value_import(&a->u.value, im);
             break;
@@ -375,6 +405,12 @@ mp_conn *mp_args_conn(const mp_args *args, size_t i)
 {
     const mp_arg *a = arg_at(args, i, MP_ARG_CONN);
     return a ? a->u.conn : NULL;
+}
+
+mp_obj *mp_args_obj(const mp_args *args, size_t i)
+{
+    const mp_arg *a = arg_at(args, i, MP_ARG_OBJ);
+    return a ? (mp_obj *)(uintptr_t)a->u.obj : NULL;
 }
 
 int mp_args_get_int(const mp_args *args, size_t i, int64_t *out)

@@ -668,6 +668,43 @@ int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len)
     return mp_queue_get_bytes(q, data, len, 0);
 }
 
+/* ---- objects ------------------------------------------------------------------- */
+
+int mp_queue_put(mp_queue *q, const mp_obj *o, double timeout)
+{
+    if (!q || !o) return mp_set_error(MP_EINVAL, "NULL argument");
+    void *data;
+    size_t len;
+    int rc = mp_obj_dumps(o, &data, &len);
+    if (rc < 0) return rc;
+    rc = mp_queue_put_bytes(q, data, len, timeout);
+    mp_free(data);
+    return rc;
+}
+
+int mp_queue_put_nowait(mp_queue *q, const mp_obj *o)
+{
+    return mp_queue_put(q, o, 0);
+}
+
+int mp_queue_get(mp_queue *q, mp_obj **o, double timeout)
+{
+    if (!o) return mp_set_error(MP_EINVAL, "NULL argument");
+    *o = NULL;
+    void *data;
+    size_t len;
+    int rc = mp_queue_get_bytes(q, &data, &len, timeout);
+    if (rc < 0) return rc;
+    rc = mp_obj_loads(data, len, o);
+    mp_free(data);
+    return rc;
+}
+
+int mp_queue_get_nowait(mp_queue *q, mp_obj **o)
+{
+    return mp_queue_get(q, o, 0);
+}
+
 /* ---- state -------------------------------------------------------------------- */
 
 size_t mp_queue_qsize(mp_queue *q)

@@ -1,0 +1,377 @@
+/* socket.c - listening and connecting stream sockets (AF_UNIX and TCP) for
+ * Listener and Client.
+ *
+ * Every socket is close-on-exec from birth where the OS allows it
+ * (SOCK_CLOEXEC, accept4) and right after creation otherwise, and carries
+ * SO_NOSIGPIPE where that exists (macOS, FreeBSD: accepted sockets do not
+ * reliably inherit it, so it is set on each); on Linux the write path
+ * uses send(MSG_NOSIGNAL) (pipe.c). The sockets stay blocking, as
+ * Python's Connection expects of the descriptor it wraps. */
+#define _GNU_SOURCE
+#include "mp_posix_config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "posix_util.h"
+
+struct mp_os_listener {
+    int fd;
+    int port; /* 0 for AF_UNIX */
+    /* AF_UNIX: the path bound, and which file it was, so that close removes
+     * it only while it is still ours (someone may have replaced it). */
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    int have_ino;
+    pid_t owner; /* the process that bound the path */
+};
+
+/* A new socket of the family, close-on-exec and SIGPIPE-free; -1 with
+ * errno set on failure. */
+static int new_socket(int family)
+{
+    int type = SOCK_STREAM;
+#if MP_HAVE_SOCK_CLOEXEC
+    type |= SOCK_CLOEXEC;
+#endif
+    int fd = socket(family, type, 0);
+    if (fd < 0) return -1;
+#if !MP_HAVE_SOCK_CLOEXEC
+    if (mp_px_cloexec(fd) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+#endif
+#if MP_HAVE_SO_NOSIGPIPE
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+#endif
+    return fd;
+}
+
+/* Fills an AF_UNIX address; MP_EINVAL if the path does not fit. */
+static int unix_addr(const char *path, struct sockaddr_un *sa)
+{
+    if (!path || !*path) return mp_set_error(MP_EINVAL, "AF_UNIX path is empty");
+    size_t n = strlen(path);
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    if (n >= sizeof sa->sun_path)
+        return mp_set_error(MP_EINVAL,
+                            "AF_UNIX path of %zu bytes is too long: this system allows "
+                            "at most %zu",
+                            n, sizeof sa->sun_path - 1);
+    memcpy(sa->sun_path, path, n + 1);
+    return 0;
+}
+
+static int listener_new(mp_os_listener **l, int fd)
+{
+    *l = calloc(1, sizeof **l);
+    if (!*l) {
+        close(fd);
+        return mp_set_error(MP_ENOMEM, "out of memory for a listener");
+    }
+    (*l)->fd = fd;
+    (*l)->owner = getpid();
+    return 0;
+}
+
+int mp_os_listen_unix(mp_os_listener **l, const char *path, int backlog)
+{
+    *l = NULL;
+    struct sockaddr_un sa;
+    int rc = unix_addr(path, &sa);
+    if (rc < 0) return rc;
+    char *copy = strdup(path);
+    if (!copy) return mp_set_error(MP_ENOMEM, "out of memory for a listener");
+    int fd = new_socket(AF_UNIX);
+    if (fd < 0) {
+        free(copy);
+        return mp_px_fail("socket(AF_UNIX)", errno);
+    }
+    if (bind(fd, (const struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        free(copy);
+        return mp_set_error(MP_ESYS, "bind %s: %s", path, strerror(e));
+    }
+    /* Identify the file now, before anyone can swap it. */
+    struct stat st;
+    int have = lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (listen(fd, backlog) < 0) {
+        int e = errno;
+        close(fd);
+        if (have) unlink(path);
+        free(copy);
+        return mp_px_fail("listen", e);
+    }
+    rc = listener_new(l, fd);
+    if (rc < 0) {
+        if (have) unlink(path);
+        free(copy);
+        return rc;
+    }
+    (*l)->path = copy;
+    (*l)->have_ino = have;
+    if (have) {
+        (*l)->dev = st.st_dev;
+        (*l)->ino = st.st_ino;
+    }
+    return 0;
+}
+
+static int check_port(int port)
+{
+    if (port < 0 || port > 65535)
+        return mp_set_error(MP_EINVAL, "TCP port %d out of range 0..65535", port);
+    return 0;
+}
+
+/* getaddrinfo for host:port; "" (listening only) is every interface. */
+static int resolve(const char *host, int port, int passive, struct addrinfo **res)
+{
+    if (!host) return mp_set_error(MP_EINVAL, "NULL host");
+    int rc = check_port(port);
+    if (rc < 0) return rc;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+    const char *node = *host ? host : NULL;
+    if (!node && !passive) node = "localhost";
+    int g = getaddrinfo(node, service, &hints, res);
+    if (g != 0) {
+        if (g == EAI_SYSTEM) return mp_px_fail("getaddrinfo", errno);
+        return mp_set_error(MP_ESYS, "getaddrinfo %s: %s", host, gai_strerror(g));
+    }
+    return 0;
+}
+
+/* The port a bound socket got. */
+static int bound_port(int fd, int *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return mp_px_fail("getsockname", errno);
+    if (ss.ss_family == AF_INET)
+        *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    else if (ss.ss_family == AF_INET6)
+        *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    else
+        return mp_set_error(MP_ESYS, "getsockname: unexpected family %d", ss.ss_family);
+    return 0;
+}
+
+static int listen_on(const struct addrinfo *ai, int backlog, int *fd_out)
+{
+    int fd = new_socket(ai->ai_family);
+    if (fd < 0) return mp_px_fail("socket", errno);
+    /* Python sets SO_REUSEADDR on POSIX so a restarted server can bind
+     * while old connections sit in TIME_WAIT. */
+    int on = 1;
+    const char *what = NULL;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
+        what = "setsockopt(SO_REUSEADDR)";
+    else if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+        what = "bind";
+    else if (listen(fd, backlog) < 0)
+        what = "listen";
+    if (what) {
+        int e = errno;
+        close(fd);
+        return mp_px_fail(what, e);
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int mp_os_listen_tcp(mp_os_listener **l, const char *host, int port, int backlog)
+{
+    *l = NULL;
+    struct addrinfo *res = NULL;
+    int rc = resolve(host, port, 1, &res);
+    if (rc < 0) return rc;
+    /* IPv4 first: Python's Listener/Client are AF_INET only, so a name
+     * like "localhost" must end up where a Python client looks for it. */
+    int fd = -1;
+    rc = 1; /* nothing tried yet */
+    for (int pass = 0; pass < 2 && fd < 0; pass++)
+        for (const struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+            if ((ai->ai_family == AF_INET) != (pass == 0)) continue;
+            if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+            rc = listen_on(ai, backlog, &fd);
+        }
+    freeaddrinfo(res);
+    if (rc == 1)
+        return mp_set_error(MP_ESYS, "getaddrinfo %s: no IPv4/IPv6 address", host);
+    if (fd < 0) return rc;
+    int bp = 0;
+    rc = bound_port(fd, &bp);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    rc = listener_new(l, fd);
+    if (rc < 0) return rc;
+    (*l)->port = bp;
+    return 0;
+}
+
+int mp_os_listener_port(const mp_os_listener *l)
+{
+    return l ? l->port : 0;
+}
+
+mp_os_handle mp_os_listener_handle(const mp_os_listener *l)
+{
+    return l ? (mp_os_handle)l->fd : MP_OS_NO_HANDLE;
+}
+
+int mp_os_accept(mp_os_listener *l, mp_os_handle *h)
+{
+    *h = MP_OS_NO_HANDLE;
+    for (;;) {
+#if MP_HAVE_ACCEPT4
+        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+#else
+        int fd = accept(l->fd, NULL, NULL);
+#endif
+        if (fd < 0) {
+            /* ECONNABORTED: a client gave up between connect and accept;
+             * Python's accept would raise, but nothing is wrong with the
+             * listener, and the next client is what the caller wants.
+             * EAGAIN: only if someone made the socket non-blocking. */
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                int prc = mp_os_poll_readable(l->fd, MP_NO_DEADLINE);
+                if (prc < 0) return prc;
+                continue;
+            }
+            return mp_px_fail("accept", errno);
+        }
+        const char *what = NULL;
+#if !MP_HAVE_ACCEPT4
+        if (mp_px_cloexec(fd) < 0) what = "fcntl(FD_CLOEXEC)";
+#endif
+#if MP_HAVE_SO_NOSIGPIPE
+        int on = 1;
+        if (!what && setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) < 0)
+            what = "setsockopt(SO_NOSIGPIPE)";
+#endif
+        /* BSDs hand out accepted sockets with the listener's O_NONBLOCK;
+         * Connection wants a blocking one (Python calls setblocking(True)). */
+        if (!what) {
+            int fl = fcntl(fd, F_GETFL);
+            if (fl < 0 || ((fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0))
+                what = "fcntl(O_NONBLOCK)";
+        }
+        if (what) {
+            int e = errno;
+            close(fd);
+            return mp_px_fail(what, e);
+        }
+        *h = fd;
+        return 0;
+    }
+}
+
+void mp_os_listener_close(mp_os_listener *l)
+{
+    if (!l) return;
+    close(l->fd);
+    if (l->path && l->have_ino && l->owner == getpid()) {
+        struct stat st;
+        if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == l->dev &&
+            st.st_ino == l->ino)
+            unlink(l->path);
+    }
+    free(l->path);
+    free(l);
+}
+
+/* connect() that survives EINTR: the connection attempt goes on in the
+ * kernel, so wait for it to finish and read its outcome (calling connect
+ * again would give EALREADY). Returns 0 or an errno value. */
+static int connect_fd(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    if (connect(fd, sa, len) == 0) return 0;
+    if (errno != EINTR && errno != EINPROGRESS) return errno;
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT, .revents = 0};
+    while (poll(&pfd, 1, -1) < 0)
+        if (errno != EINTR) return errno;
+    int err = 0;
+    socklen_t el = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0) return errno;
+    return err;
+}
+
+int mp_os_connect_unix(const char *path, mp_os_handle *h)
+{
+    *h = MP_OS_NO_HANDLE;
+    struct sockaddr_un sa;
+    int rc = unix_addr(path, &sa);
+    if (rc < 0) return rc;
+    int fd = new_socket(AF_UNIX);
+    if (fd < 0) return mp_px_fail("socket(AF_UNIX)", errno);
+    int e = connect_fd(fd, (const struct sockaddr *)&sa, sizeof sa);
+    if (e) {
+        close(fd);
+        return mp_set_error(MP_ESYS, "connect %s: %s", path, strerror(e));
+    }
+    *h = fd;
+    return 0;
+}
+
+int mp_os_connect_tcp(const char *host, int port, mp_os_handle *h)
+{
+    *h = MP_OS_NO_HANDLE;
+    struct addrinfo *res = NULL;
+    int rc = resolve(host, port, 0, &res);
+    if (rc < 0) return rc;
+    int e = EADDRNOTAVAIL;
+    int fd = -1;
+    for (const struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = new_socket(ai->ai_family);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        e = connect_fd(fd, ai->ai_addr, ai->ai_addrlen);
+        if (e) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return mp_set_error(MP_ESYS, "connect %s:%d: %s", host, port, strerror(e));
+    /* Python's Connection sends small messages whole (header + payload in
+     * one write), so Nagle does not hurt it; neither does it here (conn.c
+     * does the same). Left at the default, as Python leaves it. */
+    *h = fd;
+    return 0;
+}

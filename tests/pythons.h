@@ -1,0 +1,37 @@
+/* pythons.h - finding the Pythons on this machine and running programs
+ * with one inherited descriptor, for the suites that talk to Python. */
+#ifndef MPT_PYTHONS_H
+#define MPT_PYTHONS_H
+
+#include <stddef.h>
+
+#define MPT_MAX_PYTHONS 16
+
+typedef struct mpt_python {
+    char path[512];
+    char version[32]; /* "3.11.7" */
+} mpt_python;
+
+/* Every distinct CPython 3.8+ found: $MPT_PYTHON, python3 and python3.N in
+ * PATH, and every $PYENV_ROOT/versions/NAME (~/.pyenv by default). Returns how many
+ * (at most max), sorted by version, one per version. */
+int mpt_find_pythons(mpt_python *out, int max);
+
+/* "3.8.18, 3.9.18, ..." of the list, for a log line. */
+void mpt_python_versions(const mpt_python *py, int n, char *buf, size_t size);
+
+/* Starts argv[0] (searched in PATH) with argv, giving it the descriptor fd
+ * under the number child_fd (fd -1: none). Returns its pid, or -1. */
+long mpt_spawn_program(const char *const *argv, int fd, int child_fd);
+
+/* Waits for a program mpt_spawn_program started and returns its exit status
+ * (negative: minus the signal that killed it; -1000: could not wait). */
+int mpt_wait_program(long pid);
+
+/* mpt_spawn_program + mpt_wait_program. -1000 if it could not start. */
+int mpt_run_program(const char *const *argv, int fd, int child_fd);
+
+/* The directory of the test sources (tests/), for scripts kept there. */
+const char *mpt_source_dir(void);
+
+#endif
