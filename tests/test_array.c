@@ -115,6 +115,7 @@ static void new_from_values(void)
     MPT_EQ(mp_array_new_from(&a, 'i', NULL, 3), MP_EINVAL);
     CU_ASSERT_PTR_NULL(a);
     MPT_EQ(mp_array_new_from(&a, 'x', s, 3), MP_EINVAL);
+    MPT_EQ(mp_array_new_from(NULL, 'h', s, 3), MP_EINVAL);
     MPT_OK(mp_array_new_from(&a, 'i', NULL, 0)); /* Array('i', []) */
     ASSERT_AREPR(a, "[]");
     mp_array_free(a);

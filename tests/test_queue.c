@@ -504,6 +504,29 @@ static void consumer_killed(mp_start_method m)
 }
 MPT_DEFINE_BOTH(consumer_killed)
 
+/* free() after cancel_join_thread returns even while this process's
+ * feeder waits for the producer lock that another process holds for as
+ * long as its stream takes (here: forever, nobody reads). */
+static int feeder_waits_for_lock(mp_queue *q)
+{
+    return mp_load32(&mp__queue_prod_lock(q)->s->waiters, MP_ACQUIRE) > 0;
+}
+
+static void cancel_while_lock_busy(mp_start_method m)
+{
+    mp_queue *q;
+    MPT_OK(mp_queue_new_sized(&q, 0, 4096));
+    mp_process *p = mpt_start(t_stream_forever, mp_args_of(q), m);
+    CU_ASSERT_FATAL(wait_until(q, ring_full)); /* the child holds the lock */
+    MPT_OK(mp_queue_put_bytes(q, "hi", 2, 0)); /* buffered: the lock is busy */
+    CU_ASSERT_FATAL(wait_until(q, feeder_waits_for_lock));
+    mp_queue_cancel_join_thread(q);
+    mp_queue_free(q); /* must not wait for the child */
+    MPT_OK(mp_process_kill(p));
+    CU_ASSERT_EQUAL(mpt_join(p), -9);
+}
+MPT_DEFINE_BOTH(cancel_while_lock_busy)
+
 void mpt_suite_queue(void)
 {
     mpt_add("queue", "order_and_sizes", order_and_sizes);
@@ -520,4 +543,5 @@ void mpt_suite_queue(void)
     MPT_BOTH("queue", join_before_get);
     MPT_BOTH("queue", producer_killed);
     MPT_BOTH("queue", consumer_killed);
+    MPT_BOTH("queue", cancel_while_lock_busy);
 }

@@ -52,7 +52,9 @@ MP_API int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double 
 MP_API int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len);
 
 /* Takes the oldest message: *data (caller frees with mp_free()) and *len.
- * Waits up to timeout seconds for one, then gives MP_EEMPTY. MP_ENOMEM
+ * Waits up to timeout seconds for one to begin, then gives MP_EEMPTY; once
+ * a message larger than the ring has begun arriving, waits for its end
+ * (or for its sender's death to be noticed) whatever the timeout. MP_ENOMEM
  * leaves the message in the queue. MP_EOWNERDEAD if a process died while
  * sending or receiving the message at the head: that message is dropped,
  * the queue stays usable. MP_ESTATE after mp_queue_close(). */

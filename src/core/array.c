@@ -47,7 +47,8 @@ int mp_array_new_raw(mp_array **a, char typecode, size_t len)
 
 int mp_array_new_from(mp_array **a, char typecode, const void *init, size_t len)
 {
-    if (a) *a = NULL;
+    if (!a) return null_array();
+    *a = NULL;
     if (!init && len) return mp_set_error(MP_EINVAL, "NULL initializer");
     mp_array *n;
     int rc = array_new(&n, typecode, len, 1);

@@ -24,13 +24,17 @@
  *   the position, and sleeps on a sequence word; the other side, after
  *   publishing with a sequentially consistent store, bumps the word and
  *   enters the kernel only if the count is non-zero.
- * - A producer that dies (or is cancelled) in the middle of a streamed
- *   message leaves msg_left > 0. The next producer pads the rest with
- *   zeros and records where the message ends in aborted_end, so the
- *   consumer drops it; a consumer waiting for the rest may instead take
- *   the producer lock itself and drop it. A consumer that dies mid-message
- *   leaves cons_left > 0 for the next consumer to skip. Both report
- *   MP_EOWNERDEAD once. */
+ * - Recovery trusts positions only, never counts: each is a single store,
+ *   so a process killed at any instruction leaves them consistent. A
+ *   streaming producer records where its record starts and ends
+ *   (msg_start, msg_end) before publishing any of it. If it dies (or is
+ *   cancelled), the next producer pads from tail to msg_end with zeros and
+ *   names that end in aborted_end, which the consumer that reaches it
+ *   acknowledges by clearing it, dropping the record; a consumer already
+ *   waiting for the rest may instead take the producer lock and write the
+ *   record off. A consumer records the end of the record it reads
+ *   (cons_end), so the next one skips exactly to it. Each loss is reported
+ *   once, as MP_EOWNERDEAD. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,14 +64,15 @@ struct qshared {
         mp_lock_shared lock;
         mp_atomic_u64 tail;
         mp_atomic_u64 accepted;    /* messages reserved by put() */
-        mp_atomic_u64 msg_left;    /* bytes still owed by an unfinished stream */
-        mp_atomic_u64 aborted_end; /* end position of the last dropped message */
+        mp_atomic_u64 msg_start;   /* where the record being streamed starts */
+        mp_atomic_u64 msg_end;     /* where it ends; 0 when no stream is open */
+        mp_atomic_u64 aborted_end; /* end of a padded record to drop; 0: none */
     } p;
     MP_ALIGNED struct {
         mp_lock_shared lock;
         mp_atomic_u64 head;
-        mp_atomic_u64 taken;     /* messages whose reading has begun */
-        mp_atomic_u64 cons_left; /* bytes of the current message not consumed */
+        mp_atomic_u64 taken;    /* messages whose reading has begun */
+        mp_atomic_u64 cons_end; /* end of the record being read; 0: none */
     } c;
     MP_ALIGNED struct {
         mp_atomic_u32 seq, waiters;
@@ -198,7 +203,7 @@ static int wait_room(mp_queue *q, uint64_t tail, uint64_t want)
 }
 
 /* Streams n bytes (zeros if src is NULL) from tail on, publishing as room
- * appears and counting them off msg_left. */
+ * appears. */
 static int stream(mp_queue *q, uint64_t *tail, const unsigned char *src, uint64_t n)
 {
     while (n > 0) {
@@ -210,27 +215,57 @@ static int stream(mp_queue *q, uint64_t *tail, const unsigned char *src, uint64_
         if (src) src += k;
         n -= k;
         *tail += k;
-        mp_store64(&q->s->p.msg_left, mp_load64(&q->s->p.msg_left, MP_RELAXED) - k,
-                   MP_RELAXED);
         publish_tail(q, *tail);
     }
     return 0;
 }
 
-/* Finishes a message that a dead or cancelled producer left half-written,
- * so that the ring is back at a record boundary; the consumer drops it. */
-static int finish_abandoned(mp_queue *q)
+/* Waits until consumers have taken note of the last padded record, so that
+ * aborted_end can name another one. */
+static int wait_mark_free(mp_queue *q)
 {
-    uint64_t left = mp_load64(&q->s->p.msg_left, MP_ACQUIRE);
-    if (left == 0) return 0;
-    uint64_t tail = mp_load64(&q->s->p.tail, MP_RELAXED);
-    mp_store64(&q->s->p.aborted_end, tail + left, MP_SEQ_CST);
-    return stream(q, &tail, NULL, left);
+    struct qshared *s = q->s;
+    while (mp_load64(&s->p.aborted_end, MP_ACQUIRE) != 0) {
+        if (mp_load32(&q->stop, MP_RELAXED)) return MP_ECLOSED;
+        uint64_t head = mp_load64(&s->c.head, MP_ACQUIRE);
+        wait_for(&q->room_wq, &s->room.seq, &s->room.waiters, &s->c.head, head,
+                 mp_os_now_ns() + SLICE_NS);
+    }
+    return 0;
 }
 
-/* Writes a whole message, waiting for room as long as it takes (feeder). */
-static int write_blocking(mp_queue *q, const unsigned char *data, uint64_t len)
+/* Finishes a record that a dead or cancelled producer left half-written,
+ * so that the ring is back at a record boundary; the consumer drops it.
+ * Only positions are trusted: each is one store, so a producer killed at
+ * any instruction leaves them telling exactly how far it got. */
+static int finish_abandoned(mp_queue *q)
 {
+    struct qshared *s = q->s;
+    uint64_t end = mp_load64(&s->p.msg_end, MP_ACQUIRE);
+    if (end == 0) return 0;
+    uint64_t tail = mp_load64(&s->p.tail, MP_RELAXED);
+    if (tail != mp_load64(&s->p.msg_start, MP_RELAXED) && tail != end) {
+        /* Part of it is out: pad the rest and mark it to be dropped. */
+        if (mp_load64(&s->p.aborted_end, MP_ACQUIRE) != end) {
+            int rc = wait_mark_free(q);
+            if (rc < 0) return rc;
+            mp_store64(&s->p.aborted_end, end, MP_SEQ_CST);
+        }
+        int rc = stream(q, &tail, NULL, end - tail);
+        if (rc < 0) return rc;
+    }
+    /* Nothing of it was published, or all of it: nothing to repair. */
+    mp_store64(&s->p.msg_end, 0, MP_RELEASE);
+    return 0;
+}
+
+/* Writes a whole message, waiting for room as long as it takes (feeder).
+ * *started says whether any of it was published: after that the message
+ * counts as in the queue even if a stop request cuts it short. */
+static int write_blocking(mp_queue *q, const unsigned char *data, uint64_t len,
+                          int *started)
+{
+    *started = 0;
     int rc = finish_abandoned(q);
     if (rc < 0) return rc;
     uint64_t tail = mp_load64(&q->s->p.tail, MP_RELAXED);
@@ -241,23 +276,29 @@ static int write_blocking(mp_queue *q, const unsigned char *data, uint64_t len)
         ring_write(q, tail, &len, REC_HDR);
         ring_write(q, tail + REC_HDR, data, len);
         publish_tail(q, tail + rec);
+        *started = 1;
         return 0;
     }
     rc = wait_room(q, tail, REC_HDR);
     if (rc < 0) return rc;
+    /* Start before end: a producer killed between the two stores leaves no
+     * open stream, and nothing of the record has been published then. */
+    mp_store64(&q->s->p.msg_start, tail, MP_RELAXED);
+    mp_store64(&q->s->p.msg_end, tail + rec, MP_RELEASE);
     ring_write(q, tail, &len, REC_HDR);
-    mp_store64(&q->s->p.msg_left, pad8(len), MP_RELAXED);
     tail += REC_HDR;
     publish_tail(q, tail);
+    *started = 1;
     rc = stream(q, &tail, data, len);
     if (rc == 0) rc = stream(q, &tail, NULL, pad8(len) - len);
+    if (rc == 0) mp_store64(&q->s->p.msg_end, 0, MP_RELEASE);
     return rc;
 }
 
 /* Writes the message only if that needs no waiting: 1 if written. */
 static int write_now(mp_queue *q, const void *data, uint64_t len)
 {
-    if (mp_load64(&q->s->p.msg_left, MP_ACQUIRE) != 0) return 0;
+    if (mp_load64(&q->s->p.msg_end, MP_ACQUIRE) != 0) return 0;
     uint64_t tail = mp_load64(&q->s->p.tail, MP_RELAXED);
     uint64_t rec = REC_HDR + pad8(len);
     if (rec > free_room(q, tail)) return 0;
@@ -268,6 +309,12 @@ static int write_now(mp_queue *q, const void *data, uint64_t len)
 }
 
 /* ---- the feeder ------------------------------------------------------------- */
+
+/* Returns places reserved by put() for messages that never entered. */
+static void give_back(mp_queue *q, uint64_t n)
+{
+    mp_add64(&q->s->p.accepted, (uint64_t)0 - n, MP_SEQ_CST);
+}
 
 static void feeder_main(void *arg)
 {
@@ -285,13 +332,21 @@ static void feeder_main(void *arg)
         q->sending = m;
         mp_os_mutex_unlock(q->mu);
 
-        /* A stop request makes write_blocking give up; a message it leaves
-         * half-written is repaired by the next producer (see the top). */
-        int rc = mp_lock_acquire(&q->prod, MP_NO_DEADLINE);
+        /* The lock is waited for in slices so that a stop request (free
+         * after cancel_join_thread) is seen even while another process
+         * streams a message for as long as consumers take. */
+        int rc;
+        do
+            rc = mp_lock_acquire(&q->prod, mp_os_now_ns() + SLICE_NS);
+        while (rc == MP_ETIMEDOUT && !mp_load32(&q->stop, MP_RELAXED));
+        int started = 0;
         if (rc == 0 || rc == MP_EOWNERDEAD) {
-            write_blocking(q, m->data, m->len);
+            /* A stop makes write_blocking give up; a record it leaves
+             * half-written is repaired by the next producer (see the top). */
+            write_blocking(q, m->data, m->len, &started);
             mp_lock_release(&q->prod);
         }
+        if (!started) give_back(q, 1);
         mp_os_mutex_lock(q->mu);
         free(m);
         q->sending = NULL;
@@ -473,7 +528,10 @@ static int reserve(mp_queue *q, uint64_t deadline)
     for (;;) {
         uint64_t a = mp_load64(&s->p.accepted, MP_ACQUIRE);
         uint64_t t = mp_load64(&s->c.taken, MP_ACQUIRE);
-        if (s->k.maxsize == 0 || a - t < s->k.maxsize) {
+        /* t > a only if a consumer died between its two counter updates;
+         * never let that wrap into "full forever". */
+        uint64_t used = a > t ? a - t : 0;
+        if (s->k.maxsize == 0 || used < s->k.maxsize) {
             if (mp_cas64(&s->p.accepted, &a, a + 1, MP_SEQ_CST)) return 0;
             continue;
         }
@@ -501,7 +559,7 @@ int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout
 
     mp_os_mutex_lock(q->mu);
     if (is_closed(q)) { /* closed by another thread meanwhile */
-        mp_add64(&q->s->p.accepted, (uint64_t)-1, MP_SEQ_CST);
+        give_back(q, 1);
         mp_os_mutex_unlock(q->mu);
         return mp_set_error(MP_ESTATE, "queue is closed");
     }
@@ -531,7 +589,7 @@ int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout
         } else {
             free(m);
             /* Give the place back: the message was not accepted. */
-            mp_add64(&q->s->p.accepted, (uint64_t)-1, MP_SEQ_CST);
+            give_back(q, 1);
         }
     }
     mp_os_mutex_unlock(q->mu);
@@ -545,55 +603,61 @@ int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len)
 
 /* ---- get ------------------------------------------------------------------------ */
 
-/* The producer of the message being read is gone (dead, or cancelled and
- * out of the lock) with bytes still owed and everything published already
- * consumed: take its lock and write the message off. 1 if dropped. */
-static int drop_orphan(mp_queue *q)
+/* The producer of the record ending at end is gone (dead, or cancelled
+ * and out of the lock) with the record unfinished, and everything it
+ * published is consumed: take its lock and write the record off. 1 if
+ * dropped. */
+static int drop_orphan(mp_queue *q, uint64_t end)
 {
     struct qshared *s = q->s;
-    if (mp_load64(&s->p.msg_left, MP_ACQUIRE) == 0) return 0;
+    if (mp_load64(&s->p.msg_end, MP_ACQUIRE) != end) return 0;
     int rc = mp_lock_acquire(&q->prod, 0);
-    if (rc != 0 && rc != MP_EOWNERDEAD) return 0;
+    if (rc != 0 && rc != MP_EOWNERDEAD) return 0; /* a live producer will repair */
     int dropped = 0;
-    if (mp_load64(&s->p.msg_left, MP_ACQUIRE) != 0 &&
+    if (mp_load64(&s->p.msg_end, MP_ACQUIRE) == end &&
         mp_load64(&s->p.tail, MP_ACQUIRE) == mp_load64(&s->c.head, MP_RELAXED)) {
-        mp_store64(&s->p.msg_left, 0, MP_RELEASE);
+        mp_store64(&s->p.msg_end, 0, MP_RELEASE);
         dropped = 1;
     }
     mp_lock_release(&q->prod);
     return dropped;
 }
 
-/* Consumes n bytes of the current message into dst (NULL: discard),
- * waiting for a streaming producer as long as it lives. MP_EOWNERDEAD if
- * the producer vanished with the message unfinished. */
-static int consume(mp_queue *q, unsigned char *dst, uint64_t n)
+/* Consumes the record ending at end up to position upto, into dst (NULL:
+ * discard), waiting for a streaming producer as long as it lives.
+ * MP_EOWNERDEAD if the producer vanished with the record unfinished. */
+static int consume(mp_queue *q, unsigned char *dst, uint64_t upto, uint64_t end)
 {
     struct qshared *s = q->s;
     uint64_t head = mp_load64(&s->c.head, MP_RELAXED);
-    while (n > 0) {
+    while (head < upto) {
         uint64_t tail = mp_load64(&s->p.tail, MP_ACQUIRE);
         if (tail == head) {
             int rc = wait_for(&q->data_wq, &s->data.seq, &s->data.waiters, &s->p.tail,
                               tail, mp_os_now_ns() + SLICE_NS);
-            if (rc == MP_ETIMEDOUT && drop_orphan(q)) {
-                mp_store64(&s->c.cons_left, 0, MP_RELAXED);
-                return MP_EOWNERDEAD;
-            }
+            if (rc == MP_ETIMEDOUT && drop_orphan(q, end)) return MP_EOWNERDEAD;
             continue;
         }
-        uint64_t k = tail - head < n ? tail - head : n;
+        uint64_t k = (tail < upto ? tail : upto) - head;
         if (dst) {
             ring_read(q, head, dst, k);
             dst += k;
         }
         head += k;
-        n -= k;
-        mp_store64(&s->c.cons_left, mp_load64(&s->c.cons_left, MP_RELAXED) - k,
-                   MP_RELAXED);
         publish_head(q, head);
     }
     return 0;
+}
+
+/* After the last byte of the record ending at end: 1 if a producer padded
+ * it after its writer died, which this consumer acknowledges so that the
+ * mark can name the next such record. */
+static int take_abort_mark(mp_queue *q, uint64_t end)
+{
+    uint64_t mark = end;
+    if (!mp_cas64(&q->s->p.aborted_end, &mark, 0, MP_SEQ_CST)) return 0;
+    notify(&q->room_wq, &q->s->room.seq, &q->s->room.waiters); /* see wait_mark_free */
+    return 1;
 }
 
 /* Reads one message; the consumer lock is held. */
@@ -616,13 +680,18 @@ static int get_locked(mp_queue *q, void **data, size_t *len, uint64_t deadline)
     unsigned char *buf = malloc(n ? (size_t)n : 1);
     if (!buf) return MP_ENOMEM;
 
+    /* From here the message is this consumer's: the deadline no longer
+     * applies, as a reader must not leave a message half-read. cons_end is
+     * stored first so that a consumer killed at any point leaves enough
+     * for the next one to skip the record whole. */
     uint64_t end = head + REC_HDR + pad8(n);
-    mp_store64(&s->c.cons_left, REC_HDR + pad8(n), MP_RELAXED);
+    mp_store64(&s->c.cons_end, end, MP_SEQ_CST);
     mp_add64(&s->c.taken, 1, MP_SEQ_CST);
-    int rc = consume(q, NULL, REC_HDR);
-    if (rc == 0) rc = consume(q, buf, n);
-    if (rc == 0) rc = consume(q, NULL, pad8(n) - n);
-    if (rc == 0 && mp_load64(&s->p.aborted_end, MP_ACQUIRE) == end) rc = MP_EOWNERDEAD;
+    int rc = consume(q, NULL, head + REC_HDR, end);
+    if (rc == 0) rc = consume(q, buf, head + REC_HDR + n, end);
+    if (rc == 0) rc = consume(q, NULL, end, end);
+    if (rc == 0 && take_abort_mark(q, end)) rc = MP_EOWNERDEAD;
+    mp_store64(&s->c.cons_end, 0, MP_RELEASE);
     if (rc < 0) {
         free(buf);
         if (rc == MP_EOWNERDEAD)
@@ -632,6 +701,22 @@ static int get_locked(mp_queue *q, void **data, size_t *len, uint64_t deadline)
     *data = buf;
     *len = (size_t)n;
     return 0;
+}
+
+/* The previous consumer died holding the lock: if it was inside a record,
+ * skip to its end (positions, not counts, so wherever it died). 1 if a
+ * message was dropped. */
+static int skip_dead_consumers_record(mp_queue *q)
+{
+    struct qshared *s = q->s;
+    uint64_t end = mp_load64(&s->c.cons_end, MP_ACQUIRE);
+    if (end == 0) return 0;
+    uint64_t head = mp_load64(&s->c.head, MP_RELAXED);
+    if (end > head && end - head <= ((uint64_t)1 << 62)) {
+        if (consume(q, NULL, end, end) == 0) take_abort_mark(q, end);
+    }
+    mp_store64(&s->c.cons_end, 0, MP_RELEASE);
+    return 1;
 }
 
 int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
@@ -644,12 +729,7 @@ int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
     int rc = mp_lock_acquire(&q->cons, deadline);
     if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
     if (rc == MP_EOWNERDEAD) {
-        /* The previous consumer died; if it was inside a message, skip
-         * the rest of it and say so. */
-        uint64_t left = mp_load64(&q->s->c.cons_left, MP_RELAXED);
-        if (left) {
-            (void)consume(q, NULL, left);
-            mp_store64(&q->s->c.cons_left, 0, MP_RELAXED);
+        if (skip_dead_consumers_record(q)) {
             mp_lock_release(&q->cons);
             return mp_set_error(
                 MP_EOWNERDEAD,
@@ -769,10 +849,11 @@ void mp_queue_free(mp_queue *q)
     q->feeder = NULL;
     mp_os_mutex_unlock(q->mu);
     if (t) mp_os_thread_join(t);
-    while (q->first) {
+    while (q->first) { /* only after cancel_join_thread: they never entered */
         struct qmsg *m = q->first;
         q->first = m->next;
         free(m);
+        give_back(q, 1);
     }
     close_handles(q);
     free(q);
@@ -792,7 +873,8 @@ uint64_t mp__queue_capacity(mp_queue *q)
 
 uint64_t mp__queue_cons_left(mp_queue *q)
 {
-    return mp_load64(&q->s->c.cons_left, MP_ACQUIRE);
+    uint64_t end = mp_load64(&q->s->c.cons_end, MP_ACQUIRE);
+    return end ? end - mp_load64(&q->s->c.head, MP_ACQUIRE) : 0;
 }
 
 mp_lock *mp__queue_prod_lock(mp_queue *q)
