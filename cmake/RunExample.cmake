@@ -1,6 +1,12 @@
 # RunExample.cmake - runs example programs and checks their stdout.
 #
-#   cmake -DEXPECTED_DIR=<dir> -DCHECK=ON|OFF -P RunExample.cmake <exe>...
+#   cmake -DEXPECTED_DIR=<dir> -DCHECK=ON|OFF [-DEMULATOR=<cmd>] [-DTARGET_WIN32=ON]
+#         -P RunExample.cmake <exe>...
+#
+# EMULATOR runs each program (cross builds: CMAKE_CROSSCOMPILING_EMULATOR,
+# tools/run-wine.sh for MinGW). TARGET_WIN32: Windows programs, whose
+# text-mode stdout ends lines with CRLF; CRLF is compared as LF there, as
+# on a Windows host.
 #
 # Each program's stdout goes to <name>.out in the working directory and is
 # compared byte for byte with <EXPECTED_DIR>/<name>.txt when that exists.
@@ -33,7 +39,7 @@ foreach(exe IN LISTS _exes)
     if(NOT CHECK)
         execute_process(COMMAND "${CMAKE_COMMAND}" -E echo "==== ${name} ====")
     endif()
-    execute_process(COMMAND "${exe}" OUTPUT_FILE "${out}" RESULT_VARIABLE rc
+    execute_process(COMMAND ${EMULATOR} "${exe}" OUTPUT_FILE "${out}" RESULT_VARIABLE rc
                     TIMEOUT 240)
     if(NOT CHECK)
         execute_process(COMMAND "${CMAKE_COMMAND}" -E cat "${out}")
@@ -46,7 +52,7 @@ foreach(exe IN LISTS _exes)
     if(EXISTS "${expected_file}")
         file(READ "${expected_file}" expected)
         file(READ "${out}" actual)
-        if(CMAKE_HOST_WIN32)
+        if(CMAKE_HOST_WIN32 OR TARGET_WIN32)
             string(REPLACE "\r\n" "\n" actual "${actual}")
         endif()
         if(NOT actual STREQUAL expected)

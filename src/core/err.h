@@ -4,7 +4,11 @@
 
 #include "mproc/error.h"
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+/* MinGW's plain printf format is msvcrt's dialect, which lacks %zu; the
+ * library builds with __USE_MINGW_ANSI_STDIO, the GNU dialect. */
+#define MP_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define MP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define MP_PRINTF(f, a)

@@ -12,7 +12,7 @@
  * output by skipping what is not a digit, and candidates are handed to
  * strtod as an integer mantissa with an exponent, which has no decimal
  * point to misread. */
-#include <math.h> /* classification macros only: no libm needed */
+#include <float.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,15 +104,24 @@ static void put_zeros(mp_buf *b, int n)
         mp_buf_u8(b, '0');
 }
 
+/* The sign bit itself: -0.0 and negative NaNs count. (The classification
+ * macros are avoided: MinGW's trip -Wfloat-conversion.) */
+static int sign_bit(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (int)(bits >> 63);
+}
+
 void mp_repr_double(mp_buf *b, double x)
 {
-    if (isnan(x)) {
+    if (x != x) { /* NaN: Python prints it without a sign */
         put_str(b, "nan");
         return;
     }
-    if (signbit(x)) mp_buf_u8(b, '-');
-    double ax = signbit(x) ? -x : x;
-    if (isinf(ax)) {
+    if (sign_bit(x)) mp_buf_u8(b, '-');
+    double ax = sign_bit(x) ? -x : x;
+    if (ax > DBL_MAX) {
         put_str(b, "inf");
         return;
     }
