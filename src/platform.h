@@ -200,11 +200,47 @@ int mp_os_write_all(mp_os_handle h, const void *buf, size_t n);
  * then). *got = 0 means end of file. */
 int mp_os_read(mp_os_handle h, void *buf, size_t n, size_t *got);
 
-/* 1 if h has data or end of file to read, 0 if not before the deadline. */
+/* 1 if h has data or end of file to read, 0 if not before the deadline.
+ * On a message handle (mp_os_handle_is_message) an empty message cannot be
+ * seen without taking it off the pipe: when the wait did that, the answer
+ * is 2 ("readable, and the empty message is consumed"), and the caller
+ * must hand out an empty message next (CPython's _got_empty_message). No
+ * other handle ever gives 2. */
 int mp_os_poll_readable(mp_os_handle h, uint64_t deadline_ns);
 
 /* Closes a handle. MP_OS_NO_HANDLE is ignored. */
 void mp_os_close(mp_os_handle h);
+
+/* ---- message transport ------------------------------------------------------ */
+
+/* Python frames a Connection by its transport, and mproc follows it: over a
+ * POSIX fd or any socket each message carries a length prefix (core
+ * conn.c writes it through mp_os_write_all / mp_os_read); over a Windows
+ * pipe (PipeConnection) each message is one message of a message-mode
+ * named pipe, without a prefix. The core asks once per connection end,
+ * when it wraps a handle (created here or inherited by a child), which of
+ * the two it has, and uses the functions below only for message handles.
+ * POSIX has none: mp_os_handle_is_message() is always 0 there, and the
+ * other three are never called (they answer MP_EUNSUPPORTED). */
+
+/* 1 if h is a message-mode pipe (Windows pipes made by mp_os_pipe), 0 for
+ * every POSIX fd, every socket, and anything the layer cannot identify. */
+int mp_os_handle_is_message(mp_os_handle h);
+
+/* Writes buf (n bytes, n may be 0) as one whole message. MP_ETOOBIG if n
+ * is over 0xffffffff (one Windows write); MP_ECLOSED if the reader is
+ * gone. A message is never half-written. */
+int mp_os_msg_send(mp_os_handle h, const void *buf, size_t n);
+
+/* Reads the next message, or the next part of the current one, into buf
+ * (cap bytes, cap may be 0 to learn only that a message is there): *got
+ * bytes, *more = 1 if the message goes on past them. Blocks until a
+ * message comes. MP_ECLOSED at end of file between messages. */
+int mp_os_msg_recv(mp_os_handle h, void *buf, size_t cap, size_t *got, int *more);
+
+/* Bytes left unread in the current message (after an mp_os_msg_recv that
+ * said *more); 0 between messages. */
+int mp_os_msg_left(mp_os_handle h, size_t *left);
 
 /* ---- sockets --------------------------------------------------------------- */
 

@@ -49,12 +49,16 @@ static void expect_msg(mp_conn *c, const void *expect, size_t n)
     mp_free(d);
 }
 
-/* A one-way pipe whose writing side stays a raw handle. */
+/* A one-way pipe whose writing side stays a raw handle. The end speaks
+ * the length-prefixed framing (on Windows a pipe is a message pipe, whose
+ * connections frame by message: forced back to the prefix there, so these
+ * tests check the stream framing that sockets use on every OS). */
 static void raw_writer(mp_conn **r, mp_os_handle *w)
 {
     mp_os_handle h[2];
     MPT_OK(mp_os_pipe(0, h));
     MPT_OK(mp__conn_from_handle(r, h[0], 1, 0));
+    mp__conn_set_message(*r, 0);
     *w = h[1];
 }
 
@@ -64,6 +68,7 @@ static void raw_reader(mp_os_handle *r, mp_conn **w)
     mp_os_handle h[2];
     MPT_OK(mp_os_pipe(0, h));
     MPT_OK(mp__conn_from_handle(w, h[1], 0, 1));
+    mp__conn_set_message(*w, 0);
     *r = h[0];
 }
 

@@ -265,13 +265,8 @@ static void conn_bad_pickle(void)
 
 void mpt_suite_interop(void)
 {
-#ifndef _WIN32
-    mpt_add("interop", "python_parent", python_parent);
-    mpt_add("interop", "c_parent", c_parent);
-#else
-    fprintf(stderr, "interop: the Python pipe tests need the Win32 PipeConnection "
-                    "transport (Win32 issue)\n");
-#endif
+    MPT_POSIX_ONLY("interop", "python_parent", python_parent, MPT_NO_PYTHON);
+    MPT_POSIX_ONLY("interop", "c_parent", c_parent, MPT_NO_PYTHON);
     MPT_BOTH("interop", obj_args);
     MPT_BOTH("interop", queue_objs);
     MPT_BOTH("interop", conn_objs);

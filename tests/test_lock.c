@@ -1,6 +1,12 @@
 /* test_lock.c - the core's shared-memory lock: mutual exclusion between
  * threads and processes, deadlines, and recovery from a dead holder.
- * Children are forked so they share the segment mapped here. */
+ *
+ * The lock under test is the bare mp_lock (mp_value's lock is tested in
+ * the value suite), in a segment mapped here. On POSIX children are
+ * forked and share the mapping and the lock's handles. Windows has no
+ * fork: children are spawned with the segment's and the wait queue's
+ * handle values as arguments, and take their own copies out of the parent
+ * (mpt_w32_steal), so the same tests run there. */
 #include <stdlib.h>
 
 #include "core/lock.h"
@@ -29,6 +35,55 @@ static void teardown(void)
     mp_os_shm_close(&seg);
     sh = NULL;
 }
+
+#ifdef _WIN32
+/* Starts target in a spawned child that attaches the segment and the lock
+ * first (child_attach). Arguments: parent pid, segment handle, segment
+ * size, number of wait-queue handles, the handles. */
+static mp_process *start_child(mp_target target)
+{
+    mp_os_handle h[MP_OS_WQ_MAX_HANDLES];
+    int n = mp_lock_handles(&lk, h);
+    CU_ASSERT_FATAL(n >= 0 && n <= MP_OS_WQ_MAX_HANDLES);
+    mp_arg a[4 + MP_OS_WQ_MAX_HANDLES];
+    a[0] = mp_arg((int64_t)mp_os_getpid());
+    a[1] = mp_arg((int64_t)seg.handle);
+    a[2] = mp_arg((int64_t)seg.size);
+    a[3] = mp_arg((int64_t)n);
+    for (int i = 0; i < n; i++)
+        a[4 + i] = mp_arg((int64_t)h[i]);
+    return mpt_start(target, mp_arglist_make(a, 4 + (size_t)n), MP_START_SPAWN);
+}
+
+/* In the spawned child: maps the parent's segment and rebuilds the lock
+ * from copies of its handles. 0 on success. */
+static int child_attach(const mp_args *args)
+{
+    int64_t ppid, hseg, size, n, v;
+    if (mp_args_get_int(args, 0, &ppid) || mp_args_get_int(args, 1, &hseg) ||
+        mp_args_get_int(args, 2, &size) || mp_args_get_int(args, 3, &n) || n < 0 ||
+        n > MP_OS_WQ_MAX_HANDLES)
+        return 1;
+    mp_os_handle h[MP_OS_WQ_MAX_HANDLES];
+    for (int64_t i = 0; i < n; i++) {
+        if (mp_args_get_int(args, 4 + (size_t)i, &v)) return 1;
+        h[i] = mpt_w32_steal(ppid, v);
+        if (h[i] == MP_OS_NO_HANDLE) return 1;
+    }
+    mp_os_handle mine = mpt_w32_steal(ppid, hseg);
+    if (mine == MP_OS_NO_HANDLE || mp_os_shm_attach(&seg, mine, (size_t)size)) return 1;
+    sh = seg.base;
+    return mp_lock_adopt(&lk, &sh->lock, h, (int)n) ? 1 : 0;
+}
+#define CHILD_ATTACH(args) MPT_CHILD_CHECK(child_attach(args) == 0)
+#else
+/* A forked child shares the mapping and the lock's handles. */
+static mp_process *start_child(mp_target target)
+{
+    return mpt_start(target, MP_NO_ARGS, MP_START_FORK);
+}
+#define CHILD_ATTACH(args) (void)(args)
+#endif
 
 /* Waits (with a generous deadline) until the child reaches stage s. */
 static int wait_stage(uint32_t s)
@@ -59,7 +114,7 @@ static void uncontended(void)
 
 static int t_hold_until_released(const mp_args *args)
 {
-    (void)args;
+    CHILD_ATTACH(args);
     MPT_CHILD_CHECK(mp_lock_acquire(&lk, MP_NO_DEADLINE) == 0);
     mp_store32(&sh->stage, 1, MP_RELEASE);
     while (mp_load32(&sh->stage, MP_ACQUIRE) != 2)
@@ -71,7 +126,7 @@ static int t_hold_until_released(const mp_args *args)
 static void timeout_while_held(void)
 {
     setup();
-    mp_process *p = mpt_start(t_hold_until_released, MP_NO_ARGS, MP_START_FORK);
+    mp_process *p = start_child(t_hold_until_released);
     CU_ASSERT_FATAL(wait_stage(1));
     uint64_t t0 = mp_os_now_ns();
     MPT_EQ(mp_lock_acquire(&lk, t0 + 50000000), MP_ETIMEDOUT);
@@ -88,7 +143,7 @@ static void timeout_while_held(void)
 
 static int t_die_holding(const mp_args *args)
 {
-    (void)args;
+    CHILD_ATTACH(args);
     MPT_CHILD_CHECK(mp_lock_acquire(&lk, MP_NO_DEADLINE) == 0);
     mp_store32(&sh->stage, 1, MP_RELEASE);
     return 0; /* exits with the lock held */
@@ -97,13 +152,15 @@ static int t_die_holding(const mp_args *args)
 static void owner_death(int wait_first)
 {
     setup();
-    mp_process *p = mpt_start(t_die_holding, MP_NO_ARGS, MP_START_FORK);
+    mp_process *p = start_child(t_die_holding);
     CU_ASSERT_FATAL(wait_stage(1));
     if (wait_first) {
         CU_ASSERT_EQUAL(mpt_join(p), 0);
     }
-    /* Not joined yet in the other case: the dead holder is a zombie, which
-     * the lock must still see as dead. */
+    /* Not joined yet in the other case: the dead holder is a zombie (on
+     * Windows: an exited process whose handle the parent still holds, so
+     * OpenProcess on its pid still succeeds), which the lock must still
+     * see as dead. */
     int rc = mp_lock_acquire(&lk, MP_NO_DEADLINE);
     CU_ASSERT_EQUAL(rc, MP_EOWNERDEAD);
     CU_ASSERT_EQUAL(mp_lock_owner(&lk), mp_os_getpid());
@@ -129,7 +186,7 @@ static void owner_death_zombie(void)
 static void owner_death_trylock(void)
 {
     setup();
-    CU_ASSERT_EQUAL(mpt_run(t_die_holding, MP_NO_ARGS, MP_START_FORK), 0);
+    CU_ASSERT_EQUAL(mpt_join(start_child(t_die_holding)), 0);
     CU_ASSERT_EQUAL(mp_lock_owner_dead(&lk), 1);
     /* Even a caller that never waits recovers a dead holder's lock. */
     MPT_EQ(mp_lock_acquire(&lk, 0), MP_EOWNERDEAD);
@@ -156,7 +213,7 @@ static void thread_body(void *arg)
 
 static int t_count(const mp_args *args)
 {
-    (void)args;
+    CHILD_ATTACH(args);
     count_rounds();
     return 0;
 }
@@ -167,7 +224,7 @@ static void exclusion(void)
     mp_process *p[2];
     mp_os_thread *t[THREADS];
     for (int i = 0; i < 2; i++)
-        p[i] = mpt_start(t_count, MP_NO_ARGS, MP_START_FORK);
+        p[i] = start_child(t_count);
     for (int i = 0; i < THREADS; i++)
         MPT_OK(mp_os_thread_start(&t[i], thread_body, NULL));
     count_rounds();

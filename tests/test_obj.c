@@ -4,8 +4,9 @@
  * Ownership mistakes show up under ASan/valgrind (CI runs both), so the
  * tests build values the way users do (nested constructor calls, NULLs
  * inside) and free only the top. The repr and table tests run python3
- * (MPT_PYTHON, else python3 from PATH) and compare with what it prints. */
-#define _POSIX_C_SOURCE 200809L /* popen, mkstemp, clock_gettime, dup */
+ * (MPT_PYTHON, else python3 from PATH) and compare with what it prints;
+ * they are POSIX only (MPT_NO_PYTHON). */
+#define _POSIX_C_SOURCE 200809L /* popen, mkstemp, dup */
 
 #include <math.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include "core/buf.h"
 #include "core/obj_internal.h"
 #include "core/unicode_printable.h"
+#include "platform.h"
 #include "test.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -72,7 +74,30 @@ static int eq_free(mp_obj *a, mp_obj *b)
     return ab;
 }
 
-static size_t put_utf8(char *p, uint32_t c);
+/* Appends the UTF-8 of c to p. */
+static size_t put_utf8(char *p, uint32_t c)
+{
+    if (c < 0x80) {
+        p[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        p[0] = (char)(0xC0 | (c >> 6));
+        p[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        p[0] = (char)(0xE0 | (c >> 12));
+        p[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        p[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    p[0] = (char)(0xF0 | (c >> 18));
+    p[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    p[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    p[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
 
 /* ---- constructors, ownership ------------------------------------------------ */
 
@@ -435,11 +460,10 @@ static void test_dict_unhashable(void)
     mp_obj_free(d);
 }
 
+/* The layer's monotonic clock: MinGW's C library has no clock_gettime. */
 static double now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)mp_os_now_ns() / 1e9;
 }
 
 static void test_dict_100000(void)
@@ -929,6 +953,8 @@ static void test_print(void)
     MPT_EQ(mp_obj_print(NULL), MP_EINVAL);
 }
 
+#ifndef _WIN32 /* MPT_NO_PYTHON */
+
 /* ---- against python3 ---------------------------------------------------------- */
 
 static const char *python_path(void)
@@ -996,31 +1022,6 @@ done:
     unlink(sp);
     unlink(ip);
     return out;
-}
-
-/* Appends the UTF-8 of c to p. */
-static size_t put_utf8(char *p, uint32_t c)
-{
-    if (c < 0x80) {
-        p[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        p[0] = (char)(0xC0 | (c >> 6));
-        p[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        p[0] = (char)(0xE0 | (c >> 12));
-        p[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        p[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    p[0] = (char)(0xF0 | (c >> 18));
-    p[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    p[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    p[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
 }
 
 /* ''.join(map(chr, range(a, b))), surrogates left out. */
@@ -1208,6 +1209,8 @@ static void test_unicode_table_matches_python(void)
     free(out);
 }
 
+#endif
+
 void mpt_suite_obj(void)
 {
     mpt_add("obj", "scalars", test_scalars);
@@ -1245,6 +1248,7 @@ void mpt_suite_obj(void)
     mpt_add("obj", "repr_bytes", test_repr_bytes);
     mpt_add("obj", "repr_containers", test_repr_containers);
     mpt_add("obj", "print", test_print);
-    mpt_add("obj", "repr_matches_python", test_repr_matches_python);
-    mpt_add("obj", "unicode_table_matches_python", test_unicode_table_matches_python);
+    MPT_POSIX_ONLY("obj", "repr_matches_python", test_repr_matches_python, MPT_NO_PYTHON);
+    MPT_POSIX_ONLY("obj", "unicode_table_matches_python",
+                   test_unicode_table_matches_python, MPT_NO_PYTHON);
 }

@@ -1,11 +1,19 @@
 /* conn.c - the ends of a Pipe, framed as CPython's Connection frames them.
  *
- * Wire format (Lib/multiprocessing/connection.py, Connection._send_bytes):
- * a 4-byte big-endian signed length, then the payload; a message longer
- * than 0x7fffffff bytes has the length -1 and then an 8-byte big-endian
- * unsigned length. Reads are unbuffered, as in Python, so that nothing of
- * the next message is ever held in this process: an end can be handed to a
- * child (or to Python) between any two messages. */
+ * Two transports, chosen per end by what the platform says its handle is
+ * (mp_os_handle_is_message), as Python chooses its class by transport:
+ *
+ * Byte streams (every POSIX fd, every socket): Connection._send_bytes's
+ * framing, a 4-byte big-endian signed length, then the payload; a message
+ * longer than 0x7fffffff bytes has the length -1 and then an 8-byte
+ * big-endian unsigned length. Reads are unbuffered, as in Python, so that
+ * nothing of the next message is ever held in this process: an end can be
+ * handed to a child (or to Python) between any two messages.
+ *
+ * Message pipes (Windows pipes): PipeConnection's framing, which is none:
+ * each message is one message of the pipe, written whole; a reader takes
+ * a first part, learns what is left of the message, and reads the rest
+ * (PipeConnection._recv_bytes and _get_more_data). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +29,11 @@
 /* First allocation for an incoming message. The length comes from the
  * peer, so memory is committed only as fast as bytes really arrive. */
 #define CONN_GROW_START ((size_t)1 << 20)
+
+/* The first read of a message on a message pipe: a message this short
+ * costs one read and no look at the rest (CPython reads 128 bytes first;
+ * the size of the first read is not visible on the wire). */
+#define CONN_MSG_FIRST 4096
 
 enum { CONN_READABLE = 1, CONN_WRITABLE = 2, CONN_BROKEN = 4 };
 
@@ -39,6 +52,13 @@ struct mp_conn {
      * the target returns, so the target's own mp_conn_close (Python's
      * conn.close() idiom) only closes the handle. */
     int held_by_runtime;
+    /* The handle is a message pipe (Windows): no length prefix, one pipe
+     * message per message. */
+    int message;
+    /* A poll on a message pipe took an empty message off the pipe (it can
+     * only be seen by reading it); the next receive returns it. Like a
+     * kept message, it lives in this process only. */
+    int got_empty;
 };
 
 /* ---- framing -------------------------------------------------------------- */
@@ -188,6 +208,151 @@ static int read_payload(mp_conn *c, size_t n, unsigned char **out)
     return 0;
 }
 
+/* ---- message pipes ---------------------------------------------------------- */
+
+/* Reads the rest of the current message, which the pipe said is left
+ * bytes, into p. The pipe keeps messages whole, so anything but exactly
+ * left bytes means this end lost its place: no later read is trusted. */
+static int msg_read_rest(mp_conn *c, unsigned char *p, size_t left)
+{
+    size_t done = 0;
+    for (;;) {
+        size_t got = 0;
+        int more = 0;
+        int rc = mp_os_msg_recv(c->h, p + done, left - done, &got, &more);
+        if (rc == MP_ECLOSED)
+            return conn_break(c, MP_EPROTO, "end of file inside a message");
+        if (rc < 0) return conn_break(c, rc, "read failed inside a message");
+        done += got;
+        if (!more) break;
+        if (done >= left)
+            return conn_break(c, MP_EPROTO, "message longer than the pipe said");
+    }
+    if (done != left)
+        return conn_break(c, MP_EPROTO, "message shorter than the pipe said");
+    return 0;
+}
+
+/* Reads and drops the rest of a message we had no memory for, so that
+ * the next message is intact. */
+static int msg_drain(mp_conn *c)
+{
+    unsigned char sink[4096];
+    int more = 1;
+    while (more) {
+        size_t got = 0;
+        int rc = mp_os_msg_recv(c->h, sink, sizeof sink, &got, &more);
+        if (rc < 0) return conn_break(c, rc, "read failed inside a message");
+    }
+    return mp_set_error(MP_ENOMEM, "connection: no memory for the message; dropped");
+}
+
+/* Starts on the next message: its first part (up to CONN_MSG_FIRST bytes)
+ * into first, *n0 bytes; *total its whole length; *more whether a part is
+ * left to read. MP_ECLOSED only at end of file, between messages. */
+static int msg_begin(mp_conn *c, unsigned char *first, size_t *n0, uint64_t *total,
+                     int *more)
+{
+    *total = 0;
+    int rc = mp_os_msg_recv(c->h, first, CONN_MSG_FIRST, n0, more);
+    if (rc == MP_ECLOSED) return mp_set_error(MP_ECLOSED, "end of file");
+    if (rc < 0) return rc; /* nothing of a message was taken */
+    *total = *n0;
+    if (*more) {
+        /* What _get_more_data asks PeekNamedPipe. */
+        size_t left = 0;
+        rc = mp_os_msg_left(c->h, &left);
+        if (rc < 0) return conn_break(c, rc, "cannot learn the rest of a message");
+        if (left == 0)
+            return conn_break(c, MP_EPROTO,
+                              "a message goes on, but nothing is left of it");
+        *total += left;
+    }
+    return 0;
+}
+
+/* recv_bytes on a message pipe. */
+static int msg_recv_bytes(mp_conn *c, void **data, size_t *len, size_t maxlength)
+{
+    unsigned char first[CONN_MSG_FIRST];
+    size_t n0 = 0;
+    uint64_t total = 0;
+    int more = 0;
+    int rc = msg_begin(c, first, &n0, &total, &more);
+    if (rc < 0) return rc;
+    if (maxlength && total > maxlength) {
+        /* As _bad_message_length after _get_more_data: the rest stays in
+         * the pipe and the read side is given up. */
+        c->broken = 1;
+        return mp_set_error(MP_ETOOBIG,
+                            "message of %llu bytes over the limit of %zu; "
+                            "the connection is unusable now",
+                            (unsigned long long)total, maxlength);
+    }
+    rc = check_size(c, total);
+    if (rc < 0) return rc;
+    unsigned char *p = malloc(total ? (size_t)total : 1);
+    if (!p) {
+        if (more) return msg_drain(c);
+        return mp_set_error(MP_ENOMEM, "connection: no memory for the message; dropped");
+    }
+    if (n0) memcpy(p, first, n0);
+    if (more) {
+        rc = msg_read_rest(c, p + n0, (size_t)total - n0);
+        if (rc < 0) {
+            free(p);
+            return rc;
+        }
+    }
+    *data = p;
+    *len = (size_t)total;
+    return 0;
+}
+
+/* recv_bytes_into on a message pipe: the first part goes through a stack
+ * buffer, so that nothing is written to the caller's buffer when the
+ * message turns out not to fit; the rest of a fitting message is read
+ * straight into it. */
+static int msg_recv_into(mp_conn *c, unsigned char *dst, size_t room, size_t *received)
+{
+    unsigned char first[CONN_MSG_FIRST];
+    size_t n0 = 0;
+    uint64_t total = 0;
+    int more = 0;
+    int rc = msg_begin(c, first, &n0, &total, &more);
+    if (rc < 0) return rc;
+    if (total <= room) {
+        if (n0) memcpy(dst, first, n0);
+        if (more) {
+            rc = msg_read_rest(c, dst + n0, (size_t)total - n0);
+            if (rc < 0) return rc;
+        }
+        *received = (size_t)total;
+        return 0;
+    }
+    rc = check_size(c, total);
+    if (rc < 0) return rc;
+    unsigned char *p = malloc((size_t)total);
+    if (!p) {
+        if (more) return msg_drain(c);
+        return mp_set_error(MP_ENOMEM, "connection: no memory for the message; dropped");
+    }
+    memcpy(p, first, n0);
+    if (more) {
+        rc = msg_read_rest(c, p + n0, (size_t)total - n0);
+        if (rc < 0) {
+            free(p);
+            return rc;
+        }
+    }
+    c->pending = p;
+    c->pending_len = (size_t)total;
+    c->has_pending = 1;
+    *received = (size_t)total;
+    return mp_set_error(MP_ETOOSHORT, "message of %zu bytes, room for %zu", (size_t)total,
+                        room);
+}
+
 static int check_read(mp_conn *c)
 {
     if (!c->readable) return mp_set_error(MP_ESTATE, "connection is write-only");
@@ -212,7 +377,15 @@ int mp__conn_from_handle(mp_conn **c, mp_os_handle h, int readable, int writable
     (*c)->h = h;
     (*c)->readable = readable != 0;
     (*c)->writable = writable != 0;
+    /* Asked here, so an end made by mp_pipe, accepted by a listener, or
+     * inherited by a child gets the framing its transport calls for. */
+    (*c)->message = mp_os_handle_is_message(h) == 1;
     return 0;
+}
+
+void mp__conn_set_message(mp_conn *c, int message)
+{
+    if (c) c->message = message != 0;
 }
 
 mp_os_handle mp__conn_handle(const mp_conn *c)
@@ -278,6 +451,9 @@ int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size)
         return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: offset + size overflows");
     if (!c->writable) return mp_set_error(MP_ESTATE, "connection is read-only");
     const unsigned char *p = size ? (const unsigned char *)buf + offset : NULL;
+    /* A message pipe keeps the boundary itself: the message goes whole,
+     * without a prefix (PipeConnection._send_bytes). */
+    if (c->message) return mp_os_msg_send(c->h, p, size);
     if (size <= MP_CONN_SMALL) {
         /* One write, as CPython: no Nagle delay between header and
          * payload on a TCP socket, and an empty message never becomes a
@@ -319,6 +495,13 @@ int mp_conn_recv_bytes(mp_conn *c, void **data, size_t *len, size_t maxlength)
         c->has_pending = 0;
         return 0;
     }
+    if (c->got_empty) {
+        c->got_empty = 0;
+        *data = malloc(1);
+        if (!*data) return mp_set_error(MP_ENOMEM, "out of memory");
+        return 0;
+    }
+    if (c->message) return msg_recv_bytes(c, data, len, maxlength);
     uint64_t n = 0;
     rc = read_header(c, &n);
     if (rc < 0) return rc;
@@ -364,6 +547,11 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
         c->has_pending = 0;
         return 0;
     }
+    if (c->got_empty) {
+        c->got_empty = 0;
+        return 0;
+    }
+    if (c->message) return msg_recv_into(c, dst, room, received);
     uint64_t n = 0;
     rc = read_header(c, &n);
     if (rc < 0) return rc;
@@ -395,8 +583,15 @@ int mp_conn_poll(mp_conn *c, double timeout)
     if (!c) return mp_set_error(MP_EINVAL, "mp_conn_poll: NULL connection");
     int rc = check_read(c);
     if (rc < 0) return rc;
-    if (c->has_pending) return 1;
-    return mp_os_poll_readable(c->h, mp_deadline(timeout));
+    if (c->has_pending || c->got_empty) return 1;
+    rc = mp_os_poll_readable(c->h, mp_deadline(timeout));
+    if (rc == 2) {
+        /* The wait took an empty message off a message pipe (the only way
+         * to see one): it is the next message received. */
+        c->got_empty = 1;
+        return 1;
+    }
+    return rc;
 }
 
 /* ---- handing an end to a child -------------------------------------------- */
@@ -404,8 +599,10 @@ int mp_conn_poll(mp_conn *c, double timeout)
 int mp__conn_export(mp_conn *c, mp_export *ex)
 {
     if (!c || !ex) return mp_set_error(MP_EINVAL, "NULL connection");
-    /* A kept (too long) message lives in this process's memory only; the
-     * child gets the stream as it stands, like a dup'ed fd in Python. */
+    /* A kept (too long) message, and an empty one a poll took off a
+     * message pipe, live in this process's memory only; the child gets the
+     * stream as it stands, like a dup'ed fd in Python. The child asks the
+     * platform again whether the handle is a message pipe. */
     uint32_t flags = (c->readable ? CONN_READABLE : 0u) |
                      (c->writable ? CONN_WRITABLE : 0u) | (c->broken ? CONN_BROKEN : 0u);
     mp_buf_u32(ex->buf, flags);

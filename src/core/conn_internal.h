@@ -28,6 +28,12 @@ size_t mp__conn_encode_header(uint64_t n, unsigned char out[MP_CONN_HEADER_MAX])
  * of h, also on failure. */
 int mp__conn_from_handle(mp_conn **c, mp_os_handle h, int readable, int writable);
 
+/* Tests only: forces the framing of an end. message 0 on a Windows
+ * message pipe makes the end speak the length-prefixed stream framing over
+ * it (a message pipe read as bytes is a byte stream), so the framing tests
+ * that put raw header bytes on the wire run there too. */
+void mp__conn_set_message(mp_conn *c, int message);
+
 /* The OS handle of an end (still owned by c). */
 mp_os_handle mp__conn_handle(const mp_conn *c);
 

@@ -244,3 +244,42 @@ void mp_os_close(mp_os_handle h)
      * retry could close a number another thread just got. */
     if (h >= 0 && h <= INT_MAX) close((int)h);
 }
+
+/* ---- message transport ------------------------------------------------------ */
+
+/* POSIX has no message-mode pipes: every fd (pipe, socketpair, socket) is a
+ * byte stream that core/conn.c frames with a length prefix, exactly as
+ * Python's Connection does. mp_os_handle_is_message() is therefore 0 for
+ * every handle, the core never takes its message path here, and the three
+ * functions below are unreachable; they answer MP_EUNSUPPORTED rather than
+ * pretend, should a future caller get that wrong. */
+int mp_os_handle_is_message(mp_os_handle h)
+{
+    (void)h;
+    return 0;
+}
+
+int mp_os_msg_send(mp_os_handle h, const void *buf, size_t n)
+{
+    (void)h;
+    (void)buf;
+    (void)n;
+    return mp_set_error(MP_EUNSUPPORTED, "message-mode pipes exist only on Windows");
+}
+
+int mp_os_msg_recv(mp_os_handle h, void *buf, size_t cap, size_t *got, int *more)
+{
+    (void)h;
+    (void)buf;
+    (void)cap;
+    *got = 0;
+    *more = 0;
+    return mp_set_error(MP_EUNSUPPORTED, "message-mode pipes exist only on Windows");
+}
+
+int mp_os_msg_left(mp_os_handle h, size_t *left)
+{
+    (void)h;
+    *left = 0;
+    return mp_set_error(MP_EUNSUPPORTED, "message-mode pipes exist only on Windows");
+}
