@@ -83,10 +83,13 @@ void mpt_not_here(const char *suite, const char *name, const char *reason);
 
 #define MPT_NO_FORK "fork: Windows has no fork; the spawn variant runs"
 /* Tests that run python3. A Windows build runs under Wine in CI, where no
- * Windows Python is installed; the bytes are the same on every OS. */
+ * Windows Python is installed. Pickles are the same bytes on every OS; the
+ * Windows pipe framing (PipeConnection's) is checked without Python by
+ * conn/message_framing_win32. */
 #define MPT_NO_PYTHON                                                                    \
     "it runs python3, which this Windows build cannot start under Wine; the POSIX "      \
-    "run covers the wire format, which is the same bytes"
+    "run covers the pickles (the same bytes on every OS), and "                          \
+    "conn/message_framing_win32 the Windows pipe framing"
 
 /* Registers name_spawn and name_fork, each calling name(method). Windows
  * has no fork: there only name_spawn exists, and the fork variant is

@@ -903,8 +903,70 @@ static void write_to_gone_parent_spawn(void)
     write_to_gone_parent(MP_START_SPAWN);
 }
 
+#ifdef _WIN32
+#include <windows.h>
+
+/* One overlapped ReadFile/WriteFile on a pipe end, waited for: what a
+ * Python PipeConnection does on the other end. Returns the Win32 error
+ * (ERROR_MORE_DATA for a message longer than n). */
+static DWORD raw_io(HANDLE h, int write, void *buf, DWORD n, DWORD *done)
+{
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    *done = 0;
+    BOOL ok = write ? WriteFile(h, buf, n, NULL, &ov) : ReadFile(h, buf, n, NULL, &ov);
+    DWORD e = ok ? 0 : GetLastError();
+    if (ok || e == ERROR_IO_PENDING || e == ERROR_MORE_DATA)
+        e = GetOverlappedResult(h, &ov, done, TRUE) ? 0 : GetLastError();
+    CloseHandle(ov.hEvent);
+    return e;
+}
+
+/* Windows pipes frame as Python's PipeConnection: each message is one
+ * pipe message with no length prefix, both ways. */
+static void message_framing_win32(void)
+{
+    mp_conn *a, *b;
+    MPT_OK(mp_pipe(&a, &b, 1));
+    HANDLE ha = (HANDLE)mp__conn_handle(a), hb = (HANDLE)mp__conn_handle(b);
+    static const size_t sizes[] = {0, 1, 5, 4096, 4097, 40000};
+    unsigned char m[40000], r[40064];
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        for (size_t k = 0; k < n; k++)
+            m[k] = (unsigned char)(k * 7 + i);
+        MPT_OK(mp_conn_send_bytes(a, m, 0, n));
+        DWORD got = 0, total = 0, e;
+        do {
+            e = raw_io(hb, 0, r + total, (DWORD)(sizeof r - total), &got);
+            total += got;
+        } while (e == ERROR_MORE_DATA);
+        CU_ASSERT_EQUAL(e, 0);
+        CU_ASSERT_EQUAL(total, n); /* exactly the payload: no prefix */
+        CU_ASSERT(n == 0 || memcmp(r, m, n) == 0);
+    }
+    DWORD done;
+    CU_ASSERT_EQUAL(raw_io(ha, 1, "python-style", 12, &done), 0);
+    CU_ASSERT_EQUAL(raw_io(ha, 1, "", 0, &done), 0);
+    void *d;
+    size_t len;
+    MPT_OK(mp_conn_recv_bytes(b, &d, &len, 0));
+    CU_ASSERT(len == 12 && memcmp(d, "python-style", 12) == 0);
+    mp_free(d);
+    MPT_OK(mp_conn_recv_bytes(b, &d, &len, 0));
+    CU_ASSERT_EQUAL(len, 0);
+    mp_free(d);
+    mp_conn_close(a);
+    mp_conn_close(b);
+}
+#endif
+
 void mpt_suite_conn(void)
 {
+#ifdef _WIN32
+    mpt_add("conn", "message_framing_win32", message_framing_win32);
+#endif
     mpt_add("conn", "pipe_ends", test_pipe_ends);
     mpt_add("conn", "empty_message", test_empty_message);
     mpt_add("conn", "small_both_ways", test_small_both_ways);
