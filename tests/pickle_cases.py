@@ -7,7 +7,6 @@ on Python 3.8 and later.
 
 Modes:
   version            the interpreter's version, e.g. "3.11.7"
-  pythons            every other Python 3.8+ on this machine, one path a line
   named              "<name> <pickle>" for values the C suite also builds
                      itself: protocol 4, byte-exact reference
   exact <n> <seed>   "<pickle>" for n random values without shared objects
@@ -23,12 +22,9 @@ Modes:
   load <file>        for each hex pickle line of file: "<repr>" of
                      pickle.loads, or "ERROR <message>"
 """
-import glob
-import os
 import pickle
 import pickletools
 import random
-import subprocess
 import sys
 
 
@@ -189,38 +185,11 @@ def unsupported_cases():
 
 # ---- modes -----------------------------------------------------------------------
 
-def find_pythons():
-    roots = [os.environ.get("PYENV_ROOT", ""), os.path.expanduser("~/.pyenv"),
-             "/root/.pyenv"]
-    cands = []
-    for root in roots:
-        if root:
-            cands += sorted(glob.glob(os.path.join(root, "versions", "*", "bin", "python3")))
-    cands += ["/usr/bin/python3", "/usr/local/bin/python3"]
-    seen = set()
-    for c in cands:
-        if not os.access(c, os.X_OK):
-            continue
-        real = os.path.realpath(c)
-        if real in seen:
-            continue
-        seen.add(real)
-        try:
-            out = subprocess.run([c, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
-                                 capture_output=True, timeout=60).stdout.split()
-            if (int(out[0]), int(out[1])) >= (3, 8):
-                print(c)
-        except Exception:
-            pass
-
-
 def main():
     mode = sys.argv[1]
     out = sys.stdout
     if mode == "version":
         print("%d.%d.%d" % sys.version_info[:3])
-    elif mode == "pythons":
-        find_pythons()
     elif mode == "named":
         for name, v in NAMED.items():
             out.write("%s %s\n" % (name, hx(pickle.dumps(v, 4))))

@@ -63,7 +63,23 @@ static void consider(mpt_python *out, int *n, int max, const char *path)
         if (strcmp(out[i].version, v) == 0) return;
     snprintf(out[*n].path, sizeof out[*n].path, "%s", path);
     snprintf(out[*n].version, sizeof out[*n].version, "%s", v);
+    sscanf(v, "%d.%d", &out[*n].major, &out[*n].minor);
     (*n)++;
+}
+
+/* Each <root>/NAME/bin/python3. */
+static void consider_versions(mpt_python *out, int *n, int max, const char *root)
+{
+    DIR *d = opendir(root);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[800];
+        snprintf(path, sizeof path, "%s/%s/bin/python3", root, e->d_name);
+        if (access(path, X_OK) == 0) consider(out, n, max, path);
+    }
+    closedir(d);
 }
 
 int mpt_find_pythons(mpt_python *out, int max)
@@ -71,29 +87,34 @@ int mpt_find_pythons(mpt_python *out, int max)
     int n = 0;
     const char *env = getenv("MPT_PYTHON");
     if (env && *env) consider(out, &n, max, env);
-    consider(out, &n, max, "python3");
+    const char *path = getenv("PATH");
+    if (path) {
+        char *copy = strdup(path), *save = NULL;
+        for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
+             dir = strtok_r(NULL, ":", &save)) {
+            char p[800];
+            snprintf(p, sizeof p, "%s/python3", *dir ? dir : ".");
+            if (access(p, X_OK) == 0) consider(out, &n, max, p);
+        }
+        free(copy);
+    }
     char name[32];
     for (int minor = 8; minor <= 20; minor++) {
         snprintf(name, sizeof name, "python3.%d", minor);
         consider(out, &n, max, name);
     }
-    char root[512];
+    consider(out, &n, max, "/usr/bin/python3");
+    consider(out, &n, max, "/usr/local/bin/python3");
+    char root[600];
     const char *pyenv = getenv("PYENV_ROOT");
     const char *home = getenv("HOME");
-    if (pyenv && *pyenv)
+    if (pyenv && *pyenv) {
         snprintf(root, sizeof root, "%s/versions", pyenv);
-    else
-        snprintf(root, sizeof root, "%s/.pyenv/versions", home ? home : "");
-    DIR *d = opendir(root);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (e->d_name[0] == '.') continue;
-            char path[800];
-            snprintf(path, sizeof path, "%s/%s/bin/python3", root, e->d_name);
-            if (access(path, X_OK) == 0) consider(out, &n, max, path);
-        }
-        closedir(d);
+        consider_versions(out, &n, max, root);
+    }
+    if (home && *home) {
+        snprintf(root, sizeof root, "%s/.pyenv/versions", home);
+        consider_versions(out, &n, max, root);
     }
     for (int i = 1; i < n; i++) /* insertion sort by version */
         for (int j = i; j > 0 && version_cmp(out[j - 1].version, out[j].version) > 0;

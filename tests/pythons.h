@@ -10,11 +10,14 @@
 typedef struct mpt_python {
     char path[512];
     char version[32]; /* "3.11.7" */
+    int major, minor;
 } mpt_python;
 
-/* Every distinct CPython 3.8+ found: $MPT_PYTHON, python3 and python3.N in
- * PATH, and every $PYENV_ROOT/versions/NAME (~/.pyenv by default). Returns how many
- * (at most max), sorted by version, one per version. */
+/* Every distinct CPython 3.8+ found: $MPT_PYTHON, python3 in each PATH
+ * directory, python3.N in PATH, /usr/bin/python3, /usr/local/bin/python3,
+ * and every $PYENV_ROOT/versions/NAME and ~/.pyenv/versions/NAME. Returns
+ * how many (at most max), sorted by version, one per version. The suites
+ * that talk to Python all use this one list. */
 int mpt_find_pythons(mpt_python *out, int max);
 
 /* "3.8.18, 3.9.18, ..." of the list, for a log line. */

@@ -415,13 +415,14 @@ static void test_auth_verify_rules(void)
 #else
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "pythons.h"
 
 extern char **environ;
 #endif
@@ -1160,14 +1161,8 @@ static void test_cloexec_and_sigpipe(void)
 
 #ifndef _WIN32
 
-typedef struct pyver {
-    char path[512];
-    char version[64];
-    int major, minor;
-} pyver;
-
-#define MAX_PY 32
-static pyver pythons[MAX_PY];
+#define MAX_PY MPT_MAX_PYTHONS
+static mpt_python pythons[MAX_PY];
 static int n_pythons = -1;
 
 /* Waits for a child of ours, retrying interruptions. */
@@ -1239,79 +1234,10 @@ static int read_line(int fd, char *buf, size_t n, double timeout)
     return 0;
 }
 
-static void add_python(const char *path)
-{
-    if (n_pythons >= MAX_PY || access(path, X_OK) != 0) return;
-    char *args[] = {"-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])", NULL};
-    int fd = -1;
-    pid_t pid = py_spawn(path, args, &fd);
-    if (pid < 0) return;
-    char line[64];
-    int got = read_line(fd, line, sizeof line, PEER_TIMEOUT);
-    close(fd);
-    if (reap(pid) != 0 || !got) return;
-    int ma = 0, mi = 0, pa = 0;
-    if (sscanf(line, "%d.%d.%d", &ma, &mi, &pa) != 3) return;
-    if (ma < 3 || (ma == 3 && mi < 8)) return; /* 3.8+ only */
-    for (int i = 0; i < n_pythons; i++)
-        if (strcmp(pythons[i].version, line) == 0) return;
-    pyver *p = &pythons[n_pythons++];
-    snprintf(p->path, sizeof p->path, "%s", path);
-    snprintf(p->version, sizeof p->version, "%s", line);
-    p->major = ma;
-    p->minor = mi;
-}
-
-static int cmp_ver(const void *a, const void *b)
-{
-    const pyver *x = a, *y = b;
-    int xa = 0, xb = 0, xc = 0, ya = 0, yb = 0, yc = 0;
-    sscanf(x->version, "%d.%d.%d", &xa, &xb, &xc);
-    sscanf(y->version, "%d.%d.%d", &ya, &yb, &yc);
-    if (xa != ya) return xa - ya;
-    if (xb != yb) return xb - yb;
-    return xc - yc;
-}
-
-/* Every Python 3.8+ here, once per version: MPT_PYTHON, each python3 on
- * PATH, /usr/bin/python3, and pyenv's versions. */
+/* Every Python 3.8+ here, once per version (tests/pythons.c). */
 static void find_pythons(void)
 {
-    if (n_pythons >= 0) return;
-    n_pythons = 0;
-    const char *env = getenv("MPT_PYTHON");
-    if (env && *env) add_python(env);
-    const char *path = getenv("PATH");
-    if (path) {
-        char *copy = strdup(path);
-        for (char *save = NULL, *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
-             dir = strtok_r(NULL, ":", &save)) {
-            char p[512];
-            snprintf(p, sizeof p, "%s/python3", *dir ? dir : ".");
-            add_python(p);
-        }
-        free(copy);
-    }
-    add_python("/usr/bin/python3");
-    const char *root = getenv("PYENV_ROOT");
-    const char *home = getenv("HOME");
-    char pattern[512];
-    for (int k = 0; k < 3; k++) {
-        if (k == 0 && root)
-            snprintf(pattern, sizeof pattern, "%s/versions/*/bin/python3", root);
-        else if (k == 1 && home)
-            snprintf(pattern, sizeof pattern, "%s/.pyenv/versions/*/bin/python3", home);
-        else if (k == 2)
-            snprintf(pattern, sizeof pattern, "/root/.pyenv/versions/*/bin/python3");
-        else
-            continue;
-        glob_t g;
-        if (glob(pattern, 0, NULL, &g) == 0)
-            for (size_t i = 0; i < g.gl_pathc; i++)
-                add_python(g.gl_pathv[i]);
-        globfree(&g);
-    }
-    qsort(pythons, (size_t)n_pythons, sizeof pythons[0], cmp_ver);
+    if (n_pythons < 0) n_pythons = mpt_find_pythons(pythons, MAX_PY);
 }
 
 static int covered_printed;
@@ -1397,7 +1323,7 @@ static void hex_of(const char *s, char *out)
 
 /* The C half of the exchange with a Python peer. python_first: the
  * Python side speaks first (as a client of our listener). */
-static int py_exchange(mp_conn *c, const pyver *py, int python_first)
+static int py_exchange(mp_conn *c, const mpt_python *py, int python_first)
 {
     char want[96], hello[96];
     snprintf(want, sizeof want, "python %s", py->version);
@@ -1436,7 +1362,7 @@ static int py_exchange(mp_conn *c, const pyver *py, int python_first)
     return ok;
 }
 
-static mp_digest_alg expected_alg(const pyver *py)
+static mp_digest_alg expected_alg(const mpt_python *py)
 {
     return (py->major > 3 || (py->major == 3 && py->minor >= 12)) ? MP_DIGEST_SHA256
                                                                   : MP_DIGEST_MD5;
@@ -1456,7 +1382,7 @@ static void test_python_client_c_listener(void)
     hex_of(good_key, keyhex);
     hex_of(bad_key, badhex);
     for (int i = 0; i < n_pythons; i++) {
-        const pyver *py = &pythons[i];
+        const mpt_python *py = &pythons[i];
         for (int tcp = 0; tcp < 2; tcp++)
             for (int bad = 0; bad < 2; bad++) {
                 char path[108] = "", port[16];
@@ -1519,7 +1445,7 @@ static void test_c_client_python_listener(void)
     char keyhex[64];
     hex_of(good_key, keyhex);
     for (int i = 0; i < n_pythons; i++) {
-        const pyver *py = &pythons[i];
+        const mpt_python *py = &pythons[i];
         for (int tcp = 0; tcp < 2; tcp++)
             for (int bad = 0; bad < 2; bad++) {
                 char *args[] = {"-c",   (char *)listener_script, tcp ? "tcp" : "unix",
