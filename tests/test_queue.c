@@ -202,6 +202,44 @@ static void seed_program(mp_start_method m)
 }
 MPT_DEFINE_BOTH(seed_program)
 
+/* The child puts 0..99 bytes, then one larger than the ring; the parent
+ * takes them into its own buffer, first one too short by a byte. */
+static int t_put_sizes(const mp_args *args)
+{
+    mp_queue *q = mp_args_queue(args, 0);
+    unsigned char buf[20000];
+    for (uint32_t i = 0; i < 100; i++)
+        MPT_CHILD_CHECK(mp_queue_put_bytes(q, buf, make_msg(buf, 2, i, i), MP_FOREVER) ==
+                        0);
+    MPT_CHILD_CHECK(
+        mp_queue_put_bytes(q, buf, make_msg(buf, 2, 100, sizeof buf), MP_FOREVER) == 0);
+    return 0;
+}
+
+static void get_into(mp_start_method m)
+{
+    mp_queue *q;
+    MPT_OK(mp_queue_new_sized(&q, 0, 8192));
+    mp_process *p = mpt_start(t_put_sizes, mp_args_of(q), m);
+    unsigned char buf[20000];
+    size_t n;
+    uint32_t id, seq;
+    for (uint32_t i = 0; i <= 100; i++) {
+        size_t want = i < 100 ? (i < 8 ? 8 : i) : sizeof buf;
+        MPT_EQ(mp_queue_get_bytes_into(q, buf, want - 1, &n, MPT_JOIN_TIMEOUT),
+               MP_ETOOSHORT);
+        CU_ASSERT_EQUAL(n, want); /* and the message is still there */
+        MPT_OK(mp_queue_get_bytes_into(q, buf, want, &n, MPT_JOIN_TIMEOUT));
+        CU_ASSERT_EQUAL(n, want);
+        CU_ASSERT_TRUE(check_msg(buf, n, &id, &seq) && id == 2 && seq == i);
+    }
+    CU_ASSERT_EQUAL(mpt_join(p), 0);
+    MPT_EQ(mp_queue_get_bytes_into(q, buf, sizeof buf, &n, 0), MP_EEMPTY);
+    MPT_EQ(mp_queue_get_bytes_into(q, NULL, 5, &n, 0), MP_EINVAL);
+    mp_queue_free(q);
+}
+MPT_DEFINE_BOTH(get_into)
+
 static int t_produce(const mp_args *args)
 {
     mp_queue *q = mp_args_queue(args, 0);
@@ -537,6 +575,7 @@ void mpt_suite_queue(void)
     mpt_add("queue", "cancel_join", cancel_join);
     MPT_BOTH("queue", put_never_blocks);
     MPT_BOTH("queue", seed_program);
+    MPT_BOTH("queue", get_into);
     MPT_BOTH("queue", many_producers);
     MPT_BOTH("queue", larger_than_ring);
     MPT_BOTH("queue", many_consumers);

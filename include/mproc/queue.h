@@ -60,6 +60,13 @@ MP_API int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len);
  * the queue stays usable. MP_ESTATE after mp_queue_close(). */
 MP_API int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout);
 
+/* Takes the oldest message into buf (cap bytes), setting *len, without
+ * allocating: the fast way to receive. If the message is longer than cap
+ * it stays in the queue and MP_ETOOSHORT says so, with its length in *len.
+ * Otherwise as mp_queue_get_bytes(). */
+MP_API int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
+                                   double timeout);
+
 /* mp_queue_get_bytes(q, data, len, 0). */
 MP_API int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len);
 

@@ -660,8 +660,10 @@ static int take_abort_mark(mp_queue *q, uint64_t end)
     return 1;
 }
 
-/* Reads one message; the consumer lock is held. */
-static int get_locked(mp_queue *q, void **data, size_t *len, uint64_t deadline)
+/* Reads one message; the consumer lock is held. Into user (cap bytes) if
+ * user is not NULL, else into a new buffer at *data. */
+static int get_locked(mp_queue *q, void *user, size_t cap, void **data, size_t *len,
+                      uint64_t deadline)
 {
     struct qshared *s = q->s;
     uint64_t head = mp_load64(&s->c.head, MP_RELAXED);
@@ -677,7 +679,12 @@ static int get_locked(mp_queue *q, void **data, size_t *len, uint64_t deadline)
     if (n > ((uint64_t)1 << 62) || n > SIZE_MAX)
         return mp_set_error(MP_EPROTO, "corrupt queue record (length %llu)",
                             (unsigned long long)n);
-    unsigned char *buf = malloc(n ? (size_t)n : 1);
+    if (user && n > cap) {
+        *len = (size_t)n;
+        return mp_set_error(MP_ETOOSHORT, "message of %llu bytes, buffer of %zu",
+                            (unsigned long long)n, cap);
+    }
+    unsigned char *buf = user ? user : malloc(n ? (size_t)n : 1);
     if (!buf) return MP_ENOMEM;
 
     /* From here the message is this consumer's: the deadline no longer
@@ -693,12 +700,12 @@ static int get_locked(mp_queue *q, void **data, size_t *len, uint64_t deadline)
     if (rc == 0 && take_abort_mark(q, end)) rc = MP_EOWNERDEAD;
     mp_store64(&s->c.cons_end, 0, MP_RELEASE);
     if (rc < 0) {
-        free(buf);
+        if (!user) free(buf);
         if (rc == MP_EOWNERDEAD)
             mp_set_error(rc, "a producer died while sending; its message was dropped");
         return rc;
     }
-    *data = buf;
+    if (data) *data = buf;
     *len = (size_t)n;
     return 0;
 }
@@ -719,12 +726,9 @@ static int skip_dead_consumers_record(mp_queue *q)
     return 1;
 }
 
-int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
+static int get_any(mp_queue *q, void *user, size_t cap, void **data, size_t *len,
+                   double timeout)
 {
-    if (!q || !data || !len) return mp_set_error(MP_EINVAL, "NULL argument");
-    *data = NULL;
-    *len = 0;
-    if (is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     uint64_t deadline = mp_deadline(timeout);
     int rc = mp_lock_acquire(&q->cons, deadline);
     if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
@@ -738,9 +742,27 @@ int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
     } else if (rc < 0) {
         return rc;
     }
-    rc = get_locked(q, data, len, deadline);
+    rc = get_locked(q, user, cap, data, len, deadline);
     mp_lock_release(&q->cons);
     return rc;
+}
+
+int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
+{
+    if (!q || !data || !len) return mp_set_error(MP_EINVAL, "NULL argument");
+    *data = NULL;
+    *len = 0;
+    if (is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
+    return get_any(q, NULL, 0, data, len, timeout);
+}
+
+int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
+                            double timeout)
+{
+    if (!q || (!buf && cap) || !len) return mp_set_error(MP_EINVAL, "NULL argument");
+    *len = 0;
+    if (is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
+    return get_any(q, buf ? buf : (void *)len, cap, NULL, len, timeout);
 }
 
 int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len)
