@@ -66,6 +66,10 @@ static inline uint32_t mp_xchg32(mp_atomic_u32 *p, uint32_t v, mp_memory_order m
 {
     return atomic_exchange_explicit(p, v, mo);
 }
+static inline uint64_t mp_xchg64(mp_atomic_u64 *p, uint64_t v, mp_memory_order mo)
+{
+    return atomic_exchange_explicit(p, v, mo);
+}
 static inline uint32_t mp_add32(mp_atomic_u32 *p, uint32_t v, mp_memory_order mo)
 {
     return atomic_fetch_add_explicit(p, v, mo);
@@ -235,6 +239,22 @@ static __forceinline uint32_t mp_xchg32(mp_atomic_u32 *p, uint32_t v, mp_memory_
     return (uint32_t)_InterlockedExchange((volatile long *)p, (long)v);
 }
 
+static __forceinline uint64_t mp_xchg64(mp_atomic_u64 *p, uint64_t v, mp_memory_order mo)
+{
+    (void)mo;
+#if defined(_M_IX86)
+    __int64 old = *(volatile __int64 *)p;
+    for (;;) {
+        __int64 seen =
+            _InterlockedCompareExchange64((volatile __int64 *)p, (__int64)v, old);
+        if (seen == old) return (uint64_t)old;
+        old = seen;
+    }
+#else
+    return (uint64_t)_InterlockedExchange64((volatile __int64 *)p, (__int64)v);
+#endif
+}
+
 static __forceinline uint32_t mp_add32(mp_atomic_u32 *p, uint32_t v, mp_memory_order mo)
 {
     (void)mo;
@@ -295,6 +315,19 @@ static __forceinline void mp_fence(void)
     mp__msvc_full_fence();
 }
 
+#endif
+
+/* A hint to the CPU inside a spin loop (lets the other hyperthread run). */
+#if defined(MP_ATOMICS_MSVC) && (defined(_M_IX86) || defined(_M_X64))
+#define mp_cpu_relax() _mm_pause()
+#elif defined(MP_ATOMICS_MSVC)
+#define mp_cpu_relax() __yield()
+#elif defined(__x86_64__) || defined(__i386__)
+#define mp_cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__) || defined(__arm__)
+#define mp_cpu_relax() __asm__ __volatile__("yield")
+#else
+#define mp_cpu_relax() ((void)0)
 #endif
 
 #endif

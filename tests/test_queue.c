@@ -525,13 +525,12 @@ static void consumer_killed(mp_start_method m)
     CU_ASSERT_EQUAL(mpt_join(p), -9);
     /* Hold the dead producer's lock, so the consumer below can neither
      * finish nor drop the message: it stays inside it until killed. */
-    mp_lock *prod = mp__queue_prod_lock(q);
-    MPT_EQ(mp_lock_acquire(prod, MP_NO_DEADLINE), MP_EOWNERDEAD);
+    MPT_EQ(mp__queue_prod_grab(q), MP_EOWNERDEAD);
     mp_process *c = mpt_start(t_get_one, mp_args_of(q), m);
     CU_ASSERT_FATAL(wait_until(q, consumer_inside));
     MPT_OK(mp_process_kill(c));
     CU_ASSERT_EQUAL(mpt_join(c), -9);
-    mp_lock_release(prod);
+    mp__queue_prod_drop(q);
     void *d;
     size_t len;
     MPT_EQ(mp_queue_get_bytes(q, &d, &len, MPT_JOIN_TIMEOUT), MP_EOWNERDEAD);
@@ -547,7 +546,7 @@ MPT_DEFINE_BOTH(consumer_killed)
  * long as its stream takes (here: forever, nobody reads). */
 static int feeder_waits_for_lock(mp_queue *q)
 {
-    return mp_load32(&mp__queue_prod_lock(q)->s->waiters, MP_ACQUIRE) > 0;
+    return mp__queue_prod_waiters(q) > 0;
 }
 
 static void cancel_while_lock_busy(mp_start_method m)

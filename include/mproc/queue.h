@@ -3,17 +3,25 @@
  *
  * Messages are byte strings of any size. They travel through a ring in
  * shared memory (8 MiB unless chosen otherwise; pages are touched only as
- * the ring fills). A message that does not fit in the ring right now waits
- * in a buffer of the sending process, and a feeder thread moves it into the
- * ring as consumers make room; a message larger than the whole ring passes
- * through it in pieces. Either way a consumer receives whole messages, and
- * the messages of one producer thread arrive in the order it put them.
+ * the ring fills); a message larger than the whole ring passes through it
+ * in pieces. A consumer receives whole messages, and the messages of one
+ * producer thread arrive in the order it put them.
  *
- * So, as in Python, put() blocks only when maxsize messages are already in
- * the queue. A process must not exit while its buffer holds messages:
- * mp_queue_free() (or mp_queue_close() + mp_queue_join_thread()) waits for
- * the feeder to flush them, which needs a consumer to make room when they
- * exceed the ring. mp_queue_cancel_join_thread() drops that guarantee. */
+ * Unbounded queue (maxsize 0): as in Python, put() never waits for
+ * consumers. A message that does not fit in the ring right now (after a
+ * grace of 200 us) waits in a buffer of the sending process, and a feeder
+ * thread moves it into the ring as consumers make room. A process must not
+ * exit while its buffer holds messages: mp_queue_free() (or
+ * mp_queue_close() + mp_queue_join_thread()) waits for the feeder to flush
+ * them, which needs a consumer to make room when they exceed the ring.
+ * mp_queue_cancel_join_thread() drops that guarantee.
+ *
+ * Bounded queue (maxsize > 0): there is no buffer; put() returns once the
+ * message is in the ring, waiting up to its timeout for a place under
+ * maxsize and for room. So nothing put is lost if the producer dies.
+ *
+ * A process killed at any point leaves the queue usable and its counts
+ * exact (docs/queue.md, "Peers that die"). */
 #ifndef MPROC_QUEUE_H
 #define MPROC_QUEUE_H
 
@@ -30,8 +38,9 @@ extern "C" {
 /* Default bytes of shared memory for a queue's ring. */
 #define MP_QUEUE_DEFAULT_RING ((size_t)8 << 20)
 
-/* Creates a queue holding at most maxsize messages (0: no limit), with the
- * default ring. The caller owns *q and releases it with mp_queue_free(). */
+/* Creates a queue holding at most maxsize messages (0: no limit; MP_EINVAL
+ * above 2^31 - 1), with the default ring. The caller owns *q and releases
+ * it with mp_queue_free(). */
 MP_API int mp_queue_new(mp_queue **q, size_t maxsize);
 
 /* The same with a ring of ring_bytes (rounded up to a power of two, at
@@ -43,9 +52,13 @@ MP_API int mp_queue_new_sized(mp_queue **q, size_t maxsize, size_t ring_bytes);
  * processes. NULL is ignored. */
 MP_API void mp_queue_free(mp_queue *q);
 
-/* Puts a copy of len bytes. Waits while the queue holds maxsize messages,
- * for timeout seconds (MP_FOREVER: no limit; 0: not at all), then gives
- * MP_EFULL. MP_ESTATE after mp_queue_close(). */
+/* Puts a copy of len bytes. On a bounded queue, waits while the queue
+ * holds maxsize messages or the ring has no room for this one, for timeout
+ * seconds (MP_FOREVER: no limit; 0: not at all), then gives MP_EFULL (a
+ * message larger than the ring, once begun, is finished whatever the
+ * timeout). An unbounded queue ignores timeout. MP_ENOMEM if it had to be
+ * buffered and could not; MP_ETOOBIG above 2^62 bytes; MP_ESTATE after
+ * mp_queue_close(); MP_EINVAL for NULL q, or NULL data with len > 0. */
 MP_API int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout);
 
 /* mp_queue_put_bytes(q, data, len, 0). */

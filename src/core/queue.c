@@ -1,366 +1,26 @@
-/* queue.c - Queue: messages of any size through a ring in shared memory.
+/* queue.c - Queue: creation, travel to children, put, get and state.
  *
- * Layout and protocol (docs/queue.md has the long form):
- *
- * - The ring is a power-of-two byte array. tail (bytes published) belongs
- *   to producers, head (bytes consumed) to consumers; both only grow and
- *   are reduced modulo the capacity to index the ring. A record is an
- *   8-byte length followed by the payload padded to 8 bytes.
- * - Producers serialise on one lock, consumers on another, so a producer
- *   copying and a consumer copying run in parallel; neither side ever
- *   takes the other's lock to publish (a consumer recovering from a dead
- *   producer is the one exception, cons -> prod, never the other order).
- * - A record that fits in the free space is copied whole and published by
- *   one store of tail. A record larger than the ring streams: the header
- *   and then chunks are published as room appears, and the consumer, which
- *   holds its lock for the whole message, copies each chunk out and frees
- *   its room. Either way consumers see whole messages only.
- * - put() never waits for room (as in Python): if the producer lock is
- *   busy or the record does not fit, the message goes to this process's
- *   buffer and a feeder thread writes it, waiting for room. put() waits
- *   only for maxsize, counted exactly by `accepted` (puts) and `taken`
- *   (gets started) in shared memory.
- * - Sleeping: a side that must wait registers in a waiters count, re-reads
- *   the position, and sleeps on a sequence word; the other side, after
- *   publishing with a sequentially consistent store, bumps the word and
- *   enters the kernel only if the count is non-zero.
- * - Recovery trusts positions only, never counts: each is a single store,
- *   so a process killed at any instruction leaves them consistent. A
- *   streaming producer records where its record starts and ends
- *   (msg_start, msg_end) before publishing any of it. If it dies (or is
- *   cancelled), the next producer pads from tail to msg_end with zeros and
- *   names that end in aborted_end, which the consumer that reaches it
- *   acknowledges by clearing it, dropping the record; a consumer already
- *   waiting for the rest may instead take the producer lock and write the
- *   record off. A consumer records the end of the record it reads
- *   (cons_end), so the next one skips exactly to it. Each loss is reported
- *   once, as MP_EOWNERDEAD. */
+ * The shared layout and protocol are in queue_shared.h (and, long form,
+ * docs/queue.md). The fast paths are here: a put that finds the producer
+ * lock free and room in the ring copies its record and publishes it with
+ * the lock's release; a get that finds a whole record copies it out and
+ * publishes the new count the same way. Everything that waits or repairs
+ * is in queue_stream.c and queue_feeder.c. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../platform.h"
 #include "deadline.h"
 #include "err.h"
-#include "lock.h"
-#include "mproc/queue.h"
 #include "objects.h"
 #include "queue_internal.h"
+#include "queue_shared.h"
 
-#define Q_MAGIC    0x3151504du /* "MPQ1" */
-#define Q_VERSION  1u
-#define Q_MIN_RING ((uint64_t)4096)
-#define Q_MAX_RING ((uint64_t)1 << 30)
-#define REC_HDR    8u
-#define SLICE_NS   100000000ull /* re-check for dead peers / cancellation */
-#define MP_ALIGNED _Alignas(128)
-
-struct qshared {
-    MP_ALIGNED struct {
-        uint32_t magic, version;
-        uint64_t capacity; /* ring bytes, a power of two */
-        uint64_t maxsize;  /* 0: unbounded */
-    } k;
-    MP_ALIGNED struct {
-        mp_lock_shared lock;
-        mp_atomic_u64 tail;
-        mp_atomic_u64 accepted;    /* messages reserved by put() */
-        mp_atomic_u64 msg_start;   /* where the record being streamed starts */
-        mp_atomic_u64 msg_end;     /* where it ends; 0 when no stream is open */
-        mp_atomic_u64 aborted_end; /* end of a padded record to drop; 0: none */
-    } p;
-    MP_ALIGNED struct {
-        mp_lock_shared lock;
-        mp_atomic_u64 head;
-        mp_atomic_u64 taken;    /* messages whose reading has begun */
-        mp_atomic_u64 cons_end; /* end of the record being read; 0: none */
-    } c;
-    MP_ALIGNED struct {
-        mp_atomic_u32 seq, waiters;
-    } data, room;
-};
-
-#define RING_OFFSET ((sizeof(struct qshared) + 127) & ~(size_t)127)
-
-struct qmsg {
-    struct qmsg *next;
-    size_t len;
-    unsigned char data[];
-};
-
-struct mp_queue {
-    mp_os_shm shm;
-    struct qshared *s;
-    unsigned char *ring;
-    uint64_t cap, mask;
-    mp_lock prod, cons;
-    mp_os_wq data_wq, room_wq;
-
-    /* Process-local: the feeder and its buffer, guarded by mu. */
-    mp_os_mutex *mu;
-    mp_os_cond *cv;
-    mp_os_thread *feeder;
-    struct qmsg *first, *last;
-    struct qmsg *sending; /* taken off the buffer by the feeder, being written */
-    int cancelled;
-    mp_atomic_u32 closed;
-    mp_atomic_u32 stop; /* the feeder must give up at once (read unlocked) */
-};
-
-static int is_closed(mp_queue *q)
-{
-    return mp_load32(&q->closed, MP_RELAXED) != 0;
-}
-
-static uint64_t pad8(uint64_t n)
-{
-    return (n + 7) & ~(uint64_t)7;
-}
-
-/* ---- ring access ---------------------------------------------------------- */
-
-static void ring_write(mp_queue *q, uint64_t pos, const void *src, uint64_t n)
-{
-    uint64_t off = pos & q->mask;
-    uint64_t first = n < q->cap - off ? n : q->cap - off;
-    if (src) {
-        memcpy(q->ring + off, src, (size_t)first);
-        memcpy(q->ring, (const unsigned char *)src + first, (size_t)(n - first));
-    } else {
-        memset(q->ring + off, 0, (size_t)first);
-        memset(q->ring, 0, (size_t)(n - first));
-    }
-}
-
-static void ring_read(mp_queue *q, uint64_t pos, void *dst, uint64_t n)
-{
-    uint64_t off = pos & q->mask;
-    uint64_t first = n < q->cap - off ? n : q->cap - off;
-    memcpy(dst, q->ring + off, (size_t)first);
-    memcpy((unsigned char *)dst + first, q->ring, (size_t)(n - first));
-}
-
-static uint64_t read_len(mp_queue *q, uint64_t pos)
-{
-    uint64_t v;
-    memcpy(&v, q->ring + (pos & q->mask), sizeof v);
-    return v;
-}
-
-/* ---- sleeping and waking --------------------------------------------------- */
-
-/* Sleeps until *watch moves from seen, the sequence word is bumped, or
- * until; the caller re-checks its condition either way. */
-static int wait_for(mp_os_wq *wq, mp_atomic_u32 *seq, mp_atomic_u32 *waiters,
-                    mp_atomic_u64 *watch, uint64_t seen, uint64_t until)
-{
-    mp_add32(waiters, 1, MP_SEQ_CST);
-    uint32_t s = mp_load32(seq, MP_SEQ_CST);
-    int rc = 0;
-    if (mp_load64(watch, MP_SEQ_CST) == seen) rc = mp_os_wq_wait(wq, seq, s, until);
-    mp_sub32(waiters, 1, MP_RELAXED);
-    return rc;
-}
-
-/* Called after a sequentially consistent store of the watched position. */
-static void notify(mp_os_wq *wq, mp_atomic_u32 *seq, mp_atomic_u32 *waiters)
-{
-    uint32_t w = mp_load32(waiters, MP_SEQ_CST);
-    if (w) {
-        mp_add32(seq, 1, MP_SEQ_CST);
-        mp_os_wq_wake(wq, seq, w);
-    }
-}
-
-static void publish_tail(mp_queue *q, uint64_t tail)
-{
-    mp_store64(&q->s->p.tail, tail, MP_SEQ_CST);
-    notify(&q->data_wq, &q->s->data.seq, &q->s->data.waiters);
-}
-
-static void publish_head(mp_queue *q, uint64_t head)
-{
-    mp_store64(&q->s->c.head, head, MP_SEQ_CST);
-    notify(&q->room_wq, &q->s->room.seq, &q->s->room.waiters);
-}
-
-static uint64_t free_room(mp_queue *q, uint64_t tail)
-{
-    return q->cap - (tail - mp_load64(&q->s->c.head, MP_ACQUIRE));
-}
-
-/* ---- producer side (prod lock held) ---------------------------------------- */
-
-/* Waits until at least want bytes are free; MP_ECLOSED if told to stop. */
-static int wait_room(mp_queue *q, uint64_t tail, uint64_t want)
-{
-    for (;;) {
-        uint64_t head = mp_load64(&q->s->c.head, MP_ACQUIRE);
-        if (q->cap - (tail - head) >= want) return 0;
-        if (mp_load32(&q->stop, MP_RELAXED)) return MP_ECLOSED;
-        wait_for(&q->room_wq, &q->s->room.seq, &q->s->room.waiters, &q->s->c.head, head,
-                 mp_os_now_ns() + SLICE_NS);
-    }
-}
-
-/* Streams n bytes (zeros if src is NULL) from tail on, publishing as room
- * appears. */
-static int stream(mp_queue *q, uint64_t *tail, const unsigned char *src, uint64_t n)
-{
-    while (n > 0) {
-        int rc = wait_room(q, *tail, 1);
-        if (rc < 0) return rc;
-        uint64_t room = free_room(q, *tail);
-        uint64_t k = n < room ? n : room;
-        ring_write(q, *tail, src, k);
-        if (src) src += k;
-        n -= k;
-        *tail += k;
-        publish_tail(q, *tail);
-    }
-    return 0;
-}
-
-/* Waits until consumers have taken note of the last padded record, so that
- * aborted_end can name another one. */
-static int wait_mark_free(mp_queue *q)
-{
-    struct qshared *s = q->s;
-    while (mp_load64(&s->p.aborted_end, MP_ACQUIRE) != 0) {
-        if (mp_load32(&q->stop, MP_RELAXED)) return MP_ECLOSED;
-        uint64_t head = mp_load64(&s->c.head, MP_ACQUIRE);
-        wait_for(&q->room_wq, &s->room.seq, &s->room.waiters, &s->c.head, head,
-                 mp_os_now_ns() + SLICE_NS);
-    }
-    return 0;
-}
-
-/* Finishes a record that a dead or cancelled producer left half-written,
- * so that the ring is back at a record boundary; the consumer drops it.
- * Only positions are trusted: each is one store, so a producer killed at
- * any instruction leaves them telling exactly how far it got. */
-static int finish_abandoned(mp_queue *q)
-{
-    struct qshared *s = q->s;
-    uint64_t end = mp_load64(&s->p.msg_end, MP_ACQUIRE);
-    if (end == 0) return 0;
-    uint64_t tail = mp_load64(&s->p.tail, MP_RELAXED);
-    if (tail != mp_load64(&s->p.msg_start, MP_RELAXED) && tail != end) {
-        /* Part of it is out: pad the rest and mark it to be dropped. */
-        if (mp_load64(&s->p.aborted_end, MP_ACQUIRE) != end) {
-            int rc = wait_mark_free(q);
-            if (rc < 0) return rc;
-            mp_store64(&s->p.aborted_end, end, MP_SEQ_CST);
-        }
-        int rc = stream(q, &tail, NULL, end - tail);
-        if (rc < 0) return rc;
-    }
-    /* Nothing of it was published, or all of it: nothing to repair. */
-    mp_store64(&s->p.msg_end, 0, MP_RELEASE);
-    return 0;
-}
-
-/* Writes a whole message, waiting for room as long as it takes (feeder).
- * *started says whether any of it was published: after that the message
- * counts as in the queue even if a stop request cuts it short. */
-static int write_blocking(mp_queue *q, const unsigned char *data, uint64_t len,
-                          int *started)
-{
-    *started = 0;
-    int rc = finish_abandoned(q);
-    if (rc < 0) return rc;
-    uint64_t tail = mp_load64(&q->s->p.tail, MP_RELAXED);
-    uint64_t rec = REC_HDR + pad8(len);
-    if (rec <= q->cap) {
-        rc = wait_room(q, tail, rec);
-        if (rc < 0) return rc;
-        ring_write(q, tail, &len, REC_HDR);
-        ring_write(q, tail + REC_HDR, data, len);
-        publish_tail(q, tail + rec);
-        *started = 1;
-        return 0;
-    }
-    rc = wait_room(q, tail, REC_HDR);
-    if (rc < 0) return rc;
-    /* Start before end: a producer killed between the two stores leaves no
-     * open stream, and nothing of the record has been published then. */
-    mp_store64(&q->s->p.msg_start, tail, MP_RELAXED);
-    mp_store64(&q->s->p.msg_end, tail + rec, MP_RELEASE);
-    ring_write(q, tail, &len, REC_HDR);
-    tail += REC_HDR;
-    publish_tail(q, tail);
-    *started = 1;
-    rc = stream(q, &tail, data, len);
-    if (rc == 0) rc = stream(q, &tail, NULL, pad8(len) - len);
-    if (rc == 0) mp_store64(&q->s->p.msg_end, 0, MP_RELEASE);
-    return rc;
-}
-
-/* Writes the message only if that needs no waiting: 1 if written. */
-static int write_now(mp_queue *q, const void *data, uint64_t len)
-{
-    if (mp_load64(&q->s->p.msg_end, MP_ACQUIRE) != 0) return 0;
-    uint64_t tail = mp_load64(&q->s->p.tail, MP_RELAXED);
-    uint64_t rec = REC_HDR + pad8(len);
-    if (rec > free_room(q, tail)) return 0;
-    ring_write(q, tail, &len, REC_HDR);
-    ring_write(q, tail + REC_HDR, data, len);
-    publish_tail(q, tail + rec);
-    return 1;
-}
-
-/* ---- the feeder ------------------------------------------------------------- */
-
-/* Returns places reserved by put() for messages that never entered. */
-static void give_back(mp_queue *q, uint64_t n)
-{
-    mp_add64(&q->s->p.accepted, (uint64_t)0 - n, MP_SEQ_CST);
-}
-
-static void feeder_main(void *arg)
-{
-    mp_queue *q = arg;
-    mp_os_mutex_lock(q->mu);
-    for (;;) {
-        while (!q->first && !is_closed(q) && !mp_load32(&q->stop, MP_RELAXED))
-            mp_os_cond_wait(q->cv, q->mu);
-        if (mp_load32(&q->stop, MP_RELAXED) || !q->first) break;
-        struct qmsg *m = q->first;
-        q->first = m->next;
-        if (!q->first) q->last = NULL;
-        /* Kept in q rather than only on the feeder's stack: a forked child
-         * has no feeder thread, and its leak checker would call it lost. */
-        q->sending = m;
-        mp_os_mutex_unlock(q->mu);
-
-        /* The lock is waited for in slices so that a stop request (free
-         * after cancel_join_thread) is seen even while another process
-         * streams a message for as long as consumers take. */
-        int rc;
-        do
-            rc = mp_lock_acquire(&q->prod, mp_os_now_ns() + SLICE_NS);
-        while (rc == MP_ETIMEDOUT && !mp_load32(&q->stop, MP_RELAXED));
-        int started = 0;
-        if (rc == 0 || rc == MP_EOWNERDEAD) {
-            /* A stop makes write_blocking give up; a record it leaves
-             * half-written is repaired by the next producer (see the top). */
-            write_blocking(q, m->data, m->len, &started);
-            mp_lock_release(&q->prod);
-        }
-        if (!started) give_back(q, 1);
-        mp_os_mutex_lock(q->mu);
-        free(m);
-        q->sending = NULL;
-        mp_os_cond_broadcast(q->cv);
-    }
-    mp_os_mutex_unlock(q->mu);
-}
-
-/* ---- creation ---------------------------------------------------------------- */
+/* ---- creation ----------------------------------------------------------------- */
 
 static void close_handles(mp_queue *q)
 {
-    mp_lock_close(&q->prod);
-    mp_lock_close(&q->cons);
+    mp_os_wq_close(&q->plock_wq);
+    mp_os_wq_close(&q->clock_wq);
     mp_os_wq_close(&q->data_wq);
     mp_os_wq_close(&q->room_wq);
     mp_os_shm_close(&q->shm);
@@ -373,8 +33,9 @@ static mp_queue *alloc_queue(void)
     mp_queue *q = calloc(1, sizeof *q);
     if (!q) return NULL;
     q->shm.handle = MP_OS_NO_HANDLE;
+    q->slot = -1;
     for (int i = 0; i < MP_OS_WQ_MAX_HANDLES; i++) {
-        q->prod.wq.h[i] = q->cons.wq.h[i] = MP_OS_NO_HANDLE;
+        q->plock_wq.h[i] = q->clock_wq.h[i] = MP_OS_NO_HANDLE;
         q->data_wq.h[i] = q->room_wq.h[i] = MP_OS_NO_HANDLE;
     }
     if (mp_os_mutex_new(&q->mu) < 0 || mp_os_cond_new(&q->cv) < 0) {
@@ -390,7 +51,8 @@ static void bind_ring(mp_queue *q)
     q->s = q->shm.base;
     q->cap = q->s->k.capacity;
     q->mask = q->cap - 1;
-    q->ring = (unsigned char *)q->shm.base + RING_OFFSET;
+    q->maxsize = q->s->k.maxsize;
+    q->ring = (unsigned char *)q->shm.base + Q_RING_OFFSET;
 }
 
 int mp_queue_new_sized(mp_queue **out, size_t maxsize, size_t ring_bytes)
@@ -399,23 +61,25 @@ int mp_queue_new_sized(mp_queue **out, size_t maxsize, size_t ring_bytes)
     *out = NULL;
     if ((uint64_t)ring_bytes > Q_MAX_RING)
         return mp_set_error(MP_EINVAL, "ring of %zu bytes is over 1 GiB", ring_bytes);
+    if ((uint64_t)maxsize > INT32_MAX)
+        return mp_set_error(MP_EINVAL, "maxsize %zu is over 2^31 - 1", maxsize);
     uint64_t cap = Q_MIN_RING;
     while (cap < ring_bytes)
         cap <<= 1;
 
     mp_queue *q = alloc_queue();
     if (!q) return MP_ENOMEM;
-    int rc = mp_os_shm_create(&q->shm, RING_OFFSET + (size_t)cap);
+    int rc = mp_os_shm_create(&q->shm, Q_RING_OFFSET + (size_t)cap);
     if (rc == 0) {
-        struct qshared *s = q->shm.base;
+        struct qshared *s = q->shm.base; /* zeroed: both sides free, counts 0 */
         s->k.magic = Q_MAGIC;
         s->k.version = Q_VERSION;
         s->k.capacity = cap;
         s->k.maxsize = maxsize;
         bind_ring(q);
-        rc = mp_lock_create(&q->prod, &s->p.lock);
+        rc = mp_os_wq_create(&q->plock_wq);
     }
-    if (rc == 0) rc = mp_lock_create(&q->cons, &q->s->c.lock);
+    if (rc == 0) rc = mp_os_wq_create(&q->clock_wq);
     if (rc == 0) rc = mp_os_wq_create(&q->data_wq);
     if (rc == 0) rc = mp_os_wq_create(&q->room_wq);
     if (rc < 0) {
@@ -432,8 +96,10 @@ int mp_queue_new(mp_queue **q, size_t maxsize)
     return mp_queue_new_sized(q, maxsize, MP_QUEUE_DEFAULT_RING);
 }
 
-/* Export layout: capacity, maxsize, the segment handle, then the handle
- * counts and handles of the four wait queues. */
+/* ---- travel to a child ----------------------------------------------------------- */
+
+/* Export layout: capacity, maxsize, segment size and handle, then the
+ * handle counts and handles of the four wait queues. */
 static void export_wq(mp_export *ex, const mp_os_wq *wq)
 {
     mp_os_handle h[MP_OS_WQ_MAX_HANDLES];
@@ -446,13 +112,13 @@ static void export_wq(mp_export *ex, const mp_os_wq *wq)
 int mp__queue_export(mp_queue *q, mp_export *ex)
 {
     if (!q) return mp_set_error(MP_EINVAL, "NULL queue");
-    if (is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
+    if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     mp_buf_u64(ex->buf, q->cap);
-    mp_buf_u64(ex->buf, q->s->k.maxsize);
+    mp_buf_u64(ex->buf, q->maxsize);
     mp_buf_u64(ex->buf, q->shm.size);
     mp_export_handle(ex, q->shm.handle);
-    export_wq(ex, &q->prod.wq);
-    export_wq(ex, &q->cons.wq);
+    export_wq(ex, &q->plock_wq);
+    export_wq(ex, &q->clock_wq);
     export_wq(ex, &q->data_wq);
     export_wq(ex, &q->room_wq);
     return 0;
@@ -489,7 +155,7 @@ int mp__queue_import(mp_queue **out, mp_import *im)
         return MP_ENOMEM;
     }
     if (cap < Q_MIN_RING || cap > Q_MAX_RING || (cap & (cap - 1)) ||
-        size != RING_OFFSET + cap) {
+        size != Q_RING_OFFSET + cap) {
         mp_os_close(h);
         rc = mp_set_error(MP_EPROTO, "bad queue parameters");
     } else {
@@ -505,7 +171,7 @@ int mp__queue_import(mp_queue **out, mp_import *im)
     }
     /* Adopt every wait queue even after a failure, so each handle named in
      * the blob ends up owned and closed. */
-    int r1 = import_wq(im, &q->prod.wq), r2 = import_wq(im, &q->cons.wq);
+    int r1 = import_wq(im, &q->plock_wq), r2 = import_wq(im, &q->clock_wq);
     int r3 = import_wq(im, &q->data_wq), r4 = import_wq(im, &q->room_wq);
     if (rc == 0) rc = r1 < 0 ? r1 : r2 < 0 ? r2 : r3 < 0 ? r3 : r4;
     if (rc < 0) {
@@ -513,87 +179,110 @@ int mp__queue_import(mp_queue **out, mp_import *im)
         free(q);
         return rc;
     }
-    q->prod.s = &q->s->p.lock;
-    q->cons.s = &q->s->c.lock;
     *out = q;
     return 0;
 }
 
 /* ---- put ------------------------------------------------------------------------ */
 
-/* Reserves one of maxsize places, waiting until the deadline. */
-static int reserve(mp_queue *q, uint64_t deadline)
+/* Producer lock held with count c and no stream open: writes the record
+ * if it fits in the free room now. 1 if written (count c + 1 to publish). */
+static int write_now(mp_queue *q, uint32_t c, const void *data, uint64_t len)
 {
     struct qshared *s = q->s;
-    for (;;) {
-        uint64_t a = mp_load64(&s->p.accepted, MP_ACQUIRE);
-        uint64_t t = mp_load64(&s->c.taken, MP_ACQUIRE);
-        /* t > a only if a consumer died between its two counter updates;
-         * never let that wrap into "full forever". */
-        uint64_t used = a > t ? a - t : 0;
-        if (s->k.maxsize == 0 || used < s->k.maxsize) {
-            if (mp_cas64(&s->p.accepted, &a, a + 1, MP_SEQ_CST)) return 0;
-            continue;
-        }
-        if (mp_deadline_passed(deadline)) return MP_EFULL;
-        uint64_t until = mp_os_now_ns() + SLICE_NS;
-        if (until > deadline) until = deadline;
-        wait_for(&q->room_wq, &s->room.seq, &s->room.waiters, &s->c.taken, t, until);
+    uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
+    uint64_t rec = Q_REC_HDR + q_pad8(len);
+    uint64_t head = mp_load64(&s->p.head_seen, MP_RELAXED);
+    if (rec > q->cap - (tail - head)) {
+        head = q_consumer_head(q);
+        mp_store64(&s->p.head_seen, head, MP_RELAXED);
+        if (rec > q->cap - (tail - head)) return 0;
     }
+    q_ring_write(q, tail, &len, Q_REC_HDR);
+    q_ring_write(q, tail + Q_REC_HDR, data, len);
+    mp_store64(&s->p.tail[(c + 1) & 1], tail + rec, MP_RELAXED);
+    return 1;
 }
 
-static int start_feeder(mp_queue *q)
+static void release_producers(mp_queue *q, uint32_t c)
 {
-    if (q->feeder) return 0;
-    return mp_os_thread_start(&q->feeder, feeder_main, q);
+    mp_store32(&q->s->p.parked, 0, MP_RELAXED);
+    q_unlock(&q->s->p.lk, &q->plock_wq, c);
+    q_notify(&q->data_wq, &q->s->data);
+}
+
+/* Unbounded: write now if the lock and the room allow, else buffer. */
+static int put_unbounded(mp_queue *q, const void *data, size_t len)
+{
+    struct qshared *s = q->s;
+    /* Anything of this process still buffered goes first. */
+    if (mp_load32(&q->local, MP_ACQUIRE) == 0) {
+        uint32_t c;
+        int rc = q_lock(&s->p.lk, &q->plock_wq, MP_NO_DEADLINE, &s->p.parked, NULL, &c);
+        if (rc == 0 || rc == MP_EOWNERDEAD) {
+            if (rc == MP_EOWNERDEAD) mp_store32(&s->p.parked, 0, MP_RELAXED);
+            /* An open stream needs repairs that may wait: the feeder's. */
+            int clean = mp_load64(&s->p.msg_end, MP_ACQUIRE) == 0;
+            int done = clean && write_now(q, c, data, len);
+            if (!done && clean && Q_REC_HDR + q_pad8(len) <= q->cap) {
+                /* Consumers that keep up free room within a copy's time:
+                 * waiting that long beats buffering (an allocation and a
+                 * second copy) and does not block put in any useful sense. */
+                uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
+                if (q_wait_room(q, tail, Q_REC_HDR + q_pad8(len),
+                                mp_os_now_ns() + Q_PUT_GRACE_NS) == 0)
+                    done = write_now(q, c, data, len);
+            }
+            release_producers(q, done ? c + 1 : c);
+            if (done) return 0;
+        }
+    }
+    return q_buffer(q, data, len);
+}
+
+/* Bounded: no buffer. Waits (until the deadline) for a place under
+ * maxsize and for room in the ring, holding the producer lock. */
+static int put_bounded(mp_queue *q, const void *data, size_t len, uint64_t deadline)
+{
+    struct qshared *s = q->s;
+    uint32_t c;
+    int rc = q_lock(&s->p.lk, &q->plock_wq, deadline, NULL, NULL, &c);
+    if (rc == MP_ETIMEDOUT) return mp_set_error(MP_EFULL, "queue is full");
+    if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
+    mp_store32(&s->p.parked, 0, MP_RELAXED);
+    rc = q_finish_abandoned(q, &c, deadline);
+    while (rc == 0) {
+        /* The consumers' count only grows: a stale copy errs on the safe
+         * side, and reading theirs each time would pull their line here. */
+        uint32_t taken = mp_load32(&s->p.taken_seen, MP_RELAXED);
+        if ((int32_t)(c - taken) < (int32_t)q->maxsize) break;
+        taken = Q_COUNT(mp_load64(&s->c.lk.word, MP_SEQ_CST));
+        mp_store32(&s->p.taken_seen, taken, MP_RELAXED);
+        if ((int32_t)(c - taken) < (int32_t)q->maxsize) break;
+        if (mp_deadline_passed(deadline)) {
+            rc = MP_ETIMEDOUT;
+            break;
+        }
+        uint32_t seen = q_wait_prepare(&s->room);
+        taken = Q_COUNT(mp_load64(&s->c.lk.word, MP_SEQ_CST));
+        if ((int32_t)(c - taken) >= (int32_t)q->maxsize)
+            q_wait_sleep(&q->room_wq, &s->room, seen, deadline);
+        q_wait_done(&s->room);
+    }
+    if (rc == 0) rc = q_write_record(q, &c, data, len, deadline);
+    release_producers(q, c);
+    if (rc == MP_ETIMEDOUT) return mp_set_error(MP_EFULL, "queue is full");
+    return rc;
 }
 
 int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout)
 {
     if (!q || (!data && len)) return mp_set_error(MP_EINVAL, "NULL argument");
-    if (is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
+    if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     if ((uint64_t)len > ((uint64_t)1 << 62))
         return mp_set_error(MP_ETOOBIG, "message of %zu bytes", len);
-    int rc = reserve(q, mp_deadline(timeout));
-    if (rc < 0) return rc;
-
-    mp_os_mutex_lock(q->mu);
-    if (is_closed(q)) { /* closed by another thread meanwhile */
-        give_back(q, 1);
-        mp_os_mutex_unlock(q->mu);
-        return mp_set_error(MP_ESTATE, "queue is closed");
-    }
-    int done = 0;
-    if (!q->first && !q->sending) {
-        /* Never wait for the lock here: a holder may be streaming a huge
-         * message for as long as consumers take, and put() must not block. */
-        int lr = mp_lock_acquire(&q->prod, 0);
-        if (lr == 0 || lr == MP_EOWNERDEAD) {
-            done = write_now(q, data, len);
-            mp_lock_release(&q->prod);
-        }
-    }
-    if (!done) {
-        struct qmsg *m = malloc(sizeof *m + len);
-        rc = m ? start_feeder(q) : MP_ENOMEM;
-        if (rc == 0) {
-            m->next = NULL;
-            m->len = len;
-            if (len) memcpy(m->data, data, len);
-            if (q->last)
-                q->last->next = m;
-            else
-                q->first = m;
-            q->last = m;
-            mp_os_cond_broadcast(q->cv);
-        } else {
-            free(m);
-            /* Give the place back: the message was not accepted. */
-            give_back(q, 1);
-        }
-    }
-    mp_os_mutex_unlock(q->mu);
-    return rc;
+    if (q->maxsize == 0) return put_unbounded(q, data, len);
+    return put_bounded(q, data, len, mp_deadline(timeout));
 }
 
 int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len)
@@ -603,148 +292,88 @@ int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len)
 
 /* ---- get ------------------------------------------------------------------------ */
 
-/* The producer of the record ending at end is gone (dead, or cancelled
- * and out of the lock) with the record unfinished, and everything it
- * published is consumed: take its lock and write the record off. 1 if
- * dropped. */
-static int drop_orphan(mp_queue *q, uint64_t end)
+/* Consumer lock held with count k: whether a record begins at head, and
+ * whether it is whole (1) or being streamed (2); 0: nothing yet. */
+static int record_at(mp_queue *q, uint32_t k, uint64_t head, int fresh)
 {
     struct qshared *s = q->s;
-    if (mp_load64(&s->p.msg_end, MP_ACQUIRE) != end) return 0;
-    int rc = mp_lock_acquire(&q->prod, 0);
-    if (rc != 0 && rc != MP_EOWNERDEAD) return 0; /* a live producer will repair */
-    int dropped = 0;
-    if (mp_load64(&s->p.msg_end, MP_ACQUIRE) == end &&
-        mp_load64(&s->p.tail, MP_ACQUIRE) == mp_load64(&s->c.head, MP_RELAXED)) {
-        mp_store64(&s->p.msg_end, 0, MP_RELEASE);
-        dropped = 1;
+    uint32_t pub = mp_load32(&s->c.pub_seen, MP_RELAXED);
+    if ((int32_t)(pub - k) <= 0 || fresh) {
+        pub = q_published(q);
+        mp_store32(&s->c.pub_seen, pub, MP_RELAXED);
     }
-    mp_lock_release(&q->prod);
-    return dropped;
-}
-
-/* Consumes the record ending at end up to position upto, into dst (NULL:
- * discard), waiting for a streaming producer as long as it lives.
- * MP_EOWNERDEAD if the producer vanished with the record unfinished. */
-static int consume(mp_queue *q, unsigned char *dst, uint64_t upto, uint64_t end)
-{
-    struct qshared *s = q->s;
-    uint64_t head = mp_load64(&s->c.head, MP_RELAXED);
-    while (head < upto) {
-        uint64_t tail = mp_load64(&s->p.tail, MP_ACQUIRE);
-        if (tail == head) {
-            int rc = wait_for(&q->data_wq, &s->data.seq, &s->data.waiters, &s->p.tail,
-                              tail, mp_os_now_ns() + SLICE_NS);
-            if (rc == MP_ETIMEDOUT && drop_orphan(q, end)) return MP_EOWNERDEAD;
-            continue;
-        }
-        uint64_t k = (tail < upto ? tail : upto) - head;
-        if (dst) {
-            ring_read(q, head, dst, k);
-            dst += k;
-        }
-        head += k;
-        publish_head(q, head);
-    }
+    if ((int32_t)(pub - k) > 0) return 1;
+    if (mp_load64(&s->p.msg_end, MP_ACQUIRE) != 0 &&
+        mp_load64(&s->p.msg_start, MP_ACQUIRE) == head &&
+        mp_load64(&s->p.live, MP_ACQUIRE) >= head + Q_REC_HDR)
+        return 2;
     return 0;
 }
 
-/* After the last byte of the record ending at end: 1 if a producer padded
- * it after its writer died, which this consumer acknowledges so that the
- * mark can name the next such record. */
-static int take_abort_mark(mp_queue *q, uint64_t end)
-{
-    uint64_t mark = end;
-    if (!mp_cas64(&q->s->p.aborted_end, &mark, 0, MP_SEQ_CST)) return 0;
-    notify(&q->room_wq, &q->s->room.seq, &q->s->room.waiters); /* see wait_mark_free */
-    return 1;
-}
-
-/* Reads one message; the consumer lock is held. Into user (cap bytes) if
- * user is not NULL, else into a new buffer at *data. */
-static int get_locked(mp_queue *q, void *user, size_t cap, void **data, size_t *len,
-                      uint64_t deadline)
+/* Consumer lock held with count k; releases it. */
+static int get_locked(mp_queue *q, uint32_t k, void *user, size_t cap, void **data,
+                      size_t *len, uint64_t deadline)
 {
     struct qshared *s = q->s;
-    uint64_t head = mp_load64(&s->c.head, MP_RELAXED);
-    for (;;) {
-        uint64_t tail = mp_load64(&s->p.tail, MP_ACQUIRE);
-        if (tail - head >= REC_HDR) break;
-        if (mp_deadline_passed(deadline)) return MP_EEMPTY;
-        uint64_t until = mp_os_now_ns() + SLICE_NS;
-        if (until > deadline) until = deadline;
-        wait_for(&q->data_wq, &s->data.seq, &s->data.waiters, &s->p.tail, tail, until);
+    uint64_t head = mp_load64(&s->c.head[k & 1], MP_RELAXED);
+    int at;
+    while ((at = record_at(q, k, head, 0)) == 0) {
+        if (mp_deadline_passed(deadline)) {
+            q_unlock(&s->c.lk, &q->clock_wq, k);
+            return MP_EEMPTY;
+        }
+        uint32_t seen = q_wait_prepare(&s->data);
+        if (record_at(q, k, head, 1) == 0)
+            q_wait_sleep(&q->data_wq, &s->data, seen, deadline);
+        q_wait_done(&s->data);
     }
-    uint64_t n = read_len(q, head);
-    if (n > ((uint64_t)1 << 62) || n > SIZE_MAX)
-        return mp_set_error(MP_EPROTO, "corrupt queue record (length %llu)",
-                            (unsigned long long)n);
+    uint64_t n = q_read_len(q, head);
+    uint64_t rec = Q_REC_HDR + q_pad8(n);
+    if (at == 2 || n > q->cap) return q_read_stream(q, k, head, user, cap, data, len);
     if (user && n > cap) {
+        q_unlock(&s->c.lk, &q->clock_wq, k);
         *len = (size_t)n;
         return mp_set_error(MP_ETOOSHORT, "message of %llu bytes, buffer of %zu",
                             (unsigned long long)n, cap);
     }
     unsigned char *buf = user ? user : malloc(n ? (size_t)n : 1);
-    if (!buf) return MP_ENOMEM;
-
-    /* From here the message is this consumer's: the deadline no longer
-     * applies, as a reader must not leave a message half-read. cons_end is
-     * stored first so that a consumer killed at any point leaves enough
-     * for the next one to skip the record whole. */
-    uint64_t end = head + REC_HDR + pad8(n);
-    mp_store64(&s->c.cons_end, end, MP_SEQ_CST);
-    mp_add64(&s->c.taken, 1, MP_SEQ_CST);
-    int rc = consume(q, NULL, head + REC_HDR, end);
-    if (rc == 0) rc = consume(q, buf, head + REC_HDR + n, end);
-    if (rc == 0) rc = consume(q, NULL, end, end);
-    if (rc == 0 && take_abort_mark(q, end)) rc = MP_EOWNERDEAD;
-    mp_store64(&s->c.cons_end, 0, MP_RELEASE);
-    if (rc < 0) {
+    if (!buf) {
+        q_unlock(&s->c.lk, &q->clock_wq, k);
+        return MP_ENOMEM;
+    }
+    q_ring_read(q, head + Q_REC_HDR, buf, n);
+    int dropped = q_take_abort_mark(q, head + rec);
+    mp_store64(&s->c.head[(k + 1) & 1], head + rec, MP_RELAXED);
+    q_unlock(&s->c.lk, &q->clock_wq, k + 1);
+    q_notify(&q->room_wq, &s->room);
+    if (dropped) {
         if (!user) free(buf);
-        if (rc == MP_EOWNERDEAD)
-            mp_set_error(rc, "a producer died while sending; its message was dropped");
-        return rc;
+        return mp_set_error(MP_EOWNERDEAD,
+                            "a producer died while sending; its message was dropped");
     }
     if (data) *data = buf;
     *len = (size_t)n;
     return 0;
 }
 
-/* The previous consumer died holding the lock: if it was inside a record,
- * skip to its end (positions, not counts, so wherever it died). 1 if a
- * message was dropped. */
-static int skip_dead_consumers_record(mp_queue *q)
-{
-    struct qshared *s = q->s;
-    uint64_t end = mp_load64(&s->c.cons_end, MP_ACQUIRE);
-    if (end == 0) return 0;
-    uint64_t head = mp_load64(&s->c.head, MP_RELAXED);
-    if (end > head && end - head <= ((uint64_t)1 << 62)) {
-        if (consume(q, NULL, end, end) == 0) take_abort_mark(q, end);
-    }
-    mp_store64(&s->c.cons_end, 0, MP_RELEASE);
-    return 1;
-}
-
 static int get_any(mp_queue *q, void *user, size_t cap, void **data, size_t *len,
                    double timeout)
 {
+    struct qshared *s = q->s;
     uint64_t deadline = mp_deadline(timeout);
-    int rc = mp_lock_acquire(&q->cons, deadline);
+    uint32_t k;
+    int rc = q_lock(&s->c.lk, &q->clock_wq, deadline, NULL, NULL, &k);
     if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
-    if (rc == MP_EOWNERDEAD) {
-        if (skip_dead_consumers_record(q)) {
-            mp_lock_release(&q->cons);
-            return mp_set_error(
-                MP_EOWNERDEAD,
-                "a consumer died while receiving; its message was dropped");
-        }
-    } else if (rc < 0) {
-        return rc;
+    if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
+    /* A consumer that died outside a streamed record left nothing to
+     * repair: its record is still whole at the head. */
+    if (mp_load64(&s->c.cons_end, MP_RELAXED) != 0 &&
+        q_skip_dead_consumers_record(q, &k)) {
+        q_unlock(&s->c.lk, &q->clock_wq, k);
+        return mp_set_error(MP_EOWNERDEAD,
+                            "a consumer died while receiving; its message was dropped");
     }
-    rc = get_locked(q, user, cap, data, len, deadline);
-    mp_lock_release(&q->cons);
-    return rc;
+    return get_locked(q, k, user, cap, data, len, deadline);
 }
 
 int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
@@ -752,7 +381,7 @@ int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
     if (!q || !data || !len) return mp_set_error(MP_EINVAL, "NULL argument");
     *data = NULL;
     *len = 0;
-    if (is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
+    if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     return get_any(q, NULL, 0, data, len, timeout);
 }
 
@@ -761,7 +390,7 @@ int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
 {
     if (!q || (!buf && cap) || !len) return mp_set_error(MP_EINVAL, "NULL argument");
     *len = 0;
-    if (is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
+    if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     return get_any(q, buf ? buf : (void *)len, cap, NULL, len, timeout);
 }
 
@@ -813,10 +442,12 @@ size_t mp_queue_qsize(mp_queue *q)
 {
     if (!q) return 0;
     /* taken first: a get between the two loads can then only make the
-     * answer one too high, never negative. */
-    uint64_t t = mp_load64(&q->s->c.taken, MP_SEQ_CST);
-    uint64_t a = mp_load64(&q->s->p.accepted, MP_SEQ_CST);
-    return a > t ? (size_t)(a - t) : 0;
+     * answer one too high, never negative. A streamed record may count
+     * as taken a moment before it counts as published. */
+    uint32_t taken = Q_COUNT(mp_load64(&q->s->c.lk.word, MP_SEQ_CST));
+    uint32_t pub = q_published(q);
+    int32_t in_ring = (int32_t)(pub - taken);
+    return (size_t)(in_ring > 0 ? in_ring : 0) + (size_t)q_buffered_total(q);
 }
 
 int mp_queue_empty(mp_queue *q)
@@ -826,7 +457,7 @@ int mp_queue_empty(mp_queue *q)
 
 int mp_queue_full(mp_queue *q)
 {
-    return q && q->s->k.maxsize != 0 && mp_queue_qsize(q) >= q->s->k.maxsize;
+    return q && q->maxsize != 0 && mp_queue_qsize(q) >= q->maxsize;
 }
 
 int mp_queue_close(mp_queue *q)
@@ -851,7 +482,7 @@ int mp_queue_join_thread(mp_queue *q)
 {
     if (!q) return mp_set_error(MP_EINVAL, "NULL queue");
     mp_os_mutex_lock(q->mu);
-    int closed = is_closed(q), cancelled = q->cancelled;
+    int closed = q_is_closed(q), cancelled = q->cancelled;
     mp_os_thread *t = q->feeder;
     if (closed && !cancelled) q->feeder = NULL;
     mp_os_mutex_unlock(q->mu);
@@ -871,12 +502,7 @@ void mp_queue_free(mp_queue *q)
     q->feeder = NULL;
     mp_os_mutex_unlock(q->mu);
     if (t) mp_os_thread_join(t);
-    while (q->first) { /* only after cancel_join_thread: they never entered */
-        struct qmsg *m = q->first;
-        q->first = m->next;
-        free(m);
-        give_back(q, 1);
-    }
+    q_drop_buffered(q); /* only after cancel_join_thread: they never entered */
     close_handles(q);
     free(q);
 }
@@ -885,7 +511,11 @@ void mp_queue_free(mp_queue *q)
 
 uint64_t mp__queue_ring_used(mp_queue *q)
 {
-    return mp_load64(&q->s->p.tail, MP_ACQUIRE) - mp_load64(&q->s->c.head, MP_ACQUIRE);
+    struct qshared *s = q->s;
+    uint64_t tail = mp_load64(&s->p.tail[q_published(q) & 1], MP_ACQUIRE);
+    uint64_t live = mp_load64(&s->p.live, MP_ACQUIRE);
+    if (mp_load64(&s->p.msg_end, MP_ACQUIRE) != 0 && live > tail) tail = live;
+    return tail - q_consumer_head(q);
 }
 
 uint64_t mp__queue_capacity(mp_queue *q)
@@ -896,10 +526,21 @@ uint64_t mp__queue_capacity(mp_queue *q)
 uint64_t mp__queue_cons_left(mp_queue *q)
 {
     uint64_t end = mp_load64(&q->s->c.cons_end, MP_ACQUIRE);
-    return end ? end - mp_load64(&q->s->c.head, MP_ACQUIRE) : 0;
+    return end ? end - q_consumer_head(q) : 0;
 }
 
-mp_lock *mp__queue_prod_lock(mp_queue *q)
+int mp__queue_prod_grab(mp_queue *q)
 {
-    return &q->prod;
+    uint32_t c;
+    return q_lock(&q->s->p.lk, &q->plock_wq, MP_NO_DEADLINE, NULL, NULL, &c);
+}
+
+void mp__queue_prod_drop(mp_queue *q)
+{
+    q_unlock(&q->s->p.lk, &q->plock_wq, Q_COUNT(mp_load64(&q->s->p.lk.word, MP_RELAXED)));
+}
+
+uint32_t mp__queue_prod_waiters(mp_queue *q)
+{
+    return mp_load32(&q->s->p.lk.lwaiters, MP_ACQUIRE);
 }

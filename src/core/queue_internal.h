@@ -5,7 +5,6 @@
 
 #include <stdint.h>
 
-#include "lock.h"
 #include "mproc/queue.h"
 
 /* Bytes published and not yet consumed. */
@@ -17,7 +16,14 @@ uint64_t mp__queue_capacity(mp_queue *q);
 /* Bytes of the message a consumer is reading that it has not consumed. */
 uint64_t mp__queue_cons_left(mp_queue *q);
 
-/* The producers' lock, to hold it from a test. */
-mp_lock *mp__queue_prod_lock(mp_queue *q);
+/* Takes the producers' lock as a test's stand-in producer, without any
+ * repair: 0, or MP_EOWNERDEAD if its holder had died. */
+int mp__queue_prod_grab(mp_queue *q);
+
+/* Releases it, publishing nothing. */
+void mp__queue_prod_drop(mp_queue *q);
+
+/* How many threads wait for the producers' lock. */
+uint32_t mp__queue_prod_waiters(mp_queue *q);
 
 #endif

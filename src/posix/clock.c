@@ -8,6 +8,8 @@
 #include "mp_posix_config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,9 +32,30 @@ uint64_t mp_os_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* glibc stopped caching getpid() (2.25), so it is a system call, and
+ * every shared lock taken asks for it. The cache is cleared in a child of
+ * fork(), whoever calls fork. */
+static _Atomic uint32_t cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void forget_pid(void)
+{
+    atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, forget_pid);
+}
+
 uint32_t mp_os_getpid(void)
 {
-    return (uint32_t)getpid();
+    uint32_t pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+    if (pid) return pid;
+    pthread_once(&pid_once, watch_forks);
+    pid = (uint32_t)getpid();
+    atomic_store_explicit(&cached_pid, pid, memory_order_relaxed);
+    return pid;
 }
 
 #ifdef __linux__

@@ -1,0 +1,190 @@
+/* queue_feeder.c - the process's buffer of an unbounded queue and the
+ * feeder thread that empties it into the ring.
+ *
+ * put() on an unbounded queue never waits for consumers (Python's promise):
+ * when the ring has no room, or the producer lock's holder is parked
+ * waiting for consumers, the message is copied here and the feeder writes
+ * it, waiting as long as it takes. Once anything is buffered, later puts of
+ * the process go behind it, so one thread's messages keep their order.
+ *
+ * qsize counts buffered messages, per process, in a table in shared
+ * memory: a process that dies with messages in its buffer loses them (as
+ * in Python), and qsize forgets them with it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "queue_shared.h"
+
+/* ---- the per-process count ----------------------------------------------------- */
+
+/* This process's entry, found or claimed (mu held). -1: table full. */
+static int my_slot(mp_queue *q)
+{
+    uint32_t self = mp_os_getpid();
+    if (q->slot >= 0 && q->slot_pid == self) return q->slot;
+    struct qshared *s = q->s;
+    q->slot = -1;
+    q->slot_pid = self;
+    for (int pass = 0; pass < 2 && q->slot < 0; pass++) {
+        for (int i = 0; i < Q_BUF_SLOTS; i++) {
+            uint32_t pid = mp_load32(&s->buffered[i].pid, MP_ACQUIRE);
+            if (pid == self) { /* another handle of this process */
+                q->slot = i;
+                break;
+            }
+            /* First pass: free entries; second: those of dead processes. */
+            int take = pass == 0 ? pid == 0 : pid != 0 && !mp_os_pid_alive(pid);
+            if (take && mp_cas32(&s->buffered[i].pid, &pid, self, MP_SEQ_CST)) {
+                mp_store32(&s->buffered[i].count, 0, MP_RELEASE);
+                q->slot = i;
+                break;
+            }
+        }
+    }
+    return q->slot;
+}
+
+static void count_buffered(mp_queue *q, int slot, int64_t delta)
+{
+    if (slot >= 0)
+        mp_add32(&q->s->buffered[slot].count, (uint32_t)delta, MP_SEQ_CST);
+    else
+        mp_add64(&q->s->buffered_other, (uint64_t)delta, MP_SEQ_CST);
+}
+
+uint64_t q_buffered_total(mp_queue *q)
+{
+    struct qshared *s = q->s;
+    uint32_t self = mp_os_getpid();
+    uint64_t total = mp_load64(&s->buffered_other, MP_SEQ_CST);
+    for (int i = 0; i < Q_BUF_SLOTS; i++) {
+        uint32_t n = mp_load32(&s->buffered[i].count, MP_SEQ_CST);
+        if (n == 0 || n > INT32_MAX) continue;
+        uint32_t pid = mp_load32(&s->buffered[i].pid, MP_ACQUIRE);
+        if (pid == self || (pid != 0 && mp_os_pid_alive(pid))) total += n;
+    }
+    return total;
+}
+
+/* ---- the feeder ---------------------------------------------------------------- */
+
+/* Writes a batch of messages (oldest first) with the producer lock held,
+ * publishing before any wait. Returns how many were written; the rest
+ * were cut short by a stop request. */
+static size_t write_batch(mp_queue *q, struct qmsg *m)
+{
+    uint32_t c;
+    int rc;
+    do
+        rc = q_lock(&q->s->p.lk, &q->plock_wq, mp_os_now_ns() + Q_SLICE_NS, NULL,
+                    &q->stop, &c);
+    while (rc == MP_ETIMEDOUT && !mp_load32(&q->stop, MP_RELAXED));
+    if (rc != 0 && rc != MP_EOWNERDEAD) return 0;
+    mp_store32(&q->s->p.parked, 0, MP_RELAXED);
+
+    size_t written = 0;
+    uint32_t published = c;
+    rc = q_finish_abandoned(q, &c, MP_NO_DEADLINE);
+    for (; rc == 0 && m; m = m->next) {
+        /* Consumers must see what is written before the writer waits for
+         * them to make room. */
+        uint64_t tail = mp_load64(&q->s->p.tail[c & 1], MP_RELAXED);
+        uint64_t head = mp_load64(&q->s->p.head_seen, MP_RELAXED);
+        uint64_t rec = Q_REC_HDR + q_pad8(m->len);
+        if (c != published && (rec > q->cap || q->cap - (tail - head) < rec)) {
+            q_publish(&q->s->p.lk, c);
+            q_notify(&q->data_wq, &q->s->data);
+            published = c;
+        }
+        rc = q_write_record(q, &c, m->data, m->len, MP_NO_DEADLINE);
+        if (rc == 0) written++;
+    }
+    mp_store32(&q->s->p.parked, 0, MP_RELAXED);
+    q_unlock(&q->s->p.lk, &q->plock_wq, c);
+    q_notify(&q->data_wq, &q->s->data);
+    return written;
+}
+
+static void feeder_main(void *arg)
+{
+    mp_queue *q = arg;
+    mp_os_mutex_lock(q->mu);
+    for (;;) {
+        while (!q->first && !q_is_closed(q) && !mp_load32(&q->stop, MP_RELAXED))
+            mp_os_cond_wait(q->cv, q->mu);
+        if (mp_load32(&q->stop, MP_RELAXED) || !q->first) break;
+        /* Kept in q rather than only on the feeder's stack: a forked child
+         * has no feeder thread, and its leak checker would call it lost. */
+        struct qmsg *batch = q->first;
+        q->first = q->last = NULL;
+        q->sending = batch;
+        mp_os_mutex_unlock(q->mu);
+
+        write_batch(q, batch);
+
+        mp_os_mutex_lock(q->mu);
+        int slot = my_slot(q);
+        uint32_t n = 0;
+        while (batch) {
+            struct qmsg *next = batch->next;
+            free(batch);
+            batch = next;
+            n++;
+        }
+        /* Unwritten ones (a stop) are dropped: the same for qsize. */
+        count_buffered(q, slot, -(int64_t)n);
+        mp_sub32(&q->local, n, MP_SEQ_CST);
+        q->sending = NULL;
+        mp_os_cond_broadcast(q->cv);
+    }
+    mp_os_mutex_unlock(q->mu);
+}
+
+int q_buffer(mp_queue *q, const void *data, size_t len)
+{
+    struct qmsg *m = malloc(sizeof *m + len);
+    if (!m) return MP_ENOMEM;
+    m->next = NULL;
+    m->len = len;
+    if (len) memcpy(m->data, data, len);
+    mp_os_mutex_lock(q->mu);
+    int rc = 0;
+    if (q_is_closed(q)) /* closed by another thread meanwhile */
+        rc = mp_set_error(MP_ESTATE, "queue is closed");
+    else if (!q->feeder)
+        rc = mp_os_thread_start(&q->feeder, feeder_main, q);
+    if (rc < 0) {
+        mp_os_mutex_unlock(q->mu);
+        free(m);
+        return rc;
+    }
+    count_buffered(q, my_slot(q), 1);
+    mp_add32(&q->local, 1, MP_SEQ_CST);
+    if (q->last)
+        q->last->next = m;
+    else
+        q->first = m;
+    q->last = m;
+    mp_os_cond_broadcast(q->cv);
+    mp_os_mutex_unlock(q->mu);
+    return 0;
+}
+
+void q_drop_buffered(mp_queue *q)
+{
+    mp_os_mutex_lock(q->mu);
+    uint32_t n = 0;
+    while (q->first) {
+        struct qmsg *m = q->first;
+        q->first = m->next;
+        free(m);
+        n++;
+    }
+    q->last = NULL;
+    if (n) {
+        count_buffered(q, my_slot(q), -(int64_t)n);
+        mp_sub32(&q->local, n, MP_SEQ_CST);
+    }
+    mp_os_mutex_unlock(q->mu);
+}
