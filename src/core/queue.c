@@ -198,10 +198,29 @@ static int write_now(mp_queue *q, uint32_t c, const void *data, uint64_t len)
         mp_store64(&s->p.head_seen, head, MP_RELAXED);
         if (rec > q->cap - (tail - head)) return 0;
     }
-    q_ring_write(q, tail, &len, Q_REC_HDR);
-    q_ring_write(q, tail + Q_REC_HDR, data, len);
+    uint64_t off = tail & q->mask;
+    if (off + rec <= q->cap) { /* the usual case: no wrap */
+        memcpy(q->ring + off, &len, Q_REC_HDR);
+        memcpy(q->ring + off + Q_REC_HDR, data, (size_t)len);
+    } else {
+        q_ring_write(q, tail, &len, Q_REC_HDR);
+        q_ring_write(q, tail + Q_REC_HDR, data, len);
+    }
     mp_store64(&s->p.tail[(c + 1) & 1], tail + rec, MP_RELAXED);
     return 1;
+}
+
+/* The uncontended lock, inline; q_lock() for everything else. */
+static inline int lock_side(qside *sd, mp_os_wq *wq, uint64_t deadline,
+                            mp_atomic_u32 *parked, uint32_t *count)
+{
+    uint64_t w = mp_load64(&sd->word, MP_RELAXED);
+    if (Q_OWNER(w) == 0 &&
+        mp_cas64(&sd->word, &w, Q_WORD(mp_os_getpid(), Q_COUNT(w)), MP_ACQUIRE)) {
+        *count = Q_COUNT(w);
+        return 0;
+    }
+    return q_lock(sd, wq, deadline, parked, NULL, count);
 }
 
 static void release_producers(mp_queue *q, uint32_t c)
@@ -218,7 +237,7 @@ static int put_unbounded(mp_queue *q, const void *data, size_t len)
     /* Anything of this process still buffered goes first. */
     if (mp_load32(&q->local, MP_ACQUIRE) == 0) {
         uint32_t c;
-        int rc = q_lock(&s->p.lk, &q->plock_wq, MP_NO_DEADLINE, &s->p.parked, NULL, &c);
+        int rc = lock_side(&s->p.lk, &q->plock_wq, MP_NO_DEADLINE, &s->p.parked, &c);
         if (rc == 0 || rc == MP_EOWNERDEAD) {
             if (rc == MP_EOWNERDEAD) mp_store32(&s->p.parked, 0, MP_RELAXED);
             /* An open stream needs repairs that may wait: the feeder's. */
@@ -246,7 +265,7 @@ static int put_bounded(mp_queue *q, const void *data, size_t len, uint64_t deadl
 {
     struct qshared *s = q->s;
     uint32_t c;
-    int rc = q_lock(&s->p.lk, &q->plock_wq, deadline, NULL, NULL, &c);
+    int rc = lock_side(&s->p.lk, &q->plock_wq, deadline, NULL, &c);
     if (rc == MP_ETIMEDOUT) return mp_set_error(MP_EFULL, "queue is full");
     if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
     mp_store32(&s->p.parked, 0, MP_RELAXED);
@@ -341,7 +360,11 @@ static int get_locked(mp_queue *q, uint32_t k, void *user, size_t cap, void **da
         q_unlock(&s->c.lk, &q->clock_wq, k);
         return MP_ENOMEM;
     }
-    q_ring_read(q, head + Q_REC_HDR, buf, n);
+    uint64_t off = (head + Q_REC_HDR) & q->mask;
+    if (off + n <= q->cap)
+        memcpy(buf, q->ring + off, (size_t)n);
+    else
+        q_ring_read(q, head + Q_REC_HDR, buf, n);
     int dropped = q_take_abort_mark(q, head + rec);
     mp_store64(&s->c.head[(k + 1) & 1], head + rec, MP_RELAXED);
     q_unlock(&s->c.lk, &q->clock_wq, k + 1);
@@ -362,7 +385,7 @@ static int get_any(mp_queue *q, void *user, size_t cap, void **data, size_t *len
     struct qshared *s = q->s;
     uint64_t deadline = mp_deadline(timeout);
     uint32_t k;
-    int rc = q_lock(&s->c.lk, &q->clock_wq, deadline, NULL, NULL, &k);
+    int rc = lock_side(&s->c.lk, &q->clock_wq, deadline, NULL, &k);
     if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
     if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
     /* A consumer that died outside a streamed record left nothing to
