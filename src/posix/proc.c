@@ -441,6 +441,10 @@ int mp_os_proc_wait(mp_os_proc *p, uint64_t deadline_ns)
         return mp_set_error(MP_EINVAL, "wait: no such child (pid %lld)",
                             (long long)p->pid);
     uint64_t slice = 1000000u; /* 1 ms, doubling to 100 ms */
+    /* The sentinel reports EOF as the exiting child's files are closed, a
+     * moment before waitpid() can reap it: from then on the sleeps are
+     * short, or each join would pay most of a slice. */
+    uint64_t after_eof = 10000u; /* 10 us, doubling */
     int sentinel_done = p->sentinel < 0;
     for (;;) {
         int st = 0;
@@ -458,7 +462,22 @@ int mp_os_proc_wait(mp_os_proc *p, uint64_t deadline_ns)
         uint64_t until = now + slice;
         if (deadline_ns < until) until = deadline_ns;
         if (slice < 100000000u) slice = slice * 2 > 100000000u ? 100000000u : slice * 2;
+        if (sentinel_done && deadline_ns == MP_NO_DEADLINE) {
+            /* Nothing to time out: let the kernel say when. */
+            r = waitpid((pid_t)p->pid, &st, 0);
+            if (r == (pid_t)p->pid) {
+                set_status(p, st);
+                return 0;
+            }
+            if (r < 0 && errno != EINTR) return mp_px_fail("waitpid", errno);
+            continue;
+        }
         if (sentinel_done) {
+            if (after_eof < slice) {
+                until = now + after_eof;
+                if (deadline_ns < until) until = deadline_ns;
+                after_eof *= 2;
+            }
             mp_os_sleep_ns(until - now);
             continue;
         }
