@@ -15,7 +15,9 @@ extern "C" {
 
 enum {
     MP_OK = 0,
-    MP_EINVAL = -1,        /* bad argument: NULL, wrong typecode, bad size... */
+    MP_EINVAL = -1,        /* bad argument: NULL, wrong typecode, NaN timeout, a
+                              size or offset above PTRDIFF_MAX (a negative
+                              number converted to size_t)... */
     MP_ENOMEM = -2,        /* out of memory */
     MP_ESYS = -3,          /* an OS call failed; mp_last_error() names it */
     MP_ETIMEDOUT = -4,     /* the deadline passed */
@@ -47,8 +49,11 @@ MP_API const char *mp_last_error(void);
  * messages, repr strings). NULL is ignored. */
 MP_API void mp_free(void *p);
 
-/* Timeouts are seconds as double, as in Python: negative waits forever,
- * 0 does not block, positive is measured on a monotonic clock. */
+/* Timeouts are seconds as double: negative (MP_FOREVER, -inf) waits with
+ * no limit, 0 does not block, positive is measured on a monotonic clock
+ * (+inf, or anything over 1e9 s, is no limit either), NaN is MP_EINVAL.
+ * Python spells "no limit" None, which C lacks, so a negative timeout takes
+ * its place; docs/security.md compares each call with Python's. */
 #define MP_FOREVER (-1.0)
 
 #ifdef __cplusplus

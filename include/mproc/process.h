@@ -186,14 +186,15 @@ static inline mp_arglist mp_arglist_make(const mp_arg *items, size_t count)
 
 /* ---- the child's view of its arguments --------------------------------- */
 
-/* Number of arguments. */
+/* Number of arguments; 0 for NULL. */
 MP_API size_t mp_args_count(const mp_args *args);
 
-/* Type of argument i; MP_ARG_NONE past the end. */
+/* Type of argument i; MP_ARG_NONE past the end and for NULL args. */
 MP_API mp_arg_type mp_args_type(const mp_args *args, size_t i);
 
 /* Shared objects: the child's handle for argument i, or NULL if argument i
- * is not of that type. Owned by the runtime: do not free. */
+ * is not of that type, is past the end, or args is NULL. Owned by the
+ * runtime: do not free. */
 MP_API mp_value *mp_args_value(const mp_args *args, size_t i);
 MP_API mp_array *mp_args_array(const mp_args *args, size_t i);
 MP_API mp_queue *mp_args_queue(const mp_args *args, size_t i);
@@ -204,8 +205,9 @@ MP_API mp_conn *mp_args_conn(const mp_args *args, size_t i);
 MP_API mp_obj *mp_args_obj(const mp_args *args, size_t i);
 
 /* Plain values. MP_EINVAL if argument i is not of that type (an integer
- * argument is accepted by mp_args_get_double). Strings and bytes point
- * into memory owned by the runtime. */
+ * argument is accepted by mp_args_get_double), is past the end, or an
+ * argument or output pointer is NULL; nothing is written then. Strings
+ * and bytes point into memory owned by the runtime. */
 MP_API int mp_args_get_int(const mp_args *args, size_t i, int64_t *out);
 MP_API int mp_args_get_double(const mp_args *args, size_t i, double *out);
 MP_API int mp_args_get_str(const mp_args *args, size_t i, const char **out);
@@ -221,50 +223,62 @@ typedef enum mp_start_method {
 } mp_start_method;
 
 /* Sets the default start method of processes created afterwards, like
- * multiprocessing.set_start_method. MP_EINVAL for an unknown method; where
- * the OS has no fork, starting such a process gives MP_EUNSUPPORTED. */
+ * multiprocessing.set_start_method. MP_EINVAL for anything but
+ * MP_START_SPAWN and MP_START_FORK (MP_START_DEFAULT names no method);
+ * where the OS has no fork, starting such a process gives
+ * MP_EUNSUPPORTED. */
 MP_API int mp_set_start_method(mp_start_method method);
 
 /* Creates a process object that will run target(args) once started.
  * Plain argument values are copied now; shared objects are referenced and
  * must stay alive until mp_process_start() returns (after that they may be
- * freed: the child holds its own handles). MP_EINVAL for a NULL target, an
- * unknown argument type or more than 4096 arguments. */
+ * freed: the child holds its own handles). MP_EINVAL for a NULL p or
+ * target, more than 4096 arguments (or a count without items), an unknown
+ * argument type, a NULL string, object or shared object, NULL bytes with a
+ * length or a length beyond PTRDIFF_MAX; MP_ETOOBIG for an object nested
+ * deeper than MP_OBJ_MAX_DEPTH; MP_ENOMEM. */
 MP_API int mp_process_new(mp_process **p, mp_target target, mp_arglist args);
 
-/* Chooses the start method of p before it starts. MP_ESTATE once started,
- * MP_EINVAL for an unknown method. */
+/* Chooses the start method of p before it starts (MP_START_DEFAULT: the
+ * process-wide default). MP_ESTATE once started, MP_EINVAL for NULL or an
+ * unknown method. */
 MP_API int mp_process_set_start_method(mp_process *p, mp_start_method method);
 
-/* Starts the child. MP_ESTATE if already started, or if spawning before
- * mp_main() was called; MP_EUNSUPPORTED if the target cannot be located
- * in a loaded module; MP_ESYS if the OS refused. */
+/* Starts the child. MP_EINVAL for NULL; MP_ESTATE if already started, or
+ * if spawning before mp_main() was called; MP_EUNSUPPORTED if the target
+ * cannot be located in a loaded module, or for fork where the OS has none
+ * (the process stays unstarted); MP_ESYS if the OS refused; MP_ENOMEM. */
 MP_API int mp_process_start(mp_process *p);
 
-/* Waits until the child exits or the timeout passes (MP_FOREVER: no limit).
- * 0 when it has exited, MP_ETIMEDOUT otherwise, MP_ESTATE if not started. */
+/* Waits until the child exits or the timeout passes (negative, MP_FOREVER:
+ * no limit; 0: only look). 0 when it has exited, MP_ETIMEDOUT otherwise,
+ * MP_ESTATE if not started, MP_EINVAL for NULL or a NaN timeout. */
 MP_API int mp_process_join(mp_process *p, double timeout);
 
-/* 1 if started and not yet exited, else 0. Reaps the child if it exited. */
+/* 1 if started and not yet exited, else 0 (also for NULL). Reaps the child
+ * if it exited. */
 MP_API int mp_process_is_alive(mp_process *p);
 
-/* The child's process id, or 0 before start. */
+/* The child's process id, or 0 before start and for NULL. */
 MP_API int64_t mp_process_pid(const mp_process *p);
 
 /* The exit code as Python gives it: the target's return value, or minus
  * the number of the signal that ended the child. MP_ESTATE while it runs
- * or before it started (Python's None). */
+ * or before it started (Python's None); MP_EINVAL for a NULL argument.
+ * *code is written only on success. */
 MP_API int mp_process_exitcode(mp_process *p, int *code);
 
 /* Asks the child to end (SIGTERM; TerminateProcess on Windows) or ends it
  * at once (SIGKILL). 0 also when it had already exited; MP_ESTATE if not
- * started. Objects the child held locked report MP_EOWNERDEAD to the next
- * user; messages it was writing may be lost, as in Python. */
+ * started, MP_EINVAL for NULL, MP_ESYS if the OS refused. Objects the
+ * child held locked report MP_EOWNERDEAD to the next user; messages it was
+ * writing may be lost, as in Python. */
 MP_API int mp_process_terminate(mp_process *p);
 MP_API int mp_process_kill(mp_process *p);
 
-/* Releases the process object. MP_ESTATE (and nothing is released) if the
- * child is still running: join it first. NULL is ignored. */
+/* Releases the process object. MP_ESTATE (and nothing is released: p stays
+ * usable) if the child is still running: join it first. NULL is ignored.
+ * After a successful close p must not be used (as after free()). */
 MP_API int mp_process_close(mp_process *p);
 
 #ifndef __cplusplus

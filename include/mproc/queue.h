@@ -52,6 +52,11 @@ MP_API int mp_queue_new_sized(mp_queue **q, size_t maxsize, size_t ring_bytes);
  * processes. NULL is ignored. */
 MP_API void mp_queue_free(mp_queue *q);
 
+/* Timeouts below: seconds; negative (MP_FOREVER) waits without limit, 0
+ * does not wait, NaN is MP_EINVAL. A NULL queue or a NULL pointer where
+ * one is needed is MP_EINVAL; so is a size above PTRDIFF_MAX (a negative
+ * number converted). */
+
 /* Puts a copy of len bytes. On a bounded queue, waits while the queue
  * holds maxsize messages or the ring has no room for this one, for timeout
  * seconds (MP_FOREVER: no limit; 0: not at all), then gives MP_EFULL (a
@@ -98,10 +103,11 @@ MP_API int mp_queue_get(mp_queue *q, mp_obj **o, double timeout);
 MP_API int mp_queue_get_nowait(mp_queue *q, mp_obj **o);
 
 /* Number of messages put and not yet taken, counted across all processes
- * (including those still in some process's feeder buffer). */
+ * (including those still in the feeder buffer of a live process). 0 for
+ * NULL. */
 MP_API size_t mp_queue_qsize(mp_queue *q);
 
-/* qsize() == 0, and maxsize != 0 && qsize() >= maxsize. */
+/* qsize() == 0, and maxsize != 0 && qsize() >= maxsize (NULL: 1 and 0). */
 MP_API int mp_queue_empty(mp_queue *q);
 MP_API int mp_queue_full(mp_queue *q);
 

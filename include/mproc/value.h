@@ -20,7 +20,11 @@
  * Accessors convert as Python does: integers go in and out of every type
  * (a float reads as an integer only by mp_value_get_double), a value that
  * does not fit the type is MP_ERANGE and nothing is written, a double set
- * into an integer type is MP_EINVAL. '?' stores any non-zero integer as 1. */
+ * into an integer type is MP_EINVAL. '?' stores any non-zero integer as 1.
+ *
+ * Every call that returns an error code gives MP_EINVAL for a NULL value
+ * or a NULL output pointer, and nothing happens then. Timeouts are as in
+ * mproc/error.h: negative waits with no limit, NaN is MP_EINVAL. */
 #ifndef MPROC_VALUE_H
 #define MPROC_VALUE_H
 
@@ -35,20 +39,25 @@ extern "C" {
 
 /* Creates a zero-initialised value of the given typecode with a lock.
  * The caller owns *v and releases it with mp_value_free(). MP_EINVAL for
- * an unknown typecode, MP_ENOMEM / MP_ESYS if memory cannot be had. */
+ * a NULL v or an unknown typecode, MP_ENOMEM / MP_ESYS if memory cannot be
+ * had. */
 MP_API int mp_value_new(mp_value **v, char typecode);
 
 /* The same without a lock (Python's RawValue / Value(lock=False)). */
 MP_API int mp_value_new_raw(mp_value **v, char typecode);
 
 /* Releases this process's handle. The shared memory lives on while any
- * process (a child) still holds a handle. NULL is ignored. */
+ * process (a child) still holds a handle. NULL is ignored; v must not be
+ * used afterwards (as after free()). */
 MP_API void mp_value_free(mp_value *v);
 
-/* The typecode, e.g. 'd'. */
+/* The typecode, e.g. 'd'; '\0' for NULL. */
 MP_API char mp_value_typecode(const mp_value *v);
 
-/* Typed access. See the file comment for conversions. */
+/* Typed access. See the file comment for conversions: MP_EINVAL for
+ * get_int / get_uint of a float typecode and set_double into an integer
+ * one, MP_ERANGE for a value that does not fit (get_uint of a negative
+ * value, set_* of one beyond the type). */
 MP_API int mp_value_get_int(mp_value *v, int64_t *out);
 MP_API int mp_value_get_uint(mp_value *v, uint64_t *out);
 MP_API int mp_value_get_double(mp_value *v, double *out);
@@ -59,17 +68,22 @@ MP_API int mp_value_set_double(mp_value *v, double x);
 /* Takes and releases the value's lock (recursive within a thread).
  * mp_value_lock returns MP_EOWNERDEAD, with the lock taken, when the
  * previous holder died holding it: the value may be half-updated.
- * MP_ESTATE for a raw value or (unlock) a lock this thread does not hold. */
+ * MP_ESTATE for a raw value or (unlock) a lock this thread does not hold.
+ * mp_value_lock_timeout: MP_ETIMEDOUT if the lock was not had within
+ * timeout seconds (0: only try; negative: no limit), MP_EINVAL for NaN. */
 MP_API int mp_value_lock(mp_value *v);
 MP_API int mp_value_lock_timeout(mp_value *v, double timeout);
 MP_API int mp_value_unlock(mp_value *v);
 
 /* Writes Python's repr of v.value to buf as snprintf does: returns the
  * length of the full repr, writing at most size bytes including the NUL.
- * E.g. "3.1415927", "-5", "True", "b'x'". Negative code on error. */
+ * E.g. "3.1415927", "-5", "True", "b'x'". buf may be NULL with size 0 to
+ * learn the length. Negative code on error: MP_EINVAL for a NULL value or
+ * a NULL buf with a size, MP_ENOMEM. */
 MP_API int mp_value_repr(mp_value *v, char *buf, size_t size);
 
-/* Prints the repr and a newline on stdout, as print(v.value) does. */
+/* Prints the repr and a newline on stdout, as print(v.value) does.
+ * MP_EINVAL for NULL, MP_ESYS if stdout refuses the write. */
 MP_API int mp_value_print(mp_value *v);
 
 #ifdef __cplusplus

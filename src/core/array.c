@@ -151,7 +151,9 @@ int mp_array_lock_timeout(mp_array *a, void **data, double timeout)
 {
     if (data) *data = NULL;
     if (!a) return null_array();
-    int rc = mp_block_lock(&a->b, mp_deadline(timeout));
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
+    rc = mp_block_lock(&a->b, mp_deadline(timeout));
     if ((rc == 0 || rc == MP_EOWNERDEAD) && data) *data = a->b.data;
     return rc;
 }

@@ -9,10 +9,11 @@
 #define DATA_OFFSET                                                                      \
     ((sizeof(mp_block_header) + MP_BLOCK_ALIGN - 1) / MP_BLOCK_ALIGN * MP_BLOCK_ALIGN)
 
-/* The segment size for count elements of size bytes, or 0 if it overflows. */
+/* The segment size for count elements of size bytes, or 0 if it is more
+ * than any object can hold (PTRDIFF_MAX: see mp_size_bad). */
 static size_t segment_size(size_t count, size_t size)
 {
-    if (count > (SIZE_MAX - DATA_OFFSET) / size) return 0;
+    if (count > ((size_t)PTRDIFF_MAX - DATA_OFFSET) / size) return 0;
     return DATA_OFFSET + count * size;
 }
 

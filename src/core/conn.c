@@ -59,6 +59,10 @@ struct mp_conn {
      * only be seen by reading it); the next receive returns it. Like a
      * kept message, it lives in this process only. */
     int got_empty;
+    /* The longest message a receive without a maxlength takes into memory
+     * (mp_conn_set_max_message). Process-local, like a kept message: an
+     * end handed to a child starts again from the default there. */
+    size_t max_message;
 };
 
 /* ---- framing -------------------------------------------------------------- */
@@ -271,6 +275,31 @@ static int msg_begin(mp_conn *c, unsigned char *first, size_t *n0, uint64_t *tot
     return 0;
 }
 
+/* A message of n bytes is over the limit of a receive: maxlength if the
+ * caller gave one, else the connection's ceiling. Its payload is not read,
+ * so the stream has lost its place (Python's _bad_message_length). */
+static int too_big(mp_conn *c, uint64_t n, size_t maxlength)
+{
+    c->broken = 1;
+    if (maxlength)
+        return mp_set_error(MP_ETOOBIG,
+                            "message of %llu bytes over the limit of %zu; "
+                            "the connection is unusable now",
+                            (unsigned long long)n, maxlength);
+    return mp_set_error(MP_ETOOBIG,
+                        "message of %llu bytes over the connection's ceiling of %zu "
+                        "(mp_conn_set_max_message); the connection is unusable now",
+                        (unsigned long long)n, c->max_message);
+}
+
+/* The limit of a receive: the caller's maxlength, or without one the
+ * connection's ceiling, so that a peer's length word alone never decides
+ * how much this process takes into memory. */
+static size_t recv_limit(const mp_conn *c, size_t maxlength)
+{
+    return maxlength ? maxlength : c->max_message;
+}
+
 /* recv_bytes on a message pipe. */
 static int msg_recv_bytes(mp_conn *c, void **data, size_t *len, size_t maxlength)
 {
@@ -280,15 +309,9 @@ static int msg_recv_bytes(mp_conn *c, void **data, size_t *len, size_t maxlength
     int more = 0;
     int rc = msg_begin(c, first, &n0, &total, &more);
     if (rc < 0) return rc;
-    if (maxlength && total > maxlength) {
-        /* As _bad_message_length after _get_more_data: the rest stays in
-         * the pipe and the read side is given up. */
-        c->broken = 1;
-        return mp_set_error(MP_ETOOBIG,
-                            "message of %llu bytes over the limit of %zu; "
-                            "the connection is unusable now",
-                            (unsigned long long)total, maxlength);
-    }
+    /* As _bad_message_length after _get_more_data: the rest stays in the
+     * pipe and the read side is given up. */
+    if (total > recv_limit(c, maxlength)) return too_big(c, total, maxlength);
     rc = check_size(c, total);
     if (rc < 0) return rc;
     unsigned char *p = malloc(total ? (size_t)total : 1);
@@ -330,6 +353,7 @@ static int msg_recv_into(mp_conn *c, unsigned char *dst, size_t room, size_t *re
         *received = (size_t)total;
         return 0;
     }
+    if (total > c->max_message) return too_big(c, total, 0);
     rc = check_size(c, total);
     if (rc < 0) return rc;
     unsigned char *p = malloc((size_t)total);
@@ -353,8 +377,16 @@ static int msg_recv_into(mp_conn *c, unsigned char *dst, size_t room, size_t *re
                         room);
 }
 
+/* A child's argument after mp_conn_close(): the runtime still holds the
+ * struct, the handle is gone. */
+static int is_closed(const mp_conn *c)
+{
+    return c->h == MP_OS_NO_HANDLE;
+}
+
 static int check_read(mp_conn *c)
 {
+    if (is_closed(c)) return mp_set_error(MP_ESTATE, "connection is closed");
     if (!c->readable) return mp_set_error(MP_ESTATE, "connection is write-only");
     if (c->broken)
         return mp_set_error(MP_ESTATE, "connection unusable after a bad message");
@@ -380,6 +412,7 @@ int mp__conn_from_handle(mp_conn **c, mp_os_handle h, int readable, int writable
     /* Asked here, so an end made by mp_pipe, accepted by a listener, or
      * inherited by a child gets the framing its transport calls for. */
     (*c)->message = mp_os_handle_is_message(h) == 1;
+    (*c)->max_message = MP_CONN_DEFAULT_MAX_MESSAGE;
     return 0;
 }
 
@@ -430,6 +463,21 @@ void mp_conn_close(mp_conn *c)
     free(c);
 }
 
+int mp_conn_set_max_message(mp_conn *c, size_t max)
+{
+    if (!c) return mp_set_error(MP_EINVAL, "mp_conn_set_max_message: NULL connection");
+    if (is_closed(c)) return mp_set_error(MP_ESTATE, "connection is closed");
+    if (max == 0)
+        return mp_set_error(MP_EINVAL, "mp_conn_set_max_message: a ceiling of 0 bytes");
+    c->max_message = max;
+    return 0;
+}
+
+size_t mp_conn_max_message(const mp_conn *c)
+{
+    return c ? c->max_message : 0;
+}
+
 int mp_conn_readable(const mp_conn *c)
 {
     return c ? c->readable : 0;
@@ -447,8 +495,11 @@ int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size)
     if (!c) return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: NULL connection");
     if (!buf && size > 0)
         return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: NULL buffer");
-    if (offset > SIZE_MAX - size)
-        return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: offset + size overflows");
+    if (mp_size_bad(size) || mp_size_bad(offset) || mp_size_bad(offset + size))
+        return mp_set_error(MP_EINVAL,
+                            "mp_conn_send_bytes: offset %zu + size %zu is no buffer's",
+                            offset, size);
+    if (is_closed(c)) return mp_set_error(MP_ESTATE, "connection is closed");
     if (!c->writable) return mp_set_error(MP_ESTATE, "connection is read-only");
     const unsigned char *p = size ? (const unsigned char *)buf + offset : NULL;
     /* A message pipe keeps the boundary itself: the message goes whole,
@@ -505,13 +556,7 @@ int mp_conn_recv_bytes(mp_conn *c, void **data, size_t *len, size_t maxlength)
     uint64_t n = 0;
     rc = read_header(c, &n);
     if (rc < 0) return rc;
-    if (maxlength && n > maxlength) {
-        c->broken = 1;
-        return mp_set_error(MP_ETOOBIG,
-                            "message of %llu bytes over the limit of %zu; "
-                            "the connection is unusable now",
-                            (unsigned long long)n, maxlength);
-    }
+    if (n > recv_limit(c, maxlength)) return too_big(c, n, maxlength);
     rc = check_size(c, n);
     if (rc < 0) return rc;
     unsigned char *p = NULL;
@@ -528,6 +573,8 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
     if (!c || !received || (!buf && size > 0))
         return mp_set_error(MP_EINVAL, "mp_conn_recv_bytes_into: NULL argument");
     *received = 0;
+    if (mp_size_bad(size))
+        return mp_set_error(MP_EINVAL, "a buffer of %zu bytes is no buffer's", size);
     if (offset > size)
         return mp_set_error(MP_EINVAL, "offset %zu past the buffer of %zu bytes", offset,
                             size);
@@ -565,6 +612,8 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
         *received = (size_t)n;
         return 0;
     }
+    /* Kept for the next receive, so held in memory: the ceiling applies. */
+    if (n > c->max_message) return too_big(c, n, 0);
     rc = check_size(c, n);
     if (rc < 0) return rc;
     unsigned char *p = NULL;
@@ -581,7 +630,9 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
 int mp_conn_poll(mp_conn *c, double timeout)
 {
     if (!c) return mp_set_error(MP_EINVAL, "mp_conn_poll: NULL connection");
-    int rc = check_read(c);
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
+    rc = check_read(c);
     if (rc < 0) return rc;
     if (c->has_pending || c->got_empty) return 1;
     rc = mp_os_poll_readable(c->h, mp_deadline(timeout));
@@ -672,6 +723,8 @@ int mp_conn_from_handle(mp_conn **c, intptr_t handle, int readable, int writable
 {
     if (handle == (intptr_t)MP_OS_NO_HANDLE || (!readable && !writable)) {
         if (c) *c = NULL;
+        /* Ownership is taken also on failure, as the header promises. */
+        mp_os_close((mp_os_handle)handle);
         return mp_set_error(MP_EINVAL, "bad handle or neither readable nor writable");
     }
     return mp__conn_from_handle(c, (mp_os_handle)handle, readable, writable);

@@ -3,6 +3,16 @@
 #define MP_CORE_DEADLINE_H
 
 #include "../platform.h"
+#include "err.h"
+
+/* MP_EINVAL for a NaN timeout, 0 for any other. NaN is neither "now" nor
+ * "forever"; treating it as either would hide the bug that computed it.
+ * Every public call that takes a timeout checks it first. */
+static inline int mp_timeout_check(double timeout)
+{
+    if (timeout != timeout) return mp_set_error(MP_EINVAL, "timeout is NaN");
+    return 0;
+}
 
 /* timeout < 0: forever (MP_NO_DEADLINE); 0 or NaN: now; else now + timeout,
  * saturating. */

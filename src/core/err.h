@@ -2,6 +2,9 @@
 #ifndef MP_CORE_ERR_H
 #define MP_CORE_ERR_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "mproc/error.h"
 
 #if defined(__MINGW32__)
@@ -20,5 +23,14 @@ int mp_set_error(int code, const char *fmt, ...) MP_PRINTF(2, 3);
 
 /* Clears the calling thread's detail message. */
 void mp_clear_error(void);
+
+/* 1 if n cannot be the size of (or an offset into) a real object: nothing
+ * in C is larger than PTRDIFF_MAX bytes, so such a size is a negative
+ * number converted to size_t ((size_t)-1, len - 1 with len 0). The public
+ * calls refuse it with MP_EINVAL before touching any memory. */
+static inline int mp_size_bad(size_t n)
+{
+    return n > (size_t)PTRDIFF_MAX;
+}
 
 #endif

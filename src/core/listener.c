@@ -154,6 +154,8 @@ void mp_listener_close(mp_listener *l)
 int mp_listener_poll(mp_listener *l, double timeout)
 {
     if (!l) return mp_set_error(MP_EINVAL, "NULL listener");
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
     return mp_os_poll_readable(mp_os_listener_handle(l->os), mp_deadline(timeout));
 }
 

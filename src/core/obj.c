@@ -192,6 +192,11 @@ mp_obj *mp_obj_strn(const char *utf8, size_t n)
         mp_set_error(MP_EINVAL, "NULL string");
         return NULL;
     }
+    /* Checked before the UTF-8 scan reads n bytes. */
+    if (mp_size_bad(n)) {
+        mp_set_error(MP_EINVAL, "string of %zu bytes: a negative length?", n);
+        return NULL;
+    }
     if (mp_obj__utf8_check(utf8, n, &ncp) < 0) return NULL;
     mp_obj *o = new_blob(MP_OBJ_STR, utf8, n);
     if (o) o->u.s.ncp = ncp;
@@ -209,8 +214,8 @@ mp_obj *mp_obj_str(const char *utf8)
 
 mp_obj *mp_obj_bytes(const void *data, size_t n)
 {
-    if (!data && n) {
-        mp_set_error(MP_EINVAL, "NULL bytes of length %zu", n);
+    if ((!data && n) || mp_size_bad(n)) {
+        mp_set_error(MP_EINVAL, "%s bytes of length %zu", data ? "bad" : "NULL", n);
         return NULL;
     }
     return new_blob(MP_OBJ_BYTES, data, n);

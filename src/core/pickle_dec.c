@@ -1131,6 +1131,9 @@ int mp__pickle_loads(const void *data, size_t len, mp_obj **out, uint64_t share_
     if (!out) return mp_set_error(MP_EINVAL, "mp_obj_loads: NULL result pointer");
     *out = NULL;
     if (!data && len) return mp_set_error(MP_EINVAL, "mp_obj_loads: NULL data");
+    if (mp_size_bad(len))
+        return mp_set_error(MP_EINVAL, "mp_obj_loads: %zu bytes: a negative length?",
+                            len);
     dec d;
     memset(&d, 0, sizeof d);
     d.base = data;

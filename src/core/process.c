@@ -103,7 +103,7 @@ static int copy_args(mp_arglist list, mp_arg **out)
         }
         case MP_ARG_BYTES: {
             size_t n = a->u.bytes.len;
-            if (!a->u.bytes.data && n) {
+            if ((!a->u.bytes.data && n) || mp_size_bad(n)) {
                 bad = 1;
                 break;
             }
@@ -530,6 +530,8 @@ int mp_process_start(mp_process *p)
 int mp_process_join(mp_process *p, double timeout)
 {
     if (!p) return mp_set_error(MP_EINVAL, "NULL process");
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
     if (!p->started) return mp_set_error(MP_ESTATE, "process not started");
     if (p->proc.exited) return 0;
     return mp_os_proc_wait(&p->proc, mp_deadline(timeout));

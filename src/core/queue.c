@@ -297,6 +297,9 @@ static int put_bounded(mp_queue *q, const void *data, size_t len, uint64_t deadl
 int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout)
 {
     if (!q || (!data && len)) return mp_set_error(MP_EINVAL, "NULL argument");
+    if (mp_size_bad(len)) return mp_set_error(MP_EINVAL, "length %zu is negative", len);
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
     if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     if ((uint64_t)len > ((uint64_t)1 << 62))
         return mp_set_error(MP_ETOOBIG, "message of %zu bytes", len);
@@ -404,6 +407,8 @@ int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
     if (!q || !data || !len) return mp_set_error(MP_EINVAL, "NULL argument");
     *data = NULL;
     *len = 0;
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
     if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     return get_any(q, NULL, 0, data, len, timeout);
 }
@@ -413,6 +418,9 @@ int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
 {
     if (!q || (!buf && cap) || !len) return mp_set_error(MP_EINVAL, "NULL argument");
     *len = 0;
+    if (mp_size_bad(cap)) return mp_set_error(MP_EINVAL, "capacity %zu is negative", cap);
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
     if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     return get_any(q, buf ? buf : (void *)len, cap, NULL, len, timeout);
 }
@@ -427,9 +435,11 @@ int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len)
 int mp_queue_put(mp_queue *q, const mp_obj *o, double timeout)
 {
     if (!q || !o) return mp_set_error(MP_EINVAL, "NULL argument");
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
     void *data;
     size_t len;
-    int rc = mp_obj_dumps(o, &data, &len);
+    rc = mp_obj_dumps(o, &data, &len);
     if (rc < 0) return rc;
     rc = mp_queue_put_bytes(q, data, len, timeout);
     mp_free(data);

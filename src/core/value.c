@@ -93,7 +93,9 @@ int mp_value_lock(mp_value *v)
 
 int mp_value_lock_timeout(mp_value *v, double timeout)
 {
-    return v ? mp_block_lock(&v->b, mp_deadline(timeout)) : null_value();
+    if (!v) return null_value();
+    int rc = mp_timeout_check(timeout);
+    return rc < 0 ? rc : mp_block_lock(&v->b, mp_deadline(timeout));
 }
 
 int mp_value_unlock(mp_value *v)

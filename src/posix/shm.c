@@ -1,7 +1,9 @@
 /* shm.c - anonymous shared memory handed to children as an fd.
  *
  * Linux: memfd_create gives a segment with no name anywhere, so nothing
- * can leak whatever way the processes end. Elsewhere (and in the portable
+ * can leak whatever way the processes end; it is created with mode 0777,
+ * which would let anyone who reaches it through /proc/<pid>/fd open it,
+ * so it is narrowed to 0600 like the named flavour. Elsewhere (and in the portable
  * flavour): shm_open with a random name, created exclusively with mode
  * 0600 and unlinked at once; the name exists only for those few calls.
  * ftruncate comes before shm_unlink because macOS sizes a POSIX shm
@@ -80,10 +82,15 @@ int mp_os_shm_create(mp_os_shm *shm, size_t size)
 #if MP_HAVE_MEMFD_CREATE
     fd = memfd_create("mproc", MFD_CLOEXEC);
     if (fd < 0) return mp_px_fail("memfd_create", errno);
-    if (ftruncate(fd, (off_t)size) < 0) {
+    const char *what = NULL;
+    if (fchmod(fd, 0600) < 0)
+        what = "fchmod";
+    else if (ftruncate(fd, (off_t)size) < 0)
+        what = "ftruncate";
+    if (what) {
         int e = errno;
         close(fd);
-        return mp_px_fail("ftruncate", e);
+        return mp_px_fail(what, e);
     }
 #else
     int rc = shm_open_anon(size, &fd);

@@ -10,16 +10,18 @@
  * Windows and ERROR_PIPE_BUSY on Wine (which ignores FIRST_PIPE_INSTANCE);
  * both, and someone connecting to our instance before we do
  * (ERROR_PIPE_BUSY from CreateFileW), are treated as a collision and the
- * pair is made again under a new name. Where FIRST_PIPE_INSTANCE is not
- * enforced (Wine), a squatter allowing many instances could take our
- * client: GetNamedPipeServerProcessId on the client must name this
- * process, our own instance must report ERROR_PIPE_CONNECTED at once, and
- * it must be a message pipe (it takes a squatter's byte type under Wine),
- * or the pair is dropped as a collision too. Duplex: PIPE_ACCESS_DUPLEX, both ends
- * read and write. One-way: the server end is PIPE_ACCESS_INBOUND and is
- * h[0], the read end; the client opens GENERIC_WRITE and is h[1] (CPython's
- * Pipe(duplex=False) does the same). Handles are not inheritable; spawn
- * duplicates what a child needs (proc.c).
+ * pair is made again under a new name. The pipe's DACL grants the user
+ * this process runs as, and no one else (pipe_security below). Where
+ * FIRST_PIPE_INSTANCE is not enforced (Wine), a squatter allowing many
+ * instances could take our client: GetNamedPipeServerProcessId on the
+ * client must name this process, our own instance must report
+ * ERROR_PIPE_CONNECTED at once, and it must be a message pipe (it takes a
+ * squatter's byte type under Wine), or the pair is dropped as a collision
+ * too. Duplex: PIPE_ACCESS_DUPLEX, both ends read and write. One-way:
+ * the server end is PIPE_ACCESS_INBOUND and is h[0], the read end; the
+ * client opens GENERIC_WRITE and is h[1] (CPython's Pipe(duplex=False)
+ * does the same). Handles are not inheritable; spawn duplicates what a
+ * child needs (proc.c).
  *
  * Framing: the pipes are MESSAGE mode (PIPE_TYPE_MESSAGE and
  * PIPE_READMODE_MESSAGE on the server end, SetNamedPipeHandleState on the
@@ -106,6 +108,76 @@ static void io_event_done(HANDLE ev)
     if (fls_index == FLS_OUT_OF_INDEXES) CloseHandle(ev);
 }
 
+/* ---- who may open a pipe ---------------------------------------------------- */
+
+/* With no security attributes a named pipe gets Windows' default DACL,
+ * which also grants read access to Everyone and to Anonymous: another
+ * user could open our one instance in the moment before our own client
+ * does, or read from a pipe name left connectable. Our pipes are for this
+ * process and its children, which run as the same user, so the DACL grants
+ * that user (the token's user SID) full access and nobody else anything.
+ * Built once per process and kept; if it cannot be built, no pipe is made
+ * rather than one open to everyone. */
+static INIT_ONCE sa_once = INIT_ONCE_STATIC_INIT;
+static SECURITY_ATTRIBUTES pipe_sa;
+static SECURITY_DESCRIPTOR pipe_sd;
+static const char *sa_fail_what;
+static DWORD sa_fail_err;
+
+static BOOL CALLBACK init_sa(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once;
+    (void)param;
+    (void)ctx;
+    HANDLE tok = NULL;
+    TOKEN_USER *user = NULL;
+    ACL *acl = NULL;
+    DWORD need = 0;
+    sa_fail_what = "OpenProcessToken";
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) goto fail;
+    sa_fail_what = "GetTokenInformation(TokenUser)";
+    GetTokenInformation(tok, TokenUser, NULL, 0, &need);
+    user = need ? malloc(need) : NULL;
+    if (!user || !GetTokenInformation(tok, TokenUser, user, need, &need)) goto fail;
+    DWORD acl_size = (DWORD)sizeof(ACL) + (DWORD)sizeof(ACCESS_ALLOWED_ACE) -
+                     (DWORD)sizeof(DWORD) + GetLengthSid(user->User.Sid);
+    acl = malloc(acl_size);
+    sa_fail_what = "InitializeAcl";
+    if (!acl || !InitializeAcl(acl, acl_size, ACL_REVISION)) goto fail;
+    sa_fail_what = "AddAccessAllowedAce";
+    if (!AddAccessAllowedAce(acl, ACL_REVISION, FILE_ALL_ACCESS, user->User.Sid))
+        goto fail;
+    sa_fail_what = "InitializeSecurityDescriptor";
+    if (!InitializeSecurityDescriptor(&pipe_sd, SECURITY_DESCRIPTOR_REVISION) ||
+        !SetSecurityDescriptorDacl(&pipe_sd, TRUE, acl, FALSE))
+        goto fail;
+    pipe_sa.nLength = sizeof pipe_sa;
+    pipe_sa.lpSecurityDescriptor = &pipe_sd;
+    pipe_sa.bInheritHandle = FALSE;
+    sa_fail_what = NULL;
+    CloseHandle(tok);
+    /* The ACE holds a copy of the SID; the ACL stays for the process. */
+    free(user);
+    return TRUE;
+fail:
+    sa_fail_err = GetLastError();
+    if (tok) CloseHandle(tok);
+    free(user);
+    free(acl);
+    return TRUE;
+}
+
+/* The security attributes every pipe is made with, or NULL (recorded). */
+static SECURITY_ATTRIBUTES *pipe_security(void)
+{
+    InitOnceExecuteOnce(&sa_once, init_sa, NULL, NULL);
+    if (sa_fail_what) {
+        mp_w32_fail(sa_fail_what, sa_fail_err ? sa_fail_err : ERROR_NOT_ENOUGH_MEMORY);
+        return NULL;
+    }
+    return &pipe_sa;
+}
+
 /* ---- creating a pair ------------------------------------------------------- */
 
 static int pipe_name(wchar_t *name, size_t cap)
@@ -158,8 +230,10 @@ int mp_w32_pipe_pair(int duplex, const wchar_t *name, HANDLE h[2])
                       FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE;
     DWORD pipe_mode = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
                       PIPE_REJECT_REMOTE_CLIENTS;
+    SECURITY_ATTRIBUTES *sa = pipe_security();
+    if (!sa) return MP_ESYS;
     HANDLE server = CreateNamedPipeW(name, open_mode, pipe_mode, 1,
-                                     duplex ? PIPE_BUF_SIZE : 0, PIPE_BUF_SIZE, 0, NULL);
+                                     duplex ? PIPE_BUF_SIZE : 0, PIPE_BUF_SIZE, 0, sa);
     if (server == INVALID_HANDLE_VALUE) {
         DWORD e = GetLastError();
         if (e == ERROR_ACCESS_DENIED || e == ERROR_PIPE_BUSY) return 1;
