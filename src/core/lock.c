@@ -40,7 +40,7 @@ static int take_over(mp_lock *l, uint32_t dead, uint32_t self)
     return 0;
 }
 
-int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns)
+int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
 {
     mp_lock_shared *s = l->s;
     uint32_t self = mp_os_getpid();
@@ -78,13 +78,6 @@ int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns)
     }
 }
 
-void mp_lock_release(mp_lock *l)
-{
-    mp_xchg32(&l->s->owner, 0, MP_SEQ_CST);
-    if (mp_load32(&l->s->waiters, MP_SEQ_CST) != 0)
-        mp_os_wq_wake(&l->wq, &l->s->owner, 1);
-}
-
 uint32_t mp_lock_owner(const mp_lock *l)
 {
     return mp_load32(&l->s->owner, MP_ACQUIRE);
@@ -101,8 +94,4 @@ void mp_lock_close(mp_lock *l)
     mp_os_wq_close(&l->wq);
 }
 
-uintptr_t mp_thread_self(void)
-{
-    static MP_THREAD_LOCAL char anchor;
-    return (uintptr_t)&anchor;
-}
+MP_THREAD_LOCAL char mp__thread_anchor;

@@ -37,12 +37,26 @@ int mp_lock_handles(const mp_lock *l, mp_os_handle *out);
 /* Rebuilds the handle in a child; takes ownership of the n handles. */
 int mp_lock_adopt(mp_lock *l, mp_lock_shared *s, const mp_os_handle *h, int n);
 
+/* The waiting part of mp_lock_acquire. */
+int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns);
+
 /* Takes the lock, waiting until the deadline. 0, MP_ETIMEDOUT, or
- * MP_EOWNERDEAD: taken over from a dead holder (the lock is now held). */
-int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns);
+ * MP_EOWNERDEAD: taken over from a dead holder (the lock is now held).
+ * Inline: an uncontended lock is one compare-and-swap. */
+static inline int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns)
+{
+    uint32_t cur = 0;
+    if (mp_cas32(&l->s->owner, &cur, mp_os_getpid(), MP_ACQUIRE)) return 0;
+    return mp__lock_acquire_slow(l, deadline_ns);
+}
 
 /* Releases the lock and wakes one sleeper if there is one. */
-void mp_lock_release(mp_lock *l);
+static inline void mp_lock_release(mp_lock *l)
+{
+    mp_xchg32(&l->s->owner, 0, MP_SEQ_CST);
+    if (mp_load32(&l->s->waiters, MP_SEQ_CST) != 0)
+        mp_os_wq_wake(&l->wq, &l->s->owner, 1);
+}
 
 /* The holder's pid, 0 if free (a hint: it may change at once). */
 uint32_t mp_lock_owner(const mp_lock *l);
@@ -53,7 +67,13 @@ int mp_lock_owner_dead(const mp_lock *l);
 /* Releases this process's handles (not the lock). */
 void mp_lock_close(mp_lock *l);
 
-/* An id of the calling thread, unique among live threads of this process. */
-uintptr_t mp_thread_self(void);
+/* An id of the calling thread, unique among live threads of this process:
+ * the address of a thread-local byte (compat.h's MP_THREAD_LOCAL). */
+#include "compat.h"
+extern MP_THREAD_LOCAL char mp__thread_anchor;
+static inline uintptr_t mp_thread_self(void)
+{
+    return (uintptr_t)&mp__thread_anchor;
+}
 
 #endif
