@@ -288,7 +288,7 @@ static int put_bounded(mp_queue *q, const void *data, size_t len, uint64_t deadl
             q_wait_sleep(&q->room_wq, &s->room, seen, deadline);
         q_wait_done(&s->room);
     }
-    if (rc == 0) rc = q_write_record(q, &c, data, len, deadline);
+    if (rc == 0) rc = q_write_record(q, &c, data, len, deadline, Q_NOT_BUFFERED);
     release_producers(q, c);
     if (rc == MP_ETIMEDOUT) return mp_set_error(MP_EFULL, "queue is full");
     return rc;
@@ -475,12 +475,13 @@ size_t mp_queue_qsize(mp_queue *q)
 {
     if (!q) return 0;
     /* taken first: a get between the two loads can then only make the
-     * answer one too high, never negative. A streamed record may count
-     * as taken a moment before it counts as published. */
+     * answer one too high. */
     uint32_t taken = Q_COUNT(mp_load64(&q->s->c.lk.word, MP_SEQ_CST));
     uint32_t pub = q_published(q);
-    int32_t in_ring = (int32_t)(pub - taken);
-    return (size_t)(in_ring > 0 ? in_ring : 0) + (size_t)q_buffered_total(q);
+    /* Signed: a consumer may finish reading a streamed record before its
+     * writer counts it (published, and out of the buffered count). */
+    int64_t n = (int64_t)(int32_t)(pub - taken) + (int64_t)q_buffered_total(q);
+    return n > 0 ? (size_t)n : 0;
 }
 
 int mp_queue_empty(mp_queue *q)

@@ -45,7 +45,7 @@ static int my_slot(mp_queue *q)
     return q->slot;
 }
 
-static void count_buffered(mp_queue *q, int slot, int64_t delta)
+void q_count_buffered(mp_queue *q, int slot, int64_t delta)
 {
     if (slot >= 0)
         mp_add32(&q->s->buffered[slot].count, (uint32_t)delta, MP_SEQ_CST);
@@ -70,9 +70,11 @@ uint64_t q_buffered_total(mp_queue *q)
 /* ---- the feeder ---------------------------------------------------------------- */
 
 /* Writes a batch of messages (oldest first) with the producer lock held,
- * publishing before any wait. Returns how many were written; the rest
- * were cut short by a stop request. */
-static size_t write_batch(mp_queue *q, struct qmsg *m)
+ * publishing before any wait. Each message leaves the buffered count
+ * just before it counts as published (q_write_record does it); the caller
+ * forgets the rest (cut short by a stop request). Returns how many left
+ * the count. */
+static size_t write_batch(mp_queue *q, struct qmsg *m, int slot)
 {
     uint32_t c;
     int rc;
@@ -83,7 +85,7 @@ static size_t write_batch(mp_queue *q, struct qmsg *m)
     if (rc != 0 && rc != MP_EOWNERDEAD) return 0;
     mp_store32(&q->s->p.parked, 0, MP_RELAXED);
 
-    size_t written = 0;
+    size_t counted = 0;
     uint32_t published = c;
     rc = q_finish_abandoned(q, &c, MP_NO_DEADLINE);
     for (; rc == 0 && m; m = m->next) {
@@ -97,13 +99,13 @@ static size_t write_batch(mp_queue *q, struct qmsg *m)
             q_notify(&q->data_wq, &q->s->data);
             published = c;
         }
-        rc = q_write_record(q, &c, m->data, m->len, MP_NO_DEADLINE);
-        if (rc == 0) written++;
+        rc = q_write_record(q, &c, m->data, m->len, MP_NO_DEADLINE, slot);
+        if (rc == 0) counted++;
     }
     mp_store32(&q->s->p.parked, 0, MP_RELAXED);
     q_unlock(&q->s->p.lk, &q->plock_wq, c);
     q_notify(&q->data_wq, &q->s->data);
-    return written;
+    return counted;
 }
 
 static void feeder_main(void *arg)
@@ -121,10 +123,12 @@ static void feeder_main(void *arg)
         q->sending = batch;
         mp_os_mutex_unlock(q->mu);
 
-        write_batch(q, batch);
-
         mp_os_mutex_lock(q->mu);
         int slot = my_slot(q);
+        mp_os_mutex_unlock(q->mu);
+        size_t counted = write_batch(q, batch, slot);
+
+        mp_os_mutex_lock(q->mu);
         uint32_t n = 0;
         while (batch) {
             struct qmsg *next = batch->next;
@@ -133,7 +137,7 @@ static void feeder_main(void *arg)
             n++;
         }
         /* Unwritten ones (a stop) are dropped: the same for qsize. */
-        count_buffered(q, slot, -(int64_t)n);
+        q_count_buffered(q, slot, -(int64_t)(n - counted));
         mp_sub32(&q->local, n, MP_SEQ_CST);
         q->sending = NULL;
         mp_os_cond_broadcast(q->cv);
@@ -159,7 +163,7 @@ int q_buffer(mp_queue *q, const void *data, size_t len)
         free(m);
         return rc;
     }
-    count_buffered(q, my_slot(q), 1);
+    q_count_buffered(q, my_slot(q), 1);
     mp_add32(&q->local, 1, MP_SEQ_CST);
     if (q->last)
         q->last->next = m;
@@ -183,7 +187,7 @@ void q_drop_buffered(mp_queue *q)
     }
     q->last = NULL;
     if (n) {
-        count_buffered(q, my_slot(q), -(int64_t)n);
+        q_count_buffered(q, my_slot(q), -(int64_t)n);
         mp_sub32(&q->local, n, MP_SEQ_CST);
     }
     mp_os_mutex_unlock(q->mu);

@@ -182,10 +182,12 @@ int q_wait_room(mp_queue *q, uint64_t tail, uint64_t want, uint64_t deadline);
 /* Producer lock held with count *c: writes one record of any size,
  * waiting for room (until the deadline, which a stream once begun
  * ignores). Advances *c and the tail slot when the record is written; the
- * caller publishes *c (q_unlock). Before waiting it publishes what is
- * written so far. */
+ * caller publishes *c (q_unlock). A message from a buffer (buffered_slot
+ * >= -1, see q_count_buffered; Q_NOT_BUFFERED otherwise) leaves the
+ * buffered count just before it counts as published. */
+#define Q_NOT_BUFFERED (-2)
 int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
-                   uint64_t deadline);
+                   uint64_t deadline, int buffered_slot);
 
 /* Producer lock held with count *c: finishes a stream left open by a dead
  * or cancelled producer (restartable if cut short). */
@@ -210,6 +212,10 @@ int q_take_abort_mark(mp_queue *q, uint64_t end);
 /* Buffers a copy of the message for the feeder thread (started on first
  * need). MP_ENOMEM, MP_ESTATE if closed meanwhile. */
 int q_buffer(mp_queue *q, const void *data, size_t len);
+
+/* Adds delta to the buffered count of this process's entry (slot -1: the
+ * shared count of processes without one). */
+void q_count_buffered(mp_queue *q, int slot, int64_t delta);
 
 /* Messages buffered by live processes. */
 uint64_t q_buffered_total(mp_queue *q);

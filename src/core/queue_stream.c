@@ -44,9 +44,10 @@ static int stream(mp_queue *q, uint64_t *live, const unsigned char *src, uint64_
 /* Makes the record [start, end) count as published: slot first, then the
  * count (keeping the lock), then the stream is closed. A producer killed
  * between any two of these leaves a state the next one reads right. */
-static void close_stream(mp_queue *q, uint32_t *c, uint64_t end)
+static void close_stream(mp_queue *q, uint32_t *c, uint64_t end, int buffered_slot)
 {
     struct qshared *s = q->s;
+    if (buffered_slot != Q_NOT_BUFFERED) q_count_buffered(q, buffered_slot, -1);
     mp_store64(&s->p.tail[(*c + 1) & 1], end, MP_RELAXED);
     q_publish(&s->p.lk, *c + 1);
     *c += 1;
@@ -93,12 +94,12 @@ int q_finish_abandoned(mp_queue *q, uint32_t *c, uint64_t deadline)
         int rc = stream(q, &live, NULL, end - live);
         if (rc < 0) return rc;
     }
-    close_stream(q, c, end);
+    close_stream(q, c, end, Q_NOT_BUFFERED);
     return 0;
 }
 
 int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
-                   uint64_t deadline)
+                   uint64_t deadline, int buffered_slot)
 {
     struct qshared *s = q->s;
     uint64_t tail = mp_load64(&s->p.tail[*c & 1], MP_RELAXED);
@@ -110,6 +111,7 @@ int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
         q_ring_write(q, tail + Q_REC_HDR, data, len);
         mp_store64(&s->p.tail[(*c + 1) & 1], tail + rec, MP_RELAXED);
         *c += 1;
+        if (buffered_slot != Q_NOT_BUFFERED) q_count_buffered(q, buffered_slot, -1);
         return 0;
     }
     int rc = q_wait_room(q, tail, Q_REC_HDR, deadline);
@@ -125,7 +127,7 @@ int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
     rc = stream(q, &live, data, len);
     if (rc == 0) rc = stream(q, &live, NULL, q_pad8(len) - len);
     if (rc < 0) return rc; /* cancelled: the next producer repairs it */
-    close_stream(q, c, live);
+    close_stream(q, c, live, buffered_slot);
     return 0;
 }
 
@@ -156,7 +158,7 @@ static int drop_orphan(mp_queue *q, uint64_t end, uint64_t pos)
     if (mp_load64(&s->p.msg_end, MP_ACQUIRE) == end &&
         mp_load64(&s->p.live, MP_ACQUIRE) == pos) {
         mp_store64(&s->p.live, end, MP_RELAXED);
-        close_stream(q, &c, end);
+        close_stream(q, &c, end, Q_NOT_BUFFERED);
         dropped = 1;
     }
     q_unlock(&s->p.lk, &q->plock_wq, c);
