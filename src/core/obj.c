@@ -365,7 +365,7 @@ static int hash_of(const mp_obj *k, uint64_t *h, unsigned depth)
 
 int mp_obj__hashable(const mp_obj *key)
 {
-    uint64_t h;
+    uint64_t h = 0;
     if (!key) return mp_set_error(MP_EINVAL, "NULL key");
     return hash_of(key, &h, 0);
 }
@@ -889,7 +889,7 @@ mp_obj *mp_obj_dict_value(const mp_obj *d, size_t i)
 
 mp_obj *mp_obj_dict_get(const mp_obj *d, const mp_obj *key)
 {
-    uint64_t h;
+    uint64_t h = 0;
     if (!d || d->type != MP_OBJ_DICT || !key || hash_of(key, &h, 0) < 0) return NULL;
     const entry *e = dict_find(d, key, h, NULL, 0);
     return e ? e->value : NULL;

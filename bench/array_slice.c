@@ -1,0 +1,91 @@
+/* array_slice.c - array_slice_*: a SIZE-byte slice written into a shared
+ * Array by one process and read out by another, COUNT times.
+ *
+ *     array_slice SIZE COUNT      ->  "<GiB/s> GiB/s"
+ *
+ * The Array is 'c' (bytes, as Python's Array('c')): an 8-byte turn counter
+ * at element 0, the slice from element 64. A spawned child writes
+ * (`a[64:64+SIZE] = data`, mp_array_write) when the counter is even and
+ * bumps it; the parent reads (`a[64:64+SIZE]`, mp_array_read into its own
+ * buffer) when it is odd and bumps it. The counter is read and bumped
+ * under the Array's own lock (recursive, so the write or read inside takes
+ * it again cheaply), so the handover needs nothing but the Array. A side
+ * whose turn it is not yields the CPU and looks again. GiB/s counts the
+ * bytes that reached the reader, from the start barrier to the last read:
+ * the figure to hold against moving the same bytes through a pipe. */
+#include "mp_bench.h"
+
+#define SLICE_AT 64
+
+/* Waits for the turn counter to equal want, then (still under the lock)
+ * runs one write or read of the slice and bumps the counter. */
+static void take_turn(mp_array *a, int64_t want, int writing, unsigned char *buf,
+                      size_t size)
+{
+    for (;;) {
+        void *data;
+        int64_t turn;
+        BENCH_CHECK(mp_array_lock(a, &data));
+        memcpy(&turn, data, sizeof turn);
+        if (turn == want) {
+            if (writing)
+                BENCH_CHECK(mp_array_write(a, SLICE_AT, size, buf));
+            else
+                BENCH_CHECK(mp_array_read(a, SLICE_AT, size, buf));
+            turn++;
+            memcpy(data, &turn, sizeof turn);
+            BENCH_CHECK(mp_array_unlock(a));
+            return;
+        }
+        BENCH_CHECK(mp_array_unlock(a));
+        bench_yield();
+    }
+}
+
+static int writer(const mp_args *args)
+{
+    mp_array *a = mp_args_array(args, 0);
+    mp_array *ctl = mp_args_array(args, 1);
+    int64_t size, count;
+    BENCH_CHECK(mp_args_get_int(args, 2, &size));
+    BENCH_CHECK(mp_args_get_int(args, 3, &count));
+    unsigned char *src = bench_xmalloc((size_t)size);
+    memset(src, 0x5a, (size_t)size);
+    ctl_arrive(ctl);
+    for (int64_t i = 0; i < count; i++) {
+        bench_stamp_msg(src, (size_t)size, (uint64_t)i);
+        take_turn(a, 2 * i, 1, src, (size_t)size);
+    }
+    free(src);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    mp_main(argc, argv);
+    uint64_t size = bench_arg_u64(argc, argv, 1, "SIZE");
+    uint64_t count = bench_arg_u64(argc, argv, 2, "COUNT");
+
+    mp_array *a;
+    BENCH_CHECK(mp_array_new(&a, 'c', SLICE_AT + size));
+    mp_array *ctl = ctl_new(0);
+    mp_process *p = bench_start(writer, mp_args_of(a, ctl, (int64_t)size, (int64_t)count),
+                                MP_START_DEFAULT);
+    unsigned char *dst = bench_xmalloc((size_t)size);
+
+    uint64_t t0 = ctl_start(ctl, 1);
+    for (uint64_t i = 0; i < count; i++) {
+        take_turn(a, 2 * (int64_t)i + 1, 0, dst, (size_t)size);
+        if (size >= 8 && bench_msg_seq(dst, (size_t)size) != i)
+            bench_die("array_slice: read slice %llu, found %llu", (unsigned long long)i,
+                      (unsigned long long)bench_msg_seq(dst, (size_t)size));
+    }
+    uint64_t ns = bench_now_ns() - t0;
+
+    bench_join(p);
+    bench_report(bench_gib_per_s(size * count, ns), "GiB/s");
+    free(dst);
+    mp_array_free(ctl);
+    mp_array_free(a);
+    return 0;
+}

@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""py_peer.py - the Python peer: each workload of the mproc benchmark
+programs written with the standard library's multiprocessing and pickle.
+
+    python3 py_peer.py <workload> <arguments of the C program>
+
+prints one line, "<value> <unit>", as the C programs do. The workloads,
+their arguments and what the clock covers are the same as in the C
+program of the same name (bench/<workload>.c); the comments there say
+why. Workers use multiprocessing's default start method of the platform
+(fork on Linux up to Python 3.13), except spawn_join, which names its own.
+Standard library only.
+"""
+import multiprocessing as mp
+import os
+import pickle
+import sys
+import time
+
+now_ns = time.monotonic_ns  # CLOCK_MONOTONIC: one clock for all processes
+
+
+def report(value, unit):
+    print(f"{value:.6g} {unit}", flush=True)
+
+
+def payload(size):
+    return b"Z" * size
+
+
+def per_s(n, ns):
+    return n / (ns / 1e9)
+
+
+def gib_per_s(nbytes, ns):
+    return nbytes / (1 << 30) / (ns / 1e9)
+
+
+def warm_count(count):
+    return min(count // 10, 200)
+
+
+# ---- queue_stream: 1 -> 1 ---------------------------------------------------------
+
+def _stream_producer(q, barrier, size, count):
+    msg = payload(size)
+    barrier.wait()
+    for _ in range(count):
+        q.put(msg)
+
+
+def queue_stream(size, count):
+    q = mp.Queue()
+    barrier = mp.Barrier(2)
+    p = mp.Process(target=_stream_producer, args=(q, barrier, size, count))
+    p.start()
+    barrier.wait()
+    t0 = now_ns()
+    for _ in range(count):
+        if len(q.get()) != size:
+            sys.exit("py_peer: queue_stream: wrong message")
+    ns = now_ns() - t0
+    p.join()
+    if size <= 4096:
+        report(per_s(count, ns), "msgs/s")
+    else:
+        report(gib_per_s(size * count, ns), "GiB/s")
+
+
+# ---- queue_mpmc: 2 -> 2, end markers as in queue_mpmc.c -------------------------------
+
+NPROD, NCONS = 2, 2
+
+
+def _mpmc_producer(q, barrier, size, count, ident):
+    msg = payload(size)
+    barrier.wait()
+    for _ in range(count):
+        q.put(msg)
+    for _ in range(NCONS):
+        q.put(ident)  # an int: this producer is done
+
+
+def _mpmc_consumer(q, barrier, stamps, ident):
+    seen = set()
+    got = 0
+    barrier.wait()
+    while len(seen) < NPROD:
+        m = q.get()
+        if isinstance(m, int):
+            if m in seen:
+                q.put(m)  # the other consumer's marker
+            else:
+                seen.add(m)
+        else:
+            got += 1
+    stamps[ident] = now_ns()
+    stamps[NCONS + ident] = got
+
+
+def queue_mpmc(size, count):
+    q = mp.Queue()
+    barrier = mp.Barrier(NPROD + NCONS + 1)
+    stamps = mp.RawArray("q", 2 * NCONS)
+    procs = [mp.Process(target=_mpmc_consumer, args=(q, barrier, stamps, c))
+             for c in range(NCONS)]
+    for i in range(NPROD):
+        share = count // NPROD + (count % NPROD if i == 0 else 0)
+        procs.append(mp.Process(target=_mpmc_producer, args=(q, barrier, size, share, i)))
+    for p in procs:
+        p.start()
+    barrier.wait()
+    t0 = now_ns()
+    for p in procs:
+        p.join()
+    if sum(stamps[NCONS:]) != count:
+        sys.exit("py_peer: queue_mpmc: messages lost")
+    report(per_s(count, max(stamps[:NCONS]) - t0), "msgs/s")
+
+
+# ---- queue_pingpong / pipe_pingpong -----------------------------------------------------
+
+def _queue_echo(ping, pong, total):
+    for _ in range(total):
+        pong.put(ping.get())
+
+
+def queue_pingpong(size, count):
+    ping, pong = mp.Queue(), mp.Queue()
+    warm = warm_count(count)
+    p = mp.Process(target=_queue_echo, args=(ping, pong, warm + count))
+    p.start()
+    msg = payload(size)
+    for i in range(warm + count):
+        if i == warm:
+            t0 = now_ns()
+        ping.put(msg)
+        pong.get()
+    ns = now_ns() - t0
+    p.join()
+    report(ns / 1e3 / count, "us")
+
+
+def _pipe_echo(conn, size, total):
+    buf = bytearray(size)
+    for _ in range(total):
+        n = conn.recv_bytes_into(buf)
+        conn.send_bytes(buf, 0, n)
+
+
+def pipe_pingpong(size, count):
+    mine, theirs = mp.Pipe()
+    warm = warm_count(count)
+    p = mp.Process(target=_pipe_echo, args=(theirs, size, warm + count))
+    p.start()
+    theirs.close()
+    buf = bytearray(payload(size))
+    for i in range(warm + count):
+        if i == warm:
+            t0 = now_ns()
+        mine.send_bytes(buf)
+        mine.recv_bytes_into(buf)
+    ns = now_ns() - t0
+    p.join()
+    report(ns / 1e3 / count, "us")
+
+
+# ---- pipe_bulk ------------------------------------------------------------------------------
+
+def _bulk_sender(conn, barrier, size, count):
+    msg = payload(size)
+    barrier.wait()
+    for _ in range(count):
+        conn.send_bytes(msg)
+
+
+def pipe_bulk(kind, size, count):
+    if kind not in ("duplex", "oneway"):
+        sys.exit("py_peer: pipe_bulk: duplex or oneway")
+    rd, wr = mp.Pipe(duplex=(kind == "duplex"))
+    barrier = mp.Barrier(2)
+    p = mp.Process(target=_bulk_sender, args=(wr, barrier, size, count))
+    p.start()
+    wr.close()
+    buf = bytearray(size)
+    barrier.wait()
+    t0 = now_ns()
+    for _ in range(count):
+        if rd.recv_bytes_into(buf) != size:
+            sys.exit("py_peer: pipe_bulk: wrong message")
+    ns = now_ns() - t0
+    p.join()
+    report(gib_per_s(size * count, ns), "GiB/s")
+
+
+# ---- value_incr -------------------------------------------------------------------------------
+
+def _increment(v, count):
+    for _ in range(count):
+        with v.get_lock():
+            v.value += 1
+
+
+def _incr_worker(v, barrier, stamps, count, ident):
+    barrier.wait()
+    _increment(v, count)
+    stamps[ident] = now_ns()
+
+
+def value_incr(nproc, count):
+    v = mp.Value("q", 0)
+    if nproc == 1:
+        _increment(v, count // 100 + 1)
+        v.value = 0
+        t0 = now_ns()
+        _increment(v, count)
+        ns = now_ns() - t0
+    else:
+        barrier = mp.Barrier(nproc + 1)
+        stamps = mp.RawArray("q", nproc)
+        procs = [mp.Process(target=_incr_worker, args=(v, barrier, stamps, count, i))
+                 for i in range(nproc)]
+        for p in procs:
+            p.start()
+        barrier.wait()
+        t0 = now_ns()
+        for p in procs:
+            p.join()
+        ns = max(stamps) - t0
+    if v.value != nproc * count:
+        sys.exit("py_peer: value_incr: lost increments")
+    report(ns / (nproc * count), "ns/op")
+
+
+# ---- array_slice: turns as in array_slice.c ------------------------------------------------------
+
+SLICE_AT = 64
+
+
+def _take_turn(a, want, src, size):
+    """Waits for the turn counter to equal want, then writes src into the
+    slice (or reads the slice, src None) and bumps the counter."""
+    while True:
+        with a.get_lock():
+            turn = int.from_bytes(a[0:8], "little")
+            if turn == want:
+                if src is not None:
+                    a[SLICE_AT:SLICE_AT + size] = src
+                    out = None
+                else:
+                    out = a[SLICE_AT:SLICE_AT + size]
+                a[0:8] = (turn + 1).to_bytes(8, "little")
+                return out
+        os.sched_yield()
+
+
+def _slice_writer(a, barrier, size, count):
+    src = payload(size)
+    barrier.wait()
+    for i in range(count):
+        _take_turn(a, 2 * i, src, size)
+
+
+def array_slice(size, count):
+    a = mp.Array("c", SLICE_AT + size)
+    barrier = mp.Barrier(2)
+    p = mp.Process(target=_slice_writer, args=(a, barrier, size, count))
+    p.start()
+    barrier.wait()
+    t0 = now_ns()
+    for i in range(count):
+        if len(_take_turn(a, 2 * i + 1, None, size)) != size:
+            sys.exit("py_peer: array_slice: short read")
+    ns = now_ns() - t0
+    p.join()
+    report(gib_per_s(size * count, ns), "GiB/s")
+
+
+# ---- spawn_join -----------------------------------------------------------------------------------
+
+def _trivial():
+    pass
+
+
+def spawn_join(method, ballast_mib, count):
+    ctx = mp.get_context(method)
+    ballast = b"\x01" * (ballast_mib << 20)  # written, so resident
+
+    def one():
+        p = ctx.Process(target=_trivial)
+        p.start()
+        p.join()
+        if p.exitcode != 0:
+            sys.exit("py_peer: spawn_join: the child failed")
+
+    one()  # untimed: load what the child imports
+    t0 = now_ns()
+    for _ in range(count):
+        one()
+    ns = now_ns() - t0
+    del ballast
+    report(ns / 1e3 / count, "us")
+
+
+# ---- codec ---------------------------------------------------------------------------------------------
+
+def _mixed_list():
+    items = []
+    for i in range(1000):
+        k = i % 5
+        if k == 0:
+            items.append(i * 1000003)
+        elif k == 1:
+            items.append(i + 0.25)
+        elif k == 2:
+            items.append(f"item{i}")
+        elif k == 3:
+            items.append(bool(i % 2))
+        else:
+            items.append(None)
+    return items
+
+
+def codec(which, count):
+    obj = {"small": lambda: [42, None, "hello"], "list": _mixed_list}[which]()
+    dumps, loads = pickle.dumps, pickle.loads
+    if loads(dumps(obj, 4)) != obj:
+        sys.exit("py_peer: codec: the object did not survive")
+    for _ in range(count // 100 + 1):
+        loads(dumps(obj, 4))
+    t0 = time.perf_counter_ns()
+    for _ in range(count):
+        loads(dumps(obj, 4))  # protocol 4: what multiprocessing and mproc write
+    ns = time.perf_counter_ns() - t0
+    report(ns / count, "ns/op")
+
+
+# ---- command line ------------------------------------------------------------------------------------------
+
+WORKLOADS = {
+    "queue_stream": (queue_stream, (int, int)),
+    "queue_mpmc": (queue_mpmc, (int, int)),
+    "queue_pingpong": (queue_pingpong, (int, int)),
+    "pipe_pingpong": (pipe_pingpong, (int, int)),
+    "pipe_bulk": (pipe_bulk, (str, int, int)),
+    "value_incr": (value_incr, (int, int)),
+    "array_slice": (array_slice, (int, int)),
+    "spawn_join": (spawn_join, (str, int, int)),
+    "codec": (codec, (str, int)),
+}
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] not in WORKLOADS:
+        sys.exit("usage: py_peer.py {%s} ARGS..." % ",".join(WORKLOADS))
+    fn, types = WORKLOADS[argv[1]]
+    if len(argv) - 2 != len(types):
+        sys.exit(f"py_peer.py {argv[1]}: expected {len(types)} arguments")
+    fn(*(t(a) for t, a in zip(types, argv[2:])))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
