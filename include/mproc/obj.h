@@ -45,6 +45,9 @@ typedef enum mp_obj_type {
 
 /* ---- constructors (NULL on failure) -------------------------------------- */
 
+/* None, False and True are shared, never-changing objects (as in Python):
+ * no allocation, and mp_obj_free() of them does nothing, so they may be
+ * put in any number of containers. */
 MP_API mp_obj *mp_obj_none(void);
 MP_API mp_obj *mp_obj_bool(int v);
 MP_API mp_obj *mp_obj_int(int64_t v);

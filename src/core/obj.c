@@ -87,16 +87,26 @@ static mp_obj *new_obj(mp_obj_type t)
 
 /* ---- scalars ----------------------------------------------------------------- */
 
+/* None, False and True are never changed after creation, so one object of
+ * each serves every caller, as in Python: no allocation, and freeing them
+ * does nothing. (A third of a typical decoded list is these.) */
+static mp_obj the_none = {MP_OBJ_NONE, {0}};
+static mp_obj the_false = {MP_OBJ_BOOL, {.b = 0}};
+static mp_obj the_true = {MP_OBJ_BOOL, {.b = 1}};
+
+static int is_singleton(const mp_obj *o)
+{
+    return o == &the_none || o == &the_false || o == &the_true;
+}
+
 mp_obj *mp_obj_none(void)
 {
-    return new_obj(MP_OBJ_NONE);
+    return &the_none;
 }
 
 mp_obj *mp_obj_bool(int v)
 {
-    mp_obj *o = new_obj(MP_OBJ_BOOL);
-    if (o) o->u.b = v != 0;
-    return o;
+    return v ? &the_true : &the_false;
 }
 
 mp_obj *mp_obj_int(int64_t v)
@@ -275,7 +285,7 @@ void mp_obj_free(mp_obj *o)
                 free(o->u.d.index);
             }
         }
-        free(o);
+        if (!is_singleton(o)) free(o);
         o = up;
         if (o) up = *up_of(o);
     }
@@ -738,7 +748,9 @@ static mp_obj *copy(const mp_obj *o, unsigned depth)
 {
     switch (o->type) {
     case MP_OBJ_NONE:
+        return mp_obj_none();
     case MP_OBJ_BOOL:
+        return mp_obj_bool(o->u.b);
     case MP_OBJ_INT:
     case MP_OBJ_FLOAT: {
         mp_obj *c = new_obj(o->type);

@@ -245,11 +245,12 @@ static int put_unbounded(mp_queue *q, const void *data, size_t len)
             int done = clean && write_now(q, c, data, len);
             if (!done && clean && Q_REC_HDR + q_pad8(len) <= q->cap) {
                 /* Consumers that keep up free room within a copy's time:
-                 * waiting that long beats buffering (an allocation and a
-                 * second copy) and does not block put in any useful sense. */
+                 * waiting that long beats buffering (an allocation, a
+                 * second copy, and every later put of this process
+                 * buffered behind it) and blocks put in no useful sense. */
                 uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
                 if (q_wait_room(q, tail, Q_REC_HDR + q_pad8(len),
-                                mp_os_now_ns() + Q_PUT_GRACE_NS) == 0)
+                                mp_os_now_ns() + Q_PUT_GRACE_NS(Q_REC_HDR + q_pad8(len))) == 0)
                     done = write_now(q, c, data, len);
             }
             release_producers(q, done ? c + 1 : c);

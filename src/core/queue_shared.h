@@ -30,7 +30,9 @@
 #define Q_MAX_RING     ((uint64_t)1 << 30)
 #define Q_REC_HDR      8u
 #define Q_SLICE_NS     100000000ull /* re-check for dead peers and stop requests */
-#define Q_PUT_GRACE_NS 200000ull    /* put waits this long for room before buffering */
+/* put waits this long for room before buffering: 200 us, plus the time a
+ * consumer copying at a slow 1 GB/s needs to take a message this size. */
+#define Q_PUT_GRACE_NS(rec) (200000ull + (rec))
 #define Q_BUF_SLOTS    32
 #define Q_LINE         _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
 
