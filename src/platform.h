@@ -63,6 +63,11 @@ int mp_os_shm_attach(mp_os_shm *shm, mp_os_handle handle, size_t size);
 /* Unmaps and closes. The segment disappears when no process holds it. */
 void mp_os_shm_close(mp_os_shm *shm);
 
+/* Removes what a process killed while creating a segment left behind
+ * (a name, where segments briefly have one and names can be listed;
+ * nothing elsewhere). Called by whoever reaps a killed child. */
+void mp_os_shm_sweep(uint32_t pid);
+
 /* ---- wait queues ---------------------------------------------------------- */
 
 /* A sleeping place for processes waiting on one 32-bit word in shared

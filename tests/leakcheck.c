@@ -156,7 +156,22 @@ int mpt_leaked_shm_names(const char *when)
         if (n == 0) break;
         usleep(10000);
     }
-    if (n) fprintf(stderr, "%s: left in /dev/shm: %s (+%d more)\n", when, name, n - 1);
+    if (n) {
+        fprintf(stderr, "%s: left in /dev/shm: %s (+%d more); removing them\n", when,
+                name, n - 1);
+        /* After 2 s no name is inside another process's create call: each
+         * is a leak, and left there it would fail every later check on
+         * this machine, not only this one. */
+        DIR *d = opendir("/dev/shm");
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL)
+            if (strncmp(e->d_name, "mp-", 3) == 0) {
+                char path[300];
+                snprintf(path, sizeof path, "/dev/shm/%s", e->d_name);
+                unlink(path);
+            }
+        if (d) closedir(d);
+    }
     return n;
 }
 

@@ -31,8 +31,9 @@ int mpt_leaked_handles(const mpt_leak_mark *m, const char *when, int compare_cou
 
 /* The mproc names ("mp-...") in /dev/shm, after waiting up to 2 s for
  * names that other test processes hold for an instant; the first is
- * printed, prefixed by when. Always 0 on Windows, whose sections have no
- * names. */
+ * printed, prefixed by when, and all are removed, so that one leak fails
+ * one check rather than every later one on the machine. Always 0 on
+ * Windows, whose sections have no names. */
 int mpt_leaked_shm_names(const char *when);
 
 /* Children of this process still running, or exited and never waited

@@ -192,7 +192,7 @@ static int write_now(mp_queue *q, uint32_t c, const void *data, uint64_t len)
     struct qshared *s = q->s;
     uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
     uint64_t rec = Q_REC_HDR + q_pad8(len);
-    uint64_t head = mp_load64(&s->p.head_seen, MP_RELAXED);
+    uint64_t head = q_head_view(q);
     if (rec > q->cap - (tail - head)) {
         head = q_consumer_head(q);
         mp_store64(&s->p.head_seen, head, MP_RELAXED);
@@ -250,7 +250,8 @@ static int put_unbounded(mp_queue *q, const void *data, size_t len)
                  * buffered behind it) and blocks put in no useful sense. */
                 uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
                 if (q_wait_room(q, tail, Q_REC_HDR + q_pad8(len),
-                                mp_os_now_ns() + Q_PUT_GRACE_NS(Q_REC_HDR + q_pad8(len))) == 0)
+                                mp_os_now_ns() +
+                                    Q_PUT_GRACE_NS(Q_REC_HDR + q_pad8(len))) == 0)
                     done = write_now(q, c, data, len);
             }
             release_producers(q, done ? c + 1 : c);
@@ -275,7 +276,7 @@ static int put_bounded(mp_queue *q, const void *data, size_t len, uint64_t deadl
         /* The consumers' count only grows: a stale copy errs on the safe
          * side, and reading theirs each time would pull their line here. */
         uint32_t taken = mp_load32(&s->p.taken_seen, MP_RELAXED);
-        if ((int32_t)(c - taken) < (int32_t)q->maxsize) break;
+        if (Q_CACHES && (int32_t)(c - taken) < (int32_t)q->maxsize) break;
         taken = Q_COUNT(mp_load64(&s->c.lk.word, MP_SEQ_CST));
         mp_store32(&s->p.taken_seen, taken, MP_RELAXED);
         if ((int32_t)(c - taken) < (int32_t)q->maxsize) break;
@@ -321,7 +322,7 @@ static int record_at(mp_queue *q, uint32_t k, uint64_t head, int fresh)
 {
     struct qshared *s = q->s;
     uint32_t pub = mp_load32(&s->c.pub_seen, MP_RELAXED);
-    if ((int32_t)(pub - k) <= 0 || fresh) {
+    if ((int32_t)(pub - k) <= 0 || fresh || !Q_CACHES) {
         pub = q_published(q);
         mp_store32(&s->c.pub_seen, pub, MP_RELAXED);
     }

@@ -92,7 +92,7 @@ static size_t write_batch(mp_queue *q, struct qmsg *m, int slot)
         /* Consumers must see what is written before the writer waits for
          * them to make room. */
         uint64_t tail = mp_load64(&q->s->p.tail[c & 1], MP_RELAXED);
-        uint64_t head = mp_load64(&q->s->p.head_seen, MP_RELAXED);
+        uint64_t head = q_head_view(q);
         uint64_t rec = Q_REC_HDR + q_pad8(m->len);
         if (c != published && (rec > q->cap || q->cap - (tail - head) < rec)) {
             q_publish(&q->s->p.lk, c);

@@ -24,17 +24,33 @@
 #include "../platform.h"
 #include "mproc/queue.h"
 
-#define Q_MAGIC        0x3251504du /* "MPQ2" */
-#define Q_VERSION      2u
-#define Q_MIN_RING     ((uint64_t)4096)
-#define Q_MAX_RING     ((uint64_t)1 << 30)
-#define Q_REC_HDR      8u
-#define Q_SLICE_NS     100000000ull /* re-check for dead peers and stop requests */
+#define Q_MAGIC    0x3251504du /* "MPQ2" */
+#define Q_VERSION  2u
+#define Q_MIN_RING ((uint64_t)4096)
+#define Q_MAX_RING ((uint64_t)1 << 30)
+#define Q_REC_HDR  8u
+#define Q_SLICE_NS 100000000ull /* re-check for dead peers and stop requests */
 /* put waits this long for room before buffering: 200 us, plus the time a
  * consumer copying at a slow 1 GB/s needs to take a message this size. */
 #define Q_PUT_GRACE_NS(rec) (200000ull + (rec))
-#define Q_BUF_SLOTS    32
-#define Q_LINE         _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
+#define Q_BUF_SLOTS         32
+#define Q_LINE              _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
+
+/* Each side keeps its last view of the other side in its own line (see
+ * docs/queue.md). ThreadSanitizer cannot follow that: the view may have
+ * been read by another process, whose synchronisation it never sees, so
+ * it would report every use of it as a race. Under it, every look is
+ * fresh. */
+#if defined(__SANITIZE_THREAD__)
+#define Q_CACHES 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define Q_CACHES 0
+#endif
+#endif
+#ifndef Q_CACHES
+#define Q_CACHES 1
+#endif
 
 /* Internal result of q_lock: the holder is parked, buffer the message. */
 #define Q_DIVERT 1
@@ -167,6 +183,17 @@ void q_park(mp_queue *q);
 /* Where the consumers stand (whole records taken, or further into a
  * streamed one). Any thread may ask. */
 uint64_t q_consumer_head(mp_queue *q);
+
+/* The producers' view of the consumers' head: the cached one, or under
+ * ThreadSanitizer a fresh one. */
+static inline uint64_t q_head_view(mp_queue *q)
+{
+#if Q_CACHES
+    return mp_load64(&q->s->p.head_seen, MP_RELAXED);
+#else
+    return q_consumer_head(q);
+#endif
+}
 
 /* The producers' published count. */
 static inline uint32_t q_published(mp_queue *q)

@@ -30,7 +30,7 @@ static int stream(mp_queue *q, uint64_t *live, const unsigned char *src, uint64_
     while (n > 0) {
         int rc = q_wait_room(q, *live, 1, MP_NO_DEADLINE);
         if (rc < 0) return rc;
-        uint64_t room = q->cap - (*live - mp_load64(&q->s->p.head_seen, MP_RELAXED));
+        uint64_t room = q->cap - (*live - q_head_view(q));
         uint64_t k = n < room ? n : room;
         q_ring_write(q, *live, src, k);
         if (src) src += k;

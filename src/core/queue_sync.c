@@ -207,7 +207,7 @@ uint64_t q_consumer_head(mp_queue *q)
 int q_wait_room(mp_queue *q, uint64_t tail, uint64_t want, uint64_t deadline)
 {
     struct qshared *s = q->s;
-    uint64_t head = mp_load64(&s->p.head_seen, MP_RELAXED);
+    uint64_t head = q_head_view(q);
     if (q->cap - (tail - head) >= want) return 0;
     for (;;) {
         head = q_consumer_head(q);

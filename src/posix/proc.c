@@ -428,9 +428,12 @@ static void set_status(mp_os_proc *p, int st)
     p->exited = 1;
     if (WIFEXITED(st))
         p->exitcode = WEXITSTATUS(st);
-    else if (WIFSIGNALED(st))
+    else if (WIFSIGNALED(st)) {
         p->exitcode = -WTERMSIG(st);
-    else
+        /* Killed, perhaps between creating a named segment and unlinking
+         * it (shm.c). */
+        mp_os_shm_sweep((uint32_t)p->pid);
+    } else
         p->exitcode = -1000; /* not reachable without WUNTRACED */
 }
 

@@ -5,10 +5,13 @@
  * which would let anyone who reaches it through /proc/<pid>/fd open it,
  * so it is narrowed to 0600 like the named flavour. Elsewhere (and in the portable
  * flavour): shm_open with a random name, created exclusively with mode
- * 0600 and unlinked at once; the name exists only for those few calls.
- * ftruncate comes before shm_unlink because macOS sizes a POSIX shm
- * object once only. The mapping is never memset: the kernel hands out
- * zero pages on first touch, so a large ring costs only what is used. */
+ * 0600 and unlinked at once, before it is sized (an open object keeps its
+ * size and mapping without a name). The name carries the creator's pid
+ * ("/mp-<pid>-<random>"): a process killed between shm_open and
+ * shm_unlink leaves it behind, and the parent that reaps such a child
+ * removes what it left (mp_os_shm_sweep, where the names can be listed).
+ * The mapping is never memset: the kernel hands out zero pages on first
+ * touch, so a large ring costs only what is used. */
 #define _GNU_SOURCE
 #include "mp_posix_config.h"
 
@@ -40,21 +43,21 @@ static int shm_open_anon(size_t size, int *out)
         unsigned char rnd[8];
         int rc = mp_os_random(rnd, sizeof rnd);
         if (rc) return rc;
-        char name[32]; /* "/mp-" + 16 hex: 20 chars, macOS allows 31 */
-        snprintf(name, sizeof name, "/mp-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0],
-                 rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+        char name[32]; /* "/mp-" pid "-" 12 hex: at most 28 chars, macOS allows 31 */
+        snprintf(name, sizeof name, "/mp-%u-%02x%02x%02x%02x%02x%02x", (unsigned)getpid(),
+                 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
         int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
         if (fd < 0) {
             if (errno == EEXIST || errno == EINTR) continue;
             return mp_px_fail("shm_open", errno);
         }
+        shm_unlink(name);
         int err = 0;
         const char *what = NULL;
         if (ftruncate(fd, (off_t)size) < 0) {
             err = errno;
             what = "ftruncate";
         }
-        shm_unlink(name);
         if (!what && mp_px_cloexec(fd) < 0) {
             err = errno;
             what = "fcntl(FD_CLOEXEC)";
@@ -140,3 +143,30 @@ void mp_os_shm_close(mp_os_shm *shm)
     shm->size = 0;
     shm->handle = MP_OS_NO_HANDLE;
 }
+
+#if !MP_HAVE_MEMFD_CREATE && defined(__linux__)
+#include <dirent.h>
+#include <string.h>
+
+void mp_os_shm_sweep(uint32_t pid)
+{
+    char prefix[24];
+    int n = snprintf(prefix, sizeof prefix, "mp-%u-", (unsigned)pid);
+    DIR *d = opendir("/dev/shm");
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, (size_t)n) != 0) continue;
+        char name[300];
+        snprintf(name, sizeof name, "/%s", e->d_name);
+        shm_unlink(name);
+    }
+    closedir(d);
+}
+#else
+void mp_os_shm_sweep(uint32_t pid)
+{
+    /* memfd segments have no name; elsewhere the names cannot be listed. */
+    (void)pid;
+}
+#endif

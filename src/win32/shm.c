@@ -85,3 +85,9 @@ void mp_os_shm_close(mp_os_shm *shm)
     if (mp_w32_valid(shm->handle)) CloseHandle(mp_w32_h(shm->handle));
     reset(shm);
 }
+
+void mp_os_shm_sweep(uint32_t pid)
+{
+    /* Sections are unnamed: a killed creator leaves nothing behind. */
+    (void)pid;
+}
