@@ -193,15 +193,16 @@ static int write_now(mp_queue *q, uint32_t c, const void *data, uint64_t len)
     uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
     uint64_t rec = Q_REC_HDR + q_pad8(len);
     uint64_t head = q_head_view(q);
-    if (rec > q->cap - (tail - head)) {
+    if (rec > q_room(q, tail, head)) {
         head = q_consumer_head(q);
         mp_store64(&s->p.head_seen, head, MP_RELAXED);
-        if (rec > q->cap - (tail - head)) return 0;
+        if (rec > q_room(q, tail, head)) return 0;
     }
     uint64_t off = tail & q->mask;
     if (off + rec <= q->cap) { /* the usual case: no wrap */
         memcpy(q->ring + off, &len, Q_REC_HDR);
-        memcpy(q->ring + off + Q_REC_HDR, data, (size_t)len);
+        if (len)
+            memcpy(q->ring + off + Q_REC_HDR, data, (size_t)len); /* data may be NULL */
     } else {
         q_ring_write(q, tail, &len, Q_REC_HDR);
         q_ring_write(q, tail + Q_REC_HDR, data, len);

@@ -94,7 +94,7 @@ static size_t write_batch(mp_queue *q, struct qmsg *m, int slot)
         uint64_t tail = mp_load64(&q->s->p.tail[c & 1], MP_RELAXED);
         uint64_t head = q_head_view(q);
         uint64_t rec = Q_REC_HDR + q_pad8(m->len);
-        if (c != published && (rec > q->cap || q->cap - (tail - head) < rec)) {
+        if (c != published && (rec > q->cap || q_room(q, tail, head) < rec)) {
             q_publish(&q->s->p.lk, c);
             q_notify(&q->data_wq, &q->s->data);
             published = c;

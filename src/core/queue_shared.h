@@ -195,6 +195,16 @@ static inline uint64_t q_head_view(mp_queue *q)
 #endif
 }
 
+/* Free bytes after tail, seen from a view of the consumers' head. A
+ * cached view can lag by more than the ring (a stream written off jumps
+ * the positions past bytes never written): then it shows no room, never
+ * a wrapped-around difference, and the caller looks again. */
+static inline uint64_t q_room(const mp_queue *q, uint64_t tail, uint64_t head)
+{
+    uint64_t used = tail - head;
+    return used >= q->cap ? 0 : q->cap - used;
+}
+
 /* The producers' published count. */
 static inline uint32_t q_published(mp_queue *q)
 {

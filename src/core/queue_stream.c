@@ -30,7 +30,7 @@ static int stream(mp_queue *q, uint64_t *live, const unsigned char *src, uint64_
     while (n > 0) {
         int rc = q_wait_room(q, *live, 1, MP_NO_DEADLINE);
         if (rc < 0) return rc;
-        uint64_t room = q->cap - (*live - q_head_view(q));
+        uint64_t room = q_room(q, *live, q_head_view(q));
         uint64_t k = n < room ? n : room;
         q_ring_write(q, *live, src, k);
         if (src) src += k;
@@ -240,7 +240,9 @@ int q_read_stream(mp_queue *q, uint32_t k, uint64_t head, void *user, size_t cap
     uint64_t pos = head + Q_REC_HDR;
     int rc = consume(q, buf, &pos, head + Q_REC_HDR + n, end);
     if (rc == 0) rc = consume(q, NULL, &pos, end, end);
-    if (rc == 0 && q_take_abort_mark(q, end)) rc = MP_EOWNERDEAD;
+    /* Cleared also for a record written off (drop_orphan): no reader will
+     * reach that end again, and the mark must be free for the next one. */
+    if (q_take_abort_mark(q, end) && rc == 0) rc = MP_EOWNERDEAD;
     finish_read(q, &k, end);
     q_unlock(&s->c.lk, &q->clock_wq, k);
     if (rc < 0) {
@@ -266,7 +268,8 @@ int q_skip_dead_consumers_record(mp_queue *q, uint32_t *k)
     }
     uint64_t pos = mp_load64(&s->c.live, MP_ACQUIRE);
     if (pos < head) pos = head;
-    if (consume(q, NULL, &pos, end, end) == 0) q_take_abort_mark(q, end);
+    consume(q, NULL, &pos, end, end);
+    q_take_abort_mark(q, end);
     finish_read(q, k, end);
     return 1;
 }

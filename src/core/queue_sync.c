@@ -208,17 +208,17 @@ int q_wait_room(mp_queue *q, uint64_t tail, uint64_t want, uint64_t deadline)
 {
     struct qshared *s = q->s;
     uint64_t head = q_head_view(q);
-    if (q->cap - (tail - head) >= want) return 0;
+    if (q_room(q, tail, head) >= want) return 0;
     for (;;) {
         head = q_consumer_head(q);
         mp_store64(&s->p.head_seen, head, MP_RELAXED);
-        if (q->cap - (tail - head) >= want) return 0;
+        if (q_room(q, tail, head) >= want) return 0;
         if (mp_load32(&q->stop, MP_RELAXED)) return MP_ECLOSED;
         if (deadline != MP_NO_DEADLINE && mp_os_now_ns() >= deadline) return MP_ETIMEDOUT;
         q_park(q);
         uint32_t seen = q_wait_prepare(&s->room);
         head = q_consumer_head(q);
-        if (q->cap - (tail - head) < want)
+        if (q_room(q, tail, head) < want)
             q_wait_sleep(&q->room_wq, &s->room, seen, deadline);
         q_wait_done(&s->room);
     }
