@@ -9,12 +9,12 @@
  *
  * Unbounded queue (maxsize 0): as in Python, put() never waits for
  * consumers. A message that does not fit in the ring right now (after a
- * grace of 200 us plus 1 ns per byte) waits in a buffer of the sending process, and a feeder
- * thread moves it into the ring as consumers make room. A process must not
- * exit while its buffer holds messages: mp_queue_free() (or
- * mp_queue_close() + mp_queue_join_thread()) waits for the feeder to flush
- * them, which needs a consumer to make room when they exceed the ring.
- * mp_queue_cancel_join_thread() drops that guarantee.
+ * grace of 200 us plus 1 ns per byte) waits in a buffer of the sending process, and a
+ * feeder thread moves it into the ring as consumers make room. A process must not exit
+ * while its buffer holds messages: mp_queue_free() (or mp_queue_close() +
+ * mp_queue_join_thread()) waits for the feeder to flush them, which needs a consumer to
+ * make room when they exceed the ring. mp_queue_cancel_join_thread() drops that
+ * guarantee.
  *
  * Bounded queue (maxsize > 0): there is no buffer; put() returns once the
  * message is in the ring, waiting up to its timeout for a place under
