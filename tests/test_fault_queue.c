@@ -705,12 +705,7 @@ static void set_mode(struct round *r)
         /* Every put may land in the producer's buffer: keep a round's
          * worth of it small. */
         r->count = 1024;
-        /* No message larger than the ring here for now: a producer killed
-         * while its feeder streams one can leave producers and consumers
-         * counting the same position differently, and the queue hangs
-         * (an open bug, docs/reliability.md "Known open bug"). Bounded
-         * rounds still stream. */
-        r->z = (struct sizes){2048, 4096, 12000, 32};
+        r->z = (struct sizes){2048, 65536, 400000, 32};
         break;
     default:
         /* One producer, whose try of the free lock always succeeds, and a

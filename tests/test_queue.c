@@ -541,6 +541,77 @@ static void consumer_killed(mp_start_method m)
 }
 MPT_DEFINE_BOTH(consumer_killed)
 
+/* A feeder killed between two records of one batch: the record it wrote
+ * last may be lost with it (it was never published), but producers and
+ * consumers must go on agreeing where each record starts. */
+static void die_at_second(size_t written)
+{
+    if (written == 2) _Exit(9);
+}
+
+static int t_feed_three(const mp_args *args)
+{
+    mp_queue *q = mp_args_queue(args, 0);
+    mp__queue_feeder_hook = die_at_second;
+    static const char *const msgs[] = {"child-1", "child-2", "child-3"};
+    for (int i = 0; i < 3; i++) /* the ring is full: all three are buffered */
+        MPT_CHILD_CHECK(mp_queue_put_bytes(q, msgs[i], 7, 0) == 0);
+    return 0; /* freeing q waits for the feeder, which dies first */
+}
+
+static int three_buffered(mp_queue *q)
+{
+    return mp_queue_qsize(q) == 7;
+}
+
+static void feeder_killed_mid_batch(mp_start_method m)
+{
+    mp_queue *q;
+    MPT_OK(mp_queue_new_sized(&q, 0, 4096));
+    /* Four records of 1024 bytes fill the ring exactly. */
+    unsigned char fill[1016];
+    for (int i = 0; i < 4; i++) {
+        memset(fill, 'a' + i, sizeof fill);
+        MPT_OK(mp_queue_put_bytes(q, fill, sizeof fill, 0));
+    }
+    CU_ASSERT_FATAL(ring_full(q));
+    mp_process *p = mpt_start(t_feed_three, mp_args_of(q), m);
+    /* Its feeder then writes one batch of two or more once there is room
+     * (the first waits for room while the others are buffered). */
+    CU_ASSERT_FATAL(wait_until(q, three_buffered));
+    for (int i = 0; i < 4; i++) {
+        void *d;
+        size_t n;
+        MPT_OK(mp_queue_get_bytes(q, &d, &n, MPT_JOIN_TIMEOUT));
+        CU_ASSERT_TRUE(n == sizeof fill && ((unsigned char *)d)[0] == 'a' + i);
+        mp_free(d);
+    }
+    CU_ASSERT_EQUAL(mpt_join(p), 9);
+    MPT_OK(mp_queue_put_bytes(q, "after", 5, 0));
+    /* What arrives: a prefix of the child's messages, then ours. */
+    char want[8] = "child-1";
+    for (;;) {
+        void *d = NULL;
+        size_t n = 0;
+        int rc = mp_queue_get_bytes(q, &d, &n, 30.0); /* all are there */
+        MPT_OK(rc);
+        if (rc < 0) break;
+        int after = n == 5 && memcmp(d, "after", 5) == 0;
+        int next = n == 7 && memcmp(d, want, 7) == 0;
+        mp_free(d);
+        if (after) break;
+        CU_ASSERT_TRUE(next);
+        if (!next) break;
+        want[6]++;
+    }
+    CU_ASSERT_TRUE(want[6] <= '3'); /* the one written at the kill is lost */
+    CU_ASSERT_EQUAL(mp_queue_qsize(q), 0);
+    MPT_OK(mp_queue_put_bytes(q, "again", 5, 0));
+    CU_ASSERT_TRUE(get_expect(q, "again"));
+    mp_queue_free(q);
+}
+MPT_DEFINE_BOTH(feeder_killed_mid_batch)
+
 /* free() after cancel_join_thread returns even while this process's
  * feeder waits for the producer lock that another process holds for as
  * long as its stream takes (here: forever, nobody reads). */
@@ -582,4 +653,5 @@ void mpt_suite_queue(void)
     MPT_BOTH("queue", producer_killed);
     MPT_BOTH("queue", consumer_killed);
     MPT_BOTH("queue", cancel_while_lock_busy);
+    MPT_BOTH("queue", feeder_killed_mid_batch);
 }

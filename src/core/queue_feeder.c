@@ -14,7 +14,10 @@
 #include <string.h>
 
 #include "err.h"
+#include "queue_internal.h"
 #include "queue_shared.h"
+
+void (*mp__queue_feeder_hook)(size_t written);
 
 /* ---- the per-process count ----------------------------------------------------- */
 
@@ -86,21 +89,24 @@ static size_t write_batch(mp_queue *q, struct qmsg *m, int slot)
     mp_store32(&q->s->p.parked, 0, MP_RELAXED);
 
     size_t counted = 0;
-    uint32_t published = c;
     rc = q_finish_abandoned(q, &c, MP_NO_DEADLINE);
-    for (; rc == 0 && m; m = m->next) {
-        /* Consumers must see what is written before the writer waits for
-         * them to make room. */
-        uint64_t tail = mp_load64(&q->s->p.tail[c & 1], MP_RELAXED);
-        uint64_t head = q_head_view(q);
-        uint64_t rec = Q_REC_HDR + q_pad8(m->len);
-        if (c != published && (rec > q->cap || q_room(q, tail, head) < rec)) {
+    for (uint32_t published = c; rc == 0 && m; m = m->next) {
+        /* Each record is published before the next is written: the next
+         * one's end goes to the slot of count c + 1, which is the
+         * published count's own slot once c runs ahead of it, and a
+         * feeder killed then would leave producers resuming from the
+         * wrong position (queue_shared.h). Publishing also lets consumers
+         * see what is written before the writer waits for room. */
+        if (c != published) {
             q_publish(&q->s->p.lk, c);
             q_notify(&q->data_wq, &q->s->data);
             published = c;
         }
         rc = q_write_record(q, &c, m->data, m->len, MP_NO_DEADLINE, slot);
-        if (rc == 0) counted++;
+        if (rc == 0) {
+            counted++;
+            if (mp__queue_feeder_hook) mp__queue_feeder_hook(counted);
+        }
     }
     mp_store32(&q->s->p.parked, 0, MP_RELAXED);
     q_unlock(&q->s->p.lk, &q->plock_wq, c);

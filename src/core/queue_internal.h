@@ -3,6 +3,7 @@
 #ifndef MP_CORE_QUEUE_INTERNAL_H
 #define MP_CORE_QUEUE_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mproc/queue.h"
@@ -25,5 +26,10 @@ void mp__queue_prod_drop(mp_queue *q);
 
 /* How many threads wait for the producers' lock. */
 uint32_t mp__queue_prod_waiters(mp_queue *q);
+
+/* Called by this process's feeder after each record it writes, with the
+ * producer lock held (written: records of the batch so far). NULL: none.
+ * Lets a test kill a feeder between two records of one batch. */
+extern void (*mp__queue_feeder_hook)(size_t written);
 
 #endif
