@@ -178,15 +178,9 @@ int mp_block_import(mp_block *b, mp_import *im, size_t want_count)
 
 /* ---- locking -------------------------------------------------------------- */
 
-static int lock_recursive(mp_block *b, uint64_t deadline_ns)
+/* The shared lock taken by a thread that does not hold it yet. */
+static int lock_first(mp_block *b, uint64_t self, uint64_t deadline_ns)
 {
-    uint64_t self = (uint64_t)mp_thread_self();
-    /* Relaxed is enough: only this thread ever stores self here, so it
-     * sees self exactly when it holds the lock. */
-    if (mp_load64(&b->owner, MP_RELAXED) == self) {
-        b->depth++;
-        return 0;
-    }
     int rc = mp_lock_acquire(&b->lock, deadline_ns);
     if (rc == MP_ETIMEDOUT) return mp_set_error(rc, "the lock is held elsewhere");
     if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
@@ -197,7 +191,21 @@ static int lock_recursive(mp_block *b, uint64_t deadline_ns)
     return rc;
 }
 
-static void unlock_recursive(mp_block *b)
+/* Inline: every element access comes through here, most often from
+ * inside the user's own lock(), where it is a counter. */
+static inline int lock_recursive(mp_block *b, uint64_t deadline_ns)
+{
+    uint64_t self = (uint64_t)mp_thread_self();
+    /* Relaxed is enough: only this thread ever stores self here, so it
+     * sees self exactly when it holds the lock. */
+    if (mp_load64(&b->owner, MP_RELAXED) == self) {
+        b->depth++;
+        return 0;
+    }
+    return lock_first(b, self, deadline_ns);
+}
+
+static inline void unlock_recursive(mp_block *b)
 {
     if (--b->depth == 0) {
         mp_store64(&b->owner, 0, MP_RELAXED);
@@ -223,14 +231,14 @@ int mp_block_unlock(mp_block *b)
 /* Takes the lock around one access. A dead previous holder is recovered
  * silently: a single access cannot make things worse, and whoever locks
  * explicitly is still told through mp_value_lock. */
-static int enter(mp_block *b)
+static inline int enter(mp_block *b)
 {
     if (!b->has_lock) return 0;
     int rc = lock_recursive(b, MP_NO_DEADLINE);
     return rc == MP_EOWNERDEAD ? 0 : rc;
 }
 
-static void leave(mp_block *b)
+static inline void leave(mp_block *b)
 {
     if (b->has_lock) unlock_recursive(b);
 }
@@ -261,6 +269,8 @@ static unsigned char *at(const mp_block *b, size_t i)
 int mp_block_get_int(mp_block *b, size_t i, int64_t *out)
 {
     if (!out) return mp_set_error(MP_EINVAL, "NULL output");
+    if (mp_tc_is_int64(b->tc)) /* the common case, without conversions */
+        ACCESS((memcpy(out, at(b, i), sizeof *out), 0));
     ACCESS(mp_tc_load_int(b->tc, at(b, i), out));
 }
 
@@ -280,6 +290,8 @@ int mp_block_get_double(mp_block *b, size_t i, double *out)
  * never waits for the lock only to be refused. */
 int mp_block_set_int(mp_block *b, size_t i, int64_t x)
 {
+    if (mp_tc_is_int64(b->tc)) /* every x fits */
+        ACCESS((memcpy(at(b, i), &x, sizeof x), 0));
     int rc = mp_tc_check_int(b->tc, x);
     if (rc < 0) return rc;
     ACCESS(mp_tc_store_int(b->tc, at(b, i), x));

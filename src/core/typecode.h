@@ -27,6 +27,13 @@ typedef struct mp_typecode {
     uint64_t max; /* for MP_TC_FLOAT: unused */
 } mp_typecode;
 
+/* 1 for a signed 64-bit type ('q', and 'l' where long has 64 bits):
+ * int64_t loads and stores of it need no conversion or range check. */
+static inline int mp_tc_is_int64(const mp_typecode *t)
+{
+    return t->kind == MP_TC_SIGNED && t->size == 8;
+}
+
 /* The entry for code, or NULL if code is not a typecode mproc knows. */
 const mp_typecode *mp_typecode_find(char code);
 
