@@ -739,6 +739,45 @@ static void child_echo(mp_start_method method)
 }
 MPT_DEFINE_BOTH(child_echo)
 
+/* Bytes this end read ahead of the message it returned go with it to a
+ * child: the child receives the next messages whole, including one whose
+ * first part the parent's read took and whose rest is still in the pipe. */
+static int ahead_child(const mp_args *args)
+{
+    mp_conn *c = mp_args_conn(args, 0);
+    MPT_CHILD_CHECK(c != NULL);
+    static const size_t sizes[] = {5000, 20000};
+    for (unsigned i = 0; i < 2; i++) {
+        void *d = NULL;
+        size_t n = 0;
+        MPT_CHILD_CHECK(mp_conn_recv_bytes(c, &d, &n, 0) == 0);
+        int ok = n == sizes[i] && check_fill(d, n, i + 1);
+        mp_free(d);
+        MPT_CHILD_CHECK(ok);
+    }
+    MPT_CHILD_CHECK(mp_conn_send_bytes(c, "ok", 0, 2) == 0);
+    return 0;
+}
+
+static void read_ahead_travels(mp_start_method method)
+{
+    mp_conn *a, *b;
+    MPT_OK(mp_pipe(&a, &b, 1));
+    unsigned char *m1 = pattern(5000, 1), *m2 = pattern(20000, 2);
+    MPT_OK(mp_conn_send_bytes(a, "first", 0, 5));
+    MPT_OK(mp_conn_send_bytes(a, m1, 0, 5000));
+    MPT_OK(mp_conn_send_bytes(a, m2, 0, 20000));
+    expect_msg(b, "first", 5); /* on a byte stream, reads the others' start */
+    mp_process *p = mpt_start(ahead_child, mp_args_of(b), method);
+    expect_msg(a, "ok", 2);
+    CU_ASSERT_EQUAL(mpt_join(p), 0);
+    free(m1);
+    free(m2);
+    mp_conn_close(a);
+    mp_conn_close(b);
+}
+MPT_DEFINE_BOTH(read_ahead_travels)
+
 /* The seed's Pipe program: the child sends and closes, the parent
  * receives (the runtime closes the child's end when the target returns). */
 static int seed_child(const mp_args *args)
@@ -1000,6 +1039,7 @@ void mpt_suite_conn(void)
     mpt_add("conn", "two_threads", test_two_threads);
     MPT_BOTH("conn", child_echo);
     MPT_BOTH("conn", seed_pipe);
+    MPT_BOTH("conn", read_ahead_travels);
     MPT_BOTH("conn", eof_from_child);
     mpt_add("conn", "eof_in_child_spawn", eof_in_child_spawn);
     MPT_BOTH("conn", ping_pong);

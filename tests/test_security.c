@@ -169,8 +169,10 @@ static void pipe_dacl_user_only(void)
 
 /* ---- a peer claiming gigabytes ------------------------------------------------ */
 
-/* The tail every bogus header is followed by: after the refusal it must
- * still be in the pipe, so nothing of the "payload" was read. */
+/* The tail every bogus header is followed by: bytes that did arrive. The
+ * receiver may read them ahead into its fixed-size buffer (conn.c), but
+ * must refuse the header without waiting for, or sizing anything by, the
+ * bytes it claims. */
 static const char tail[8] = "TAILtail";
 
 enum { N_BOGUS = 5 };
@@ -204,21 +206,6 @@ static int t_bogus_peer(const mp_args *args)
     MPT_CHILD_CHECK(done != NULL);
     mp_conn_poll(done, MPT_JOIN_TIMEOUT);
     return 0;
-}
-
-/* Reads exactly the tail from the raw handle. */
-static int tail_unread(mp_conn *c)
-{
-    char buf[sizeof tail];
-    size_t done = 0;
-    while (done < sizeof buf) {
-        size_t got = 0;
-        if (mp_os_read(mp__conn_handle(c), buf + done, sizeof buf - done, &got) < 0 ||
-            got == 0)
-            return 0;
-        done += got;
-    }
-    return memcmp(buf, tail, sizeof tail) == 0;
 }
 
 static void huge_header(mp_start_method method)
@@ -255,12 +242,11 @@ static void huge_header(mp_start_method method)
     CU_ASSERT_PTR_NULL(o);
     /* Just over the ceiling, on the short form of the header. */
     MPT_EQ(mp_conn_recv_bytes(mine[4], &d, &n, 0), MP_ETOOBIG);
-    for (int i = 0; i < N_BOGUS; i++) {
-        /* Nothing of the claimed payload was read... */
-        CU_ASSERT(tail_unread(mine[i]));
-        /* ...and the end says it is unusable, as Python's does. */
+    /* Each refusal came while the child still waits (a receiver that read
+     * on for the payload would block here), and the end says it is
+     * unusable, as Python's does. */
+    for (int i = 0; i < N_BOGUS; i++)
         MPT_EQ(mp_conn_poll(mine[i], 0), MP_ESTATE);
-    }
     /* A word, not end of file: a forked child holds a copy of done_w. */
     MPT_OK(mp_conn_send_bytes(done_w, "done", 0, 4));
     CU_ASSERT_EQUAL(mpt_join(p), 0);

@@ -6,9 +6,11 @@
  * Byte streams (every POSIX fd, every socket): Connection._send_bytes's
  * framing, a 4-byte big-endian signed length, then the payload; a message
  * longer than 0x7fffffff bytes has the length -1 and then an 8-byte
- * big-endian unsigned length. Reads are unbuffered, as in Python, so that
- * nothing of the next message is ever held in this process: an end can be
- * handed to a child (or to Python) between any two messages.
+ * big-endian unsigned length. A read takes whatever the stream holds, up
+ * to CONN_AHEAD bytes, so that a small message costs one read instead of
+ * two (header, payload); what it took of later messages waits in the end's
+ * read-ahead buffer, which travels with the end when it is handed to a
+ * child. (Python reads unbuffered; the bytes on the wire are the same.)
  *
  * Message pipes (Windows pipes): PipeConnection's framing, which is none:
  * each message is one message of the pipe, written whole; a reader takes
@@ -35,7 +37,11 @@
  * the size of the first read is not visible on the wire). */
 #define CONN_MSG_FIRST 4096
 
-enum { CONN_READABLE = 1, CONN_WRITABLE = 2, CONN_BROKEN = 4 };
+/* The read-ahead buffer of a byte stream. Reads of this much or more go
+ * straight to their destination. */
+#define CONN_AHEAD 8192
+
+enum { CONN_READABLE = 1, CONN_WRITABLE = 2, CONN_BROKEN = 4, CONN_HAS_AHEAD = 8 };
 
 struct mp_conn {
     mp_os_handle h;
@@ -63,6 +69,10 @@ struct mp_conn {
      * (mp_conn_set_max_message). Process-local, like a kept message: an
      * end handed to a child starts again from the default there. */
     size_t max_message;
+    /* Bytes read from a byte stream and not yet received: ahead[pos, len).
+     * Allocated on the first small read. */
+    unsigned char *ahead;
+    size_t ahead_pos, ahead_len;
 };
 
 /* ---- framing -------------------------------------------------------------- */
@@ -92,20 +102,49 @@ static int write_all(mp_os_handle h, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* Reads exactly n bytes unless end of file or an error comes first; *got
- * says how many arrived. MP_ECLOSED at end of file. */
-static int read_full(mp_os_handle h, unsigned char *p, size_t n, size_t *got)
+/* Moves up to n bytes of the read-ahead buffer to p; returns how many. */
+static size_t take_ahead(mp_conn *c, unsigned char *p, size_t n)
 {
-    size_t done = 0;
+    size_t k = c->ahead_len - c->ahead_pos;
+    if (k > n) k = n;
+    if (k) {
+        memcpy(p, c->ahead + c->ahead_pos, k);
+        c->ahead_pos += k;
+    }
+    return k;
+}
+
+static int ahead_empty(const mp_conn *c)
+{
+    return c->ahead_pos == c->ahead_len;
+}
+
+/* Reads exactly n bytes of a byte stream unless end of file or an error
+ * comes first; *got says how many arrived. MP_ECLOSED at end of file. A
+ * short remainder is read through the read-ahead buffer (one read may
+ * bring the next header and payload too), a long one straight into p. */
+static int conn_read(mp_conn *c, unsigned char *p, size_t n, size_t *got)
+{
+    size_t done = take_ahead(c, p, n);
     int rc = 0;
     while (done < n) {
-        size_t want = n - done < CONN_IO_CHUNK ? n - done : CONN_IO_CHUNK;
-        size_t k = 0;
-        rc = mp_os_read(h, p + done, want, &k);
+        size_t left = n - done, k = 0;
+        int via_ahead =
+            left < CONN_AHEAD && (c->ahead || (c->ahead = malloc(CONN_AHEAD)));
+        if (via_ahead)
+            rc = mp_os_read(c->h, c->ahead, CONN_AHEAD, &k);
+        else
+            rc = mp_os_read(c->h, p + done, left < CONN_IO_CHUNK ? left : CONN_IO_CHUNK,
+                            &k);
         if (rc < 0) break;
         if (k == 0) {
             rc = MP_ECLOSED;
             break;
+        }
+        if (via_ahead) {
+            c->ahead_pos = 0;
+            c->ahead_len = k;
+            k = take_ahead(c, p + done, left);
         }
         done += k;
     }
@@ -127,13 +166,13 @@ static int read_header(mp_conn *c, uint64_t *len)
 {
     unsigned char b[8];
     size_t got = 0;
-    int rc = read_full(c->h, b, 4, &got);
+    int rc = conn_read(c, b, 4, &got);
     if (rc == MP_ECLOSED && got == 0) return mp_set_error(MP_ECLOSED, "end of file");
     if (rc == MP_ECLOSED) return conn_break(c, MP_EPROTO, "end of file inside a header");
     if (rc < 0) return got ? conn_break(c, rc, "read failed inside a header") : rc;
     uint32_t u = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
     if (u == 0xffffffffu) {
-        rc = read_full(c->h, b, 8, &got);
+        rc = conn_read(c, b, 8, &got);
         if (rc == MP_ECLOSED)
             return conn_break(c, MP_EPROTO, "end of file inside a header");
         if (rc < 0) return conn_break(c, rc, "read failed inside a header");
@@ -171,7 +210,7 @@ static int drain(mp_conn *c, size_t n)
     unsigned char sink[4096];
     while (n > 0) {
         size_t got = 0;
-        int rc = read_full(c->h, sink, n < sizeof sink ? n : sizeof sink, &got);
+        int rc = conn_read(c, sink, n < sizeof sink ? n : sizeof sink, &got);
         if (rc == MP_ECLOSED)
             return conn_break(c, MP_EPROTO, "end of file inside a message");
         if (rc < 0) return conn_break(c, rc, "read failed inside a message");
@@ -199,7 +238,7 @@ static int read_payload(mp_conn *c, size_t n, unsigned char **out)
             cap = ncap;
         }
         size_t got = 0;
-        int rc = read_full(c->h, p + done, cap - done, &got);
+        int rc = conn_read(c, p + done, cap - done, &got);
         done += got;
         if (rc < 0) {
             free(p);
@@ -460,6 +499,7 @@ void mp_conn_close(mp_conn *c)
     }
     mp_os_close(c->h);
     free(c->pending);
+    free(c->ahead);
     free(c);
 }
 
@@ -605,7 +645,7 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
     if (n <= room) {
         /* Straight into the caller's buffer: it fits, so no copy. */
         size_t got = 0;
-        rc = read_full(c->h, dst, (size_t)n, &got);
+        rc = conn_read(c, dst, (size_t)n, &got);
         if (rc == MP_ECLOSED)
             return conn_break(c, MP_EPROTO, "end of file inside a message");
         if (rc < 0) return conn_break(c, rc, "read failed inside a message");
@@ -634,7 +674,7 @@ int mp_conn_poll(mp_conn *c, double timeout)
     if (rc < 0) return rc;
     rc = check_read(c);
     if (rc < 0) return rc;
-    if (c->has_pending || c->got_empty) return 1;
+    if (c->has_pending || c->got_empty || !ahead_empty(c)) return 1;
     rc = mp_os_poll_readable(c->h, mp_deadline(timeout));
     if (rc == 2) {
         /* The wait took an empty message off a message pipe (the only way
@@ -652,11 +692,17 @@ int mp__conn_export(mp_conn *c, mp_export *ex)
     if (!c || !ex) return mp_set_error(MP_EINVAL, "NULL connection");
     /* A kept (too long) message, and an empty one a poll took off a
      * message pipe, live in this process's memory only; the child gets the
-     * stream as it stands, like a dup'ed fd in Python. The child asks the
+     * stream as it stands, like a dup'ed fd in Python. Bytes read ahead are
+     * part of that stream, so they go along (this end keeps its copy: of
+     * two processes reading one end, each may then receive them, which in
+     * Python would be a race on the fd instead). The child asks the
      * platform again whether the handle is a message pipe. */
+    size_t ahead = c->ahead_len - c->ahead_pos;
     uint32_t flags = (c->readable ? CONN_READABLE : 0u) |
-                     (c->writable ? CONN_WRITABLE : 0u) | (c->broken ? CONN_BROKEN : 0u);
+                     (c->writable ? CONN_WRITABLE : 0u) | (c->broken ? CONN_BROKEN : 0u) |
+                     (ahead ? CONN_HAS_AHEAD : 0u);
     mp_buf_u32(ex->buf, flags);
+    if (ahead) mp_buf_blob(ex->buf, c->ahead + c->ahead_pos, ahead);
     mp_export_handle(ex, c->h);
     if (ex->failed) return ex->failed;
     return ex->buf->failed;
@@ -667,16 +713,32 @@ int mp__conn_import(mp_conn **c, mp_import *im)
     if (!c || !im) return mp_set_error(MP_EINVAL, "NULL argument");
     *c = NULL;
     uint32_t flags = mp_rd_u32(im->rd);
-    if (im->rd->failed ||
-        (flags & ~(uint32_t)(CONN_READABLE | CONN_WRITABLE | CONN_BROKEN)))
+    if (im->rd->failed || (flags & ~(uint32_t)(CONN_READABLE | CONN_WRITABLE |
+                                               CONN_BROKEN | CONN_HAS_AHEAD)))
         return mp_set_error(MP_EPROTO, "bootstrap data: bad connection flags");
+    size_t ahead = 0;
+    const void *bytes = (flags & CONN_HAS_AHEAD) ? mp_rd_blob(im->rd, &ahead) : NULL;
     mp_os_handle h = MP_OS_NO_HANDLE;
-    int rc = mp_import_handle(im, &h);
+    int rc = mp_import_handle(im, &h); /* owned from here, whatever follows */
     if (rc < 0) return rc;
+    if (im->rd->failed || ahead > CONN_AHEAD) {
+        mp_os_close(h);
+        return mp_set_error(MP_EPROTO, "bootstrap data: bad read-ahead bytes");
+    }
     rc = mp__conn_from_handle(c, h, (flags & CONN_READABLE) != 0,
                               (flags & CONN_WRITABLE) != 0);
     if (rc < 0) return rc;
     (*c)->broken = (flags & CONN_BROKEN) != 0;
+    if (ahead) {
+        (*c)->ahead = malloc(CONN_AHEAD);
+        if (!(*c)->ahead) {
+            mp_conn_close(*c);
+            *c = NULL;
+            return mp_set_error(MP_ENOMEM, "out of memory for a connection");
+        }
+        memcpy((*c)->ahead, bytes, ahead);
+        (*c)->ahead_len = ahead;
+    }
     return 0;
 }
 
