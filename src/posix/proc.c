@@ -21,7 +21,7 @@
  * a plain fork() also holds the write end, so the sentinel is a hint and
  * waitpid(WNOHANG) stays the authority; proc_wait sleeps between checks
  * in slices growing from 1 to 100 ms once the sentinel has nothing more
- * to say. */
+ * to say. A wait without a deadline is one blocking waitpid(). */
 #define _GNU_SOURCE
 #include "mp_posix_config.h"
 
@@ -443,6 +443,18 @@ int mp_os_proc_wait(mp_os_proc *p, uint64_t deadline_ns)
     if (p->pid <= 0 || p->pid > INT_MAX)
         return mp_set_error(MP_EINVAL, "wait: no such child (pid %lld)",
                             (long long)p->pid);
+    if (deadline_ns == MP_NO_DEADLINE) {
+        /* Nothing to time out: the kernel says when, in one call. */
+        for (;;) {
+            int st = 0;
+            pid_t r = waitpid((pid_t)p->pid, &st, 0);
+            if (r == (pid_t)p->pid) {
+                set_status(p, st);
+                return 0;
+            }
+            if (r < 0 && errno != EINTR) return mp_px_fail("waitpid", errno);
+        }
+    }
     uint64_t slice = 1000000u; /* 1 ms, doubling to 100 ms */
     /* The sentinel reports EOF as the exiting child's files are closed, a
      * moment before waitpid() can reap it: from then on the sleeps are
@@ -465,16 +477,6 @@ int mp_os_proc_wait(mp_os_proc *p, uint64_t deadline_ns)
         uint64_t until = now + slice;
         if (deadline_ns < until) until = deadline_ns;
         if (slice < 100000000u) slice = slice * 2 > 100000000u ? 100000000u : slice * 2;
-        if (sentinel_done && deadline_ns == MP_NO_DEADLINE) {
-            /* Nothing to time out: let the kernel say when. */
-            r = waitpid((pid_t)p->pid, &st, 0);
-            if (r == (pid_t)p->pid) {
-                set_status(p, st);
-                return 0;
-            }
-            if (r < 0 && errno != EINTR) return mp_px_fail("waitpid", errno);
-            continue;
-        }
         if (sentinel_done) {
             if (after_eof < slice) {
                 until = now + after_eof;
