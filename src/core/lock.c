@@ -12,6 +12,7 @@
 
 #define SLICE_FIRST_NS 2000000ull
 #define SLICE_MAX_NS   100000000ull
+#define LOCK_SPINS     100
 
 int mp_lock_create(mp_lock *l, mp_lock_shared *s)
 {
@@ -46,6 +47,14 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
     uint32_t self = mp_os_getpid();
     uint32_t cur = 0;
     if (mp_cas32(&s->owner, &cur, self, MP_ACQUIRE)) return 0;
+    /* Holders of a Value's lock keep it for a few loads and stores, so a
+     * short spin usually wins it without the two system calls of a sleep
+     * and a wake-up (the queue's side locks do the same). */
+    for (int spin = 0; spin < LOCK_SPINS; spin++) {
+        mp_cpu_relax();
+        cur = mp_load32(&s->owner, MP_RELAXED);
+        if (cur == 0 && mp_cas32(&s->owner, &cur, self, MP_ACQUIRE)) return 0;
+    }
 
     uint64_t slice = SLICE_FIRST_NS;
     for (;;) {
