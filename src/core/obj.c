@@ -20,7 +20,11 @@
  * Copy, equality and hashing recurse, bounded by MP_OBJ_MAX_DEPTH (see
  * obj_internal.h); mp_obj_free cannot fail, so it walks any depth without
  * recursion or allocation, threading its way back up through a pointer
- * kept in each container. */
+ * kept in each container.
+ *
+ * Values decoded from pickles live in arenas (obj_internal.h): their
+ * objects are never freed one by one, and an arena array that must grow
+ * is copied out to the heap first. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,38 +33,9 @@
 #include "err.h"
 #include "obj_internal.h"
 
-#define DICT_SMALL 8 /* up to this many entries, no index */
+#define DICT_SMALL MP_OBJ_DICT_SMALL
 
-typedef struct entry {
-    mp_obj *key, *value;
-    uint64_t hash;
-} entry;
-
-struct mp_obj {
-    mp_obj_type type;
-    union {
-        int b;
-        int64_t i;
-        double f;
-        struct {
-            char *data; /* points just past the struct; NUL-terminated */
-            size_t len; /* bytes */
-            size_t ncp; /* code points (str) */
-        } s;
-        struct {
-            mp_obj **items;
-            size_t len, cap;
-            mp_obj *up; /* used by mp_obj_free only */
-        } seq;
-        struct {
-            entry *e;
-            size_t len, cap;
-            size_t *index; /* entry number + 1, 0 = empty; NULL while small */
-            size_t mask;   /* index slots - 1 */
-            mp_obj *up;    /* used by mp_obj_free only */
-        } d;
-    } u;
-};
+typedef mp_obj_entry entry;
 
 static int is_seq(const mp_obj *o)
 {
@@ -90,14 +65,9 @@ static mp_obj *new_obj(mp_obj_type t)
 /* None, False and True are never changed after creation, so one object of
  * each serves every caller, as in Python: no allocation, and freeing them
  * does nothing. (A third of a typical decoded list is these.) */
-static mp_obj the_none = {MP_OBJ_NONE, {0}};
-static mp_obj the_false = {MP_OBJ_BOOL, {.b = 0}};
-static mp_obj the_true = {MP_OBJ_BOOL, {.b = 1}};
-
-static int is_singleton(const mp_obj *o)
-{
-    return o == &the_none || o == &the_false || o == &the_true;
-}
+static mp_obj the_none = {MP_OBJ_NONE, MP_OBJF_STATIC, {0}};
+static mp_obj the_false = {MP_OBJ_BOOL, MP_OBJF_STATIC, {.b = 0}};
+static mp_obj the_true = {MP_OBJ_BOOL, MP_OBJF_STATIC, {.b = 1}};
 
 mp_obj *mp_obj_none(void)
 {
@@ -132,6 +102,16 @@ int mp_obj__utf8_check(const void *s, size_t n, size_t *ncp)
     const unsigned char *p = s;
     size_t i = 0, count = 0;
     while (i < n) {
+        /* Text is mostly ASCII: skip it a word at a time. */
+        if (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, sizeof w);
+            if (!(w & UINT64_C(0x8080808080808080))) {
+                i += 8;
+                count += 8;
+                continue;
+            }
+        }
         unsigned c = p[i];
         if (c < 0x80) {
             i++;
@@ -259,35 +239,69 @@ static mp_obj *pop_child(mp_obj *o)
     return NULL;
 }
 
-static mp_obj **up_of(mp_obj *o)
+static int is_container(const mp_obj *o)
 {
-    return is_seq(o) ? &o->u.seq.up : &o->u.d.up;
+    return is_seq(o) || o->type == MP_OBJ_DICT;
+}
+
+static mp_obj_link *link_of(mp_obj *o)
+{
+    return is_seq(o) ? &o->u.seq.link : &o->u.d.link;
+}
+
+/* Where mp_obj_free keeps the parent of a container it is emptying. An
+ * arena's owner keeps it in the arena: its link must still find the
+ * arena once its items are gone. */
+static mp_obj **walk_up_of(mp_obj *o)
+{
+    mp_obj_link *l = link_of(o);
+    return o->flags & MP_OBJF_OWNER ? &l->arena->walk_up : &l->up;
+}
+
+/* A change to a container of an arena: its tree may now hold memory of
+ * its own, which freeing must find. */
+static void touch(mp_obj *o)
+{
+    if (o->flags & MP_OBJF_ARENA) link_of(o)->arena->dirty = 1;
+}
+
+/* Frees an emptied container's arrays and the container, or o itself,
+ * except what lives in an arena; the owner takes its arena along. */
+static void release(mp_obj *o)
+{
+    unsigned f = o->flags;
+    if (is_seq(o)) {
+        if (!(f & MP_OBJF_ITEMS_ARENA)) free(o->u.seq.items);
+    } else if (o->type == MP_OBJ_DICT) {
+        if (!(f & MP_OBJF_ITEMS_ARENA)) free(o->u.d.e);
+        if (!(f & MP_OBJF_INDEX_ARENA)) free(o->u.d.index);
+    }
+    if (f & MP_OBJF_OWNER)
+        mp_arena_free(link_of(o)->arena);
+    else if (!(f & (MP_OBJF_ARENA | MP_OBJF_STATIC)))
+        free(o);
 }
 
 /* Depth-first without a stack: a container being emptied links to the one
- * it sits in through its up pointer. */
+ * it sits in. An arena nobody changed holds nothing but itself, so its
+ * owner goes at once, without a walk. */
 void mp_obj_free(mp_obj *o)
 {
     mp_obj *up = NULL;
     while (o) {
-        if (is_seq(o) || o->type == MP_OBJ_DICT) {
+        if (is_container(o) &&
+            !((o->flags & MP_OBJF_OWNER) && !link_of(o)->arena->dirty)) {
             mp_obj *c = pop_child(o);
             if (c) {
-                *up_of(o) = up;
+                *walk_up_of(o) = up;
                 up = o;
                 o = c;
                 continue;
             }
-            if (is_seq(o)) {
-                free(o->u.seq.items);
-            } else {
-                free(o->u.d.e);
-                free(o->u.d.index);
-            }
         }
-        if (!is_singleton(o)) free(o);
+        release(o);
         o = up;
-        if (o) up = *up_of(o);
+        if (o) up = *walk_up_of(o);
     }
 }
 
@@ -472,10 +486,15 @@ static int grow_items(mp_obj *o, size_t need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > SIZE_MAX / sizeof(mp_obj *))
         return mp_set_error(MP_ENOMEM, "%s too large", kind_name(o->type));
-    mp_obj **items = realloc(o->u.seq.items, cap * sizeof *items);
+    /* An array in an arena is copied out: it cannot be resized there. */
+    int in_arena = (o->flags & MP_OBJF_ITEMS_ARENA) != 0;
+    mp_obj **items = realloc(in_arena ? NULL : o->u.seq.items, cap * sizeof *items);
     if (!items)
         return mp_set_error(MP_ENOMEM, "out of memory for a %s of %zu items",
                             kind_name(o->type), need);
+    if (in_arena && o->u.seq.len)
+        memcpy(items, o->u.seq.items, o->u.seq.len * sizeof *items);
+    o->flags &= ~(unsigned)MP_OBJF_ITEMS_ARENA;
     o->u.seq.items = items;
     o->u.seq.cap = cap;
     return 0;
@@ -488,8 +507,11 @@ static int grow_entries(mp_obj *d, size_t need)
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > SIZE_MAX / sizeof(entry)) return mp_set_error(MP_ENOMEM, "dict too large");
-    entry *e = realloc(d->u.d.e, cap * sizeof *e);
+    int in_arena = (d->flags & MP_OBJF_ITEMS_ARENA) != 0;
+    entry *e = realloc(in_arena ? NULL : d->u.d.e, cap * sizeof *e);
     if (!e) return mp_set_error(MP_ENOMEM, "out of memory for a dict of %zu items", need);
+    if (in_arena && d->u.d.len) memcpy(e, d->u.d.e, d->u.d.len * sizeof *e);
+    d->flags &= ~(unsigned)MP_OBJF_ITEMS_ARENA;
     d->u.d.e = e;
     d->u.d.cap = cap;
     return 0;
@@ -513,7 +535,8 @@ static int rebuild_index(mp_obj *d, size_t n)
             s = (s + 1) & mask;
         index[s] = i + 1;
     }
-    free(d->u.d.index);
+    if (!(d->flags & MP_OBJF_INDEX_ARENA)) free(d->u.d.index);
+    d->flags &= ~(unsigned)MP_OBJF_INDEX_ARENA;
     d->u.d.index = index;
     d->u.d.mask = mask;
     return 0;
@@ -602,8 +625,10 @@ int mp_obj_append(mp_obj *seq, mp_obj *item)
                             kind_name(seq->type));
     else if (seq->u.seq.len == SIZE_MAX)
         rc = mp_set_error(MP_ENOMEM, "%s too large", kind_name(seq->type));
-    else
+    else {
+        touch(seq);
         rc = grow_items(seq, seq->u.seq.len + 1);
+    }
     if (rc < 0) {
         mp_obj_free(item);
         return rc;
@@ -629,6 +654,7 @@ int mp_obj_dict_set(mp_obj *d, mp_obj *key, mp_obj *value)
     } else
         rc = hash_of(key, &h, 0);
     if (rc < 0) goto fail;
+    touch(d);
 
     size_t slot = 0;
     entry *e = (entry *)dict_find(d, key, h, &slot, 0);
@@ -660,6 +686,77 @@ int mp_obj_dict_set(mp_obj *d, mp_obj *key, mp_obj *value)
 fail:
     mp_obj_free(key);
     mp_obj_free(value);
+    return rc;
+}
+
+/* ---- arena dicts --------------------------------------------------------------- */
+
+/* An index for n entries of a dict in arena a, made in the arena. */
+static int arena_index(mp_arena *a, mp_obj *d, size_t n)
+{
+    size_t slots = 16;
+    while (slots < 2 * n) {
+        if (slots > SIZE_MAX / 4 / sizeof(size_t))
+            return mp_set_error(MP_ENOMEM, "dict too large");
+        slots *= 2;
+    }
+    size_t *index = mp_arena_alloc(a, slots * sizeof *index);
+    if (!index) return mp_set_error(MP_ENOMEM, "out of memory for a dict index");
+    memset(index, 0, slots * sizeof *index);
+    size_t mask = slots - 1;
+    for (size_t i = 0; i < d->u.d.len; i++) {
+        size_t s = (size_t)d->u.d.e[i].hash & mask;
+        while (index[s])
+            s = (s + 1) & mask;
+        index[s] = i + 1;
+    }
+    d->u.d.index = index;
+    d->u.d.mask = mask;
+    d->flags |= MP_OBJF_INDEX_ARENA;
+    return 0;
+}
+
+/* Room for n more entries, in the arena; an outgrown array stays there
+ * unused (the arena goes as a whole). */
+static int arena_entries(mp_arena *a, mp_obj *d, size_t n)
+{
+    size_t len = d->u.d.len;
+    if (n > SIZE_MAX / 2 / sizeof(entry) - len)
+        return mp_set_error(MP_ENOMEM, "dict too large");
+    if (len + n <= d->u.d.cap) return 0;
+    size_t cap = len + n > 2 * d->u.d.cap ? len + n : 2 * d->u.d.cap;
+    entry *e = mp_arena_alloc(a, cap * sizeof *e);
+    if (!e)
+        return mp_set_error(MP_ENOMEM, "out of memory for a dict of %zu items", len + n);
+    if (len) memcpy(e, d->u.d.e, len * sizeof *e);
+    d->u.d.e = e;
+    d->u.d.cap = cap;
+    d->flags |= MP_OBJF_ITEMS_ARENA;
+    return 0;
+}
+
+int mp_obj__arena_dict_add(mp_arena *a, mp_obj *d, mp_obj *const *kv, size_t n)
+{
+    int rc = arena_entries(a, d, n);
+    size_t need = d->u.d.len + n;
+    if (rc == 0 && need > DICT_SMALL && (!d->u.d.index || 2 * need > d->u.d.mask + 1))
+        rc = arena_index(a, d, need);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        mp_obj *k = kv[2 * i], *v = kv[2 * i + 1];
+        uint64_t h = 0;
+        size_t slot = 0;
+        if ((rc = hash_of(k, &h, 0)) < 0) break;
+        entry *e = (entry *)dict_find(d, k, h, &slot, 0);
+        if (e) {
+            /* Python keeps the first key and its place; the dropped
+             * objects are the arena's. */
+            e->value = v;
+            continue;
+        }
+        d->u.d.e[d->u.d.len] = (entry){k, v, h};
+        if (d->u.d.index) d->u.d.index[slot] = d->u.d.len + 1;
+        d->u.d.len++;
+    }
     return rc;
 }
 
@@ -754,7 +851,9 @@ static mp_obj *copy(const mp_obj *o, unsigned depth)
     case MP_OBJ_INT:
     case MP_OBJ_FLOAT: {
         mp_obj *c = new_obj(o->type);
-        if (c) c->u = o->u;
+        /* Field by field: an arena scalar has no room past its value. */
+        if (c && o->type == MP_OBJ_INT) c->u.i = o->u.i;
+        if (c && o->type == MP_OBJ_FLOAT) c->u.f = o->u.f;
         return c;
     }
     case MP_OBJ_STR:

@@ -106,6 +106,11 @@ enum mp_pickle_op {
 /* Name of an opcode ("STACK_GLOBAL"), or NULL for a byte that is none. */
 const char *mp__pickle_op_name(int op);
 
+/* The one-pass decoder of pickles that share nothing (pickle_fast.c):
+ * 1 with the value in *out, or 0 when it leaves the pickle, valid or not,
+ * to the general decoder; it records no error. */
+int mp__pickle_fast_loads(const void *data, size_t len, mp_obj **out);
+
 /* mp_obj_loads() with the sharing allowance as a parameter, so that the
  * fuzzer can keep each run's memory small. */
 int mp__pickle_loads(const void *data, size_t len, mp_obj **out, uint64_t share_limit);

@@ -5,6 +5,9 @@
  * (GLOBAL _codecs.encode and __builtin__.bytes, followed by REDUCE): those
  * are recognised as patterns and turned into a bytes value here.
  *
+ * Most pickles never get this far: those that share nothing are decoded
+ * in one pass by pickle_fast.c, which leaves anything else to this file.
+ *
  * Decoding runs in two passes.
  *
  * 1. The opcodes run on a stack machine, as Python's Unpickler runs them,
@@ -1134,6 +1137,7 @@ int mp__pickle_loads(const void *data, size_t len, mp_obj **out, uint64_t share_
     if (mp_size_bad(len))
         return mp_set_error(MP_EINVAL, "mp_obj_loads: %zu bytes: a negative length?",
                             len);
+    if (len && mp__pickle_fast_loads(data, len, out)) return 0;
     dec d;
     memset(&d, 0, sizeof d);
     d.base = data;

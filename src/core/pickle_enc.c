@@ -14,38 +14,94 @@
  * MP_PICKLE_FRAME_TARGET bytes; a frame under MP_PICKLE_FRAME_MIN bytes is
  * written without its header), with str and bytes payloads of 64 KiB or
  * more written between frames so the reader can take them in place. */
+#include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "err.h"
+#include "obj_internal.h"
 #include "pickle.h"
 
 #define FRAME_HEADER 9
 #define NO_FRAME     SIZE_MAX
 
+/* The most a scalar, or a container's opening or closing opcodes, take. */
+#define SCALAR_ROOM 16
+/* The most any leaf takes but a str or bytes of over 255 bytes. */
+#define LEAF_ROOM (SCALAR_ROOM + 0xff + 3)
+
+/* The output is written in place: each opcode first makes room for itself
+ * (room()), then stores its bytes at e->p. A frame is always open while
+ * opcodes are written - an empty one is dropped when committed, which is
+ * what opening it lazily at the next opcode would give.
+ *
+ * Items, the bulk of the work, test one bound: below fast_end there is
+ * room for any leaf and the frame is short of its target, so the item
+ * needs neither a frame boundary nor a room check. */
 typedef struct enc {
-    mp_buf b;
-    int framing;
-    size_t frame_start; /* offset of the reserved frame header, or NO_FRAME */
+    unsigned char *buf, *p, *end;
+    unsigned char *fast_end;
+    size_t frame_start; /* offset of the open frame's reserved header, or NO_FRAME */
+    size_t frame_full;  /* offset at which that frame has reached its target */
+    int oom;
 } enc;
 
-/* Appends opcodes and arguments, opening a frame first if none is open:
- * 9 bytes are reserved for its header and filled in (or removed) when
- * the frame is committed. */
+static void set_fast_end(enc *e)
+{
+    size_t cap = (size_t)(e->end - e->buf);
+    size_t lim = cap > LEAF_ROOM ? cap - LEAF_ROOM : 0;
+    if (e->frame_full < lim) lim = e->frame_full;
+    e->fast_end = e->buf + lim;
+}
+
+static int grow(enc *e, size_t n)
+{
+    size_t len = (size_t)(e->p - e->buf), cap = (size_t)(e->end - e->buf);
+    if (e->oom || n > SIZE_MAX / 4 - len) {
+        e->oom = 1;
+        return -1;
+    }
+    size_t want = cap * 2 > len + n ? cap * 2 : len + n;
+    unsigned char *b = realloc(e->buf, want);
+    if (!b) {
+        e->oom = 1;
+        return -1;
+    }
+    e->buf = b;
+    e->p = b + len;
+    e->end = b + want;
+    set_fast_end(e);
+    return 0;
+}
+
+/* Room for n more bytes at e->p; NULL once out of memory. */
+static inline unsigned char *room(enc *e, size_t n)
+{
+    if ((size_t)(e->end - e->p) < n && grow(e, n) < 0) return NULL;
+    return e->p;
+}
+
 static void put(enc *e, const void *p, size_t n)
 {
-    if (e->framing && e->frame_start == NO_FRAME && !e->b.failed) {
-        static const unsigned char reserve[FRAME_HEADER] = {0};
-        e->frame_start = e->b.len;
-        mp_buf_put(&e->b, reserve, FRAME_HEADER);
-        if (e->b.failed) e->frame_start = NO_FRAME;
-    }
-    mp_buf_put(&e->b, p, n);
+    unsigned char *w = room(e, n);
+    if (!w) return;
+    memcpy(w, p, n);
+    e->p += n;
 }
 
 static void put1(enc *e, unsigned char op)
 {
-    put(e, &op, 1);
+    unsigned char *w = room(e, 1);
+    if (w) *e->p++ = op;
+}
+
+/* Reserves the header of a new frame, filled in when it is committed. */
+static void open_frame(enc *e)
+{
+    if (!room(e, FRAME_HEADER)) return;
+    e->frame_start = (size_t)(e->p - e->buf);
+    e->frame_full = e->frame_start + FRAME_HEADER + MP_PICKLE_FRAME_TARGET;
+    e->p += FRAME_HEADER;
+    set_fast_end(e);
 }
 
 /* Closes the open frame: writes its header, or drops the reserved bytes
@@ -55,25 +111,42 @@ static void commit_frame(enc *e)
     if (e->frame_start == NO_FRAME) return;
     size_t start = e->frame_start;
     e->frame_start = NO_FRAME;
-    if (e->b.failed) return;
-    size_t n = e->b.len - start - FRAME_HEADER;
-    unsigned char *h = e->b.data + start;
+    e->frame_full = SIZE_MAX;
+    set_fast_end(e);
+    if (e->oom) return;
+    unsigned char *h = e->buf + start;
+    size_t n = (size_t)(e->p - h) - FRAME_HEADER;
     if (n >= MP_PICKLE_FRAME_MIN) {
         h[0] = MP_PK_FRAME;
         for (int i = 0; i < 8; i++)
             h[1 + i] = (unsigned char)((uint64_t)n >> (8 * i));
     } else {
         memmove(h, h + FRAME_HEADER, n);
-        e->b.len -= FRAME_HEADER;
+        e->p -= FRAME_HEADER;
     }
 }
 
-/* Where CPython may end a frame: before each object is saved. */
-static void opcode_boundary(enc *e)
+/* Before each object is saved: where CPython may end a frame, and room
+ * for any leaf. 0 when out of memory. */
+static int item_start_slow(enc *e)
 {
-    if (e->frame_start != NO_FRAME && !e->b.failed &&
-        e->b.len - e->frame_start - FRAME_HEADER >= MP_PICKLE_FRAME_TARGET)
+    if ((size_t)(e->p - e->buf) >= e->frame_full) {
         commit_frame(e);
+        open_frame(e);
+    }
+    return room(e, LEAF_ROOM) != NULL;
+}
+
+static inline int item_start(enc *e)
+{
+    return e->p < e->fast_end || item_start_slow(e);
+}
+
+static unsigned char *le_bytes(unsigned char *w, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        *w++ = (unsigned char)(v >> (8 * i));
+    return w;
 }
 
 /* A str or bytes: the shortest of the three length forms, then MEMOIZE
@@ -90,77 +163,171 @@ static void save_blob(enc *e, const void *p, size_t n, unsigned char op1,
         hl = 2;
     } else if ((uint64_t)n <= 0xffffffffu) {
         h[0] = op4;
-        for (int i = 0; i < 4; i++)
-            h[1 + i] = (unsigned char)(n >> (8 * i));
+        le_bytes(h + 1, n, 4);
         hl = 5;
     } else {
         h[0] = op8;
-        for (int i = 0; i < 8; i++)
-            h[1 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+        le_bytes(h + 1, n, 8);
         hl = 9;
     }
     if (n >= MP_PICKLE_FRAME_TARGET) {
         /* Large payloads go between frames, unframed. */
         commit_frame(e);
-        mp_buf_put(&e->b, h, hl);
-        mp_buf_put(&e->b, p, n);
-    } else {
         put(e, h, hl);
         put(e, p, n);
+        open_frame(e);
+        put1(e, MP_PK_MEMOIZE);
+        return;
     }
-    put1(e, MP_PK_MEMOIZE);
+    unsigned char *w = room(e, hl + n + 1);
+    if (!w) return;
+    memcpy(w, h, hl);
+    if (n) memcpy(w + hl, p, n);
+    w[hl + n] = MP_PK_MEMOIZE;
+    e->p = w + hl + n + 1;
 }
 
 /* The forms CPython chooses: BININT1 for 0..255, BININT2 for 256..65535,
  * BININT for the rest of the signed 32-bit range, else LONG1 with the
- * fewest little-endian two's complement bytes that keep the sign. */
-static void save_int(enc *e, int64_t v)
+ * fewest little-endian two's complement bytes that keep the sign. w has
+ * room for 10 bytes; returns the end of what was written. */
+static unsigned char *write_int(unsigned char *w, int64_t v)
 {
-    unsigned char x[10];
     uint64_t u = (uint64_t)v;
     if (v >= 0 && v <= 0xff) {
-        x[0] = MP_PK_BININT1;
-        x[1] = (unsigned char)v;
-        put(e, x, 2);
-    } else if (v >= 0 && v <= 0xffff) {
-        x[0] = MP_PK_BININT2;
-        x[1] = (unsigned char)u;
-        x[2] = (unsigned char)(u >> 8);
-        put(e, x, 3);
-    } else if (v >= INT32_MIN && v <= INT32_MAX) {
-        x[0] = MP_PK_BININT;
-        for (int i = 0; i < 4; i++)
-            x[1 + i] = (unsigned char)(u >> (8 * i));
-        put(e, x, 5);
-    } else {
-        int n = 8;
-        /* Drop a top byte while the byte below it carries the same sign. */
-        while (n > 1) {
-            unsigned top = (unsigned)(u >> (8 * (n - 1))) & 0xffu;
-            unsigned next_sign = (unsigned)(u >> (8 * (n - 1) - 1)) & 1u;
-            if ((top == 0 && !next_sign) || (top == 0xff && next_sign))
-                n--;
-            else
-                break;
-        }
-        x[0] = MP_PK_LONG1;
-        x[1] = (unsigned char)n;
-        for (int i = 0; i < n; i++)
-            x[2 + i] = (unsigned char)(u >> (8 * i));
-        put(e, x, (size_t)n + 2);
+        w[0] = MP_PK_BININT1;
+        w[1] = (unsigned char)v;
+        return w + 2;
     }
+    if (v >= 0 && v <= 0xffff) {
+        w[0] = MP_PK_BININT2;
+        return le_bytes(w + 1, u, 2);
+    }
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+        w[0] = MP_PK_BININT;
+        return le_bytes(w + 1, u, 4);
+    }
+    int n = 8;
+    /* Drop a top byte while the byte below it carries the same sign. */
+    while (n > 1) {
+        unsigned top = (unsigned)(u >> (8 * (n - 1))) & 0xffu;
+        unsigned next_sign = (unsigned)(u >> (8 * (n - 1) - 1)) & 1u;
+        if ((top == 0 && !next_sign) || (top == 0xff && next_sign))
+            n--;
+        else
+            break;
+    }
+    w[0] = MP_PK_LONG1;
+    w[1] = (unsigned char)n;
+    return le_bytes(w + 2, u, n);
+}
+
+/* The IEEE 754 bits, big-endian (struct.pack('>d')). */
+static unsigned char *write_float(unsigned char *w, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    w[0] = MP_PK_BINFLOAT;
+    for (int i = 0; i < 8; i++)
+        w[1 + i] = (unsigned char)(u >> (56 - 8 * i));
+    return w + 9;
 }
 
 static int save(enc *e, const mp_obj *o, int depth);
 
-/* Items of a list, tuple-free: one item is saved and APPENDed; more go in
- * MARK ... APPENDS batches of 1000 (CPython's batch_list_exact). */
+/* memcpy of a short payload without a call: overlapping word moves. */
+static void copy_short(unsigned char *d, const char *s, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c, f;
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(&c, s, 4);
+        memcpy(&f, s + n - 4, 4);
+        memcpy(d, &c, 4);
+        memcpy(d + n - 4, &f, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = (unsigned char)s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
+static int is_leaf(const mp_obj *o)
+{
+    return o->type != MP_OBJ_LIST && o->type != MP_OBJ_TUPLE && o->type != MP_OBJ_DICT;
+}
+
+/* Saves a leaf - the bulk of any value, so written inline - once
+ * item_start() has made LEAF_ROOM bytes of room. */
+static inline int save_leaf(enc *e, const mp_obj *o)
+{
+    unsigned char *w = e->p;
+    switch (o->type) {
+    case MP_OBJ_NONE:
+        *w = MP_PK_NONE;
+        e->p = w + 1;
+        return 0;
+    case MP_OBJ_BOOL:
+        *w = o->u.b ? MP_PK_NEWTRUE : MP_PK_NEWFALSE;
+        e->p = w + 1;
+        return 0;
+    case MP_OBJ_INT:
+        e->p = write_int(w, o->u.i);
+        return 0;
+    case MP_OBJ_FLOAT:
+        e->p = write_float(w, o->u.f);
+        return 0;
+    case MP_OBJ_STR:
+    case MP_OBJ_BYTES: {
+        int str = o->type == MP_OBJ_STR;
+        size_t n = o->u.s.len;
+        if (n <= 0xff) {
+            w[0] = str ? MP_PK_SHORT_BINUNICODE : MP_PK_SHORT_BINBYTES;
+            w[1] = (unsigned char)n;
+            copy_short(w + 2, o->u.s.data, n);
+            w[n + 2] = MP_PK_MEMOIZE;
+            e->p = w + n + 3;
+        } else if (str) {
+            save_blob(e, o->u.s.data, n, MP_PK_SHORT_BINUNICODE, MP_PK_BINUNICODE,
+                      MP_PK_BINUNICODE8);
+        } else {
+            save_blob(e, o->u.s.data, n, MP_PK_SHORT_BINBYTES, MP_PK_BINBYTES,
+                      MP_PK_BINBYTES8);
+        }
+        return 0;
+    }
+    default:
+        return mp_set_error(MP_EINVAL, "mp_obj_dumps: object of unknown type %d",
+                            (int)o->type);
+    }
+}
+
+static int null_item(void)
+{
+    return mp_set_error(MP_EINVAL, "mp_obj_dumps: NULL item inside a container");
+}
+
+/* One item of a container. */
+static int save_item(enc *e, const mp_obj *o, int depth)
+{
+    return o ? save(e, o, depth) : null_item();
+}
+
+/* Items of a list: one item is saved and APPENDed; more go in MARK ...
+ * APPENDS batches of 1000 (CPython's batch_list_exact). */
 static int save_list_items(enc *e, const mp_obj *o, int depth)
 {
-    size_t n = mp_obj_len(o);
+    size_t n = o->u.seq.len;
+    mp_obj *const *items = o->u.seq.items;
     if (n == 0) return 0;
     if (n == 1) {
-        int rc = save(e, mp_obj_item(o, 0), depth);
+        int rc = save_item(e, items[0], depth);
         if (rc < 0) return rc;
         put1(e, MP_PK_APPEND);
         return 0;
@@ -168,9 +335,18 @@ static int save_list_items(enc *e, const mp_obj *o, int depth)
     size_t i = 0;
     while (i < n) {
         put1(e, MP_PK_MARK);
+        /* save(), spelled out: the loop most values spend their time
+         * in. */
         for (size_t k = 0; k < MP_PICKLE_BATCH && i < n; k++, i++) {
-            int rc = save(e, mp_obj_item(o, i), depth);
-            if (rc < 0) return rc;
+            const mp_obj *it = items[i];
+            if (!it) return null_item();
+            if (!is_leaf(it)) {
+                int rc = save(e, it, depth);
+                if (rc < 0) return rc;
+            } else if (item_start(e)) {
+                int rc = save_leaf(e, it);
+                if (rc < 0) return rc;
+            }
         }
         put1(e, MP_PK_APPENDS);
     }
@@ -183,11 +359,12 @@ static int save_list_items(enc *e, const mp_obj *o, int depth)
  * MARK SETITEMS; that is copied too. */
 static int save_dict_items(enc *e, const mp_obj *o, int depth)
 {
-    size_t n = mp_obj_len(o);
+    size_t n = o->u.d.len;
+    const mp_obj_entry *en = o->u.d.e;
     if (n == 0) return 0;
     if (n == 1) {
-        int rc = save(e, mp_obj_dict_key(o, 0), depth);
-        if (rc == 0) rc = save(e, mp_obj_dict_value(o, 0), depth);
+        int rc = save_item(e, en[0].key, depth);
+        if (rc == 0) rc = save_item(e, en[0].value, depth);
         if (rc < 0) return rc;
         put1(e, MP_PK_SETITEM);
         return 0;
@@ -196,8 +373,8 @@ static int save_dict_items(enc *e, const mp_obj *o, int depth)
     do {
         put1(e, MP_PK_MARK);
         for (k = 0; k < MP_PICKLE_BATCH && i < n; k++, i++) {
-            int rc = save(e, mp_obj_dict_key(o, i), depth);
-            if (rc == 0) rc = save(e, mp_obj_dict_value(o, i), depth);
+            int rc = save_item(e, en[i].key, depth);
+            if (rc == 0) rc = save_item(e, en[i].value, depth);
             if (rc < 0) return rc;
         }
         put1(e, MP_PK_SETITEMS);
@@ -205,88 +382,57 @@ static int save_dict_items(enc *e, const mp_obj *o, int depth)
     return 0;
 }
 
+static int save_tuple(enc *e, const mp_obj *o, int depth)
+{
+    size_t n = o->u.seq.len;
+    if (n == 0) {
+        /* The empty tuple is a singleton in CPython: never memoised. */
+        put1(e, MP_PK_EMPTY_TUPLE);
+        return 0;
+    }
+    if (n > 3) put1(e, MP_PK_MARK);
+    for (size_t i = 0; i < n; i++) {
+        int rc = save_item(e, o->u.seq.items[i], depth + 1);
+        if (rc < 0) return rc;
+    }
+    static const unsigned char short_ops[4] = {0, MP_PK_TUPLE1, MP_PK_TUPLE2,
+                                               MP_PK_TUPLE3};
+    unsigned char end[2] = {n > 3 ? MP_PK_TUPLE : short_ops[n], MP_PK_MEMOIZE};
+    put(e, end, 2);
+    return 0;
+}
+
 /* Saves one value; depth counts the containers around it (recursion is
  * bounded by MP_OBJ_MAX_DEPTH, far below what a C stack holds). */
 static int save(enc *e, const mp_obj *o, int depth)
 {
-    if (!o) return mp_set_error(MP_EINVAL, "mp_obj_dumps: NULL item inside a container");
-    opcode_boundary(e);
-    mp_obj_type t = mp_obj_type_of(o);
-    if (t == MP_OBJ_LIST || t == MP_OBJ_TUPLE || t == MP_OBJ_DICT) {
-        if (depth >= MP_OBJ_MAX_DEPTH)
-            return mp_set_error(MP_ETOOBIG,
-                                "mp_obj_dumps: containers nested deeper than %d",
-                                MP_OBJ_MAX_DEPTH);
-    }
-    switch (t) {
-    case MP_OBJ_NONE:
-        put1(e, MP_PK_NONE);
-        return 0;
-    case MP_OBJ_BOOL: {
-        int v = 0;
-        mp_obj_get_bool(o, &v);
-        put1(e, v ? MP_PK_NEWTRUE : MP_PK_NEWFALSE);
-        return 0;
-    }
-    case MP_OBJ_INT: {
-        int64_t v = 0;
-        mp_obj_get_int(o, &v);
-        save_int(e, v);
-        return 0;
-    }
-    case MP_OBJ_FLOAT: {
-        double d = 0;
-        mp_obj_get_float(o, &d);
-        uint64_t u;
-        memcpy(&u, &d, sizeof u);
-        /* The IEEE 754 bits, big-endian (struct.pack('>d')). */
-        unsigned char x[9];
-        x[0] = MP_PK_BINFLOAT;
-        for (int i = 0; i < 8; i++)
-            x[1 + i] = (unsigned char)(u >> (56 - 8 * i));
-        put(e, x, 9);
-        return 0;
-    }
-    case MP_OBJ_STR: {
-        size_t n = 0;
-        const char *s = mp_obj_str_data(o, &n);
-        save_blob(e, s, n, MP_PK_SHORT_BINUNICODE, MP_PK_BINUNICODE, MP_PK_BINUNICODE8);
-        return 0;
-    }
-    case MP_OBJ_BYTES: {
-        size_t n = 0;
-        const void *p = mp_obj_bytes_data(o, &n);
-        save_blob(e, p, n, MP_PK_SHORT_BINBYTES, MP_PK_BINBYTES, MP_PK_BINBYTES8);
-        return 0;
-    }
-    case MP_OBJ_LIST:
-        put1(e, MP_PK_EMPTY_LIST);
-        put1(e, MP_PK_MEMOIZE);
-        return save_list_items(e, o, depth + 1);
-    case MP_OBJ_DICT:
-        put1(e, MP_PK_EMPTY_DICT);
-        put1(e, MP_PK_MEMOIZE);
-        return save_dict_items(e, o, depth + 1);
-    case MP_OBJ_TUPLE: {
-        size_t n = mp_obj_len(o);
-        if (n == 0) {
-            /* The empty tuple is a singleton in CPython: never memoised. */
-            put1(e, MP_PK_EMPTY_TUPLE);
-            return 0;
-        }
-        if (n > 3) put1(e, MP_PK_MARK);
-        for (size_t i = 0; i < n; i++) {
-            int rc = save(e, mp_obj_item(o, i), depth + 1);
-            if (rc < 0) return rc;
-        }
-        static const unsigned char short_ops[4] = {0, MP_PK_TUPLE1, MP_PK_TUPLE2,
-                                                   MP_PK_TUPLE3};
-        put1(e, n > 3 ? MP_PK_TUPLE : short_ops[n]);
-        put1(e, MP_PK_MEMOIZE);
-        return 0;
-    }
-    }
-    return mp_set_error(MP_EINVAL, "mp_obj_dumps: object of unknown type %d", (int)t);
+    if (!item_start(e)) return 0; /* out of memory: reported at the end */
+    if (is_leaf(o)) return save_leaf(e, o);
+    if (depth >= MP_OBJ_MAX_DEPTH)
+        return mp_set_error(MP_ETOOBIG, "mp_obj_dumps: containers nested deeper than %d",
+                            MP_OBJ_MAX_DEPTH);
+    if (o->type == MP_OBJ_TUPLE) return save_tuple(e, o, depth);
+    unsigned char *w = e->p;
+    w[0] = o->type == MP_OBJ_LIST ? MP_PK_EMPTY_LIST : MP_PK_EMPTY_DICT;
+    w[1] = MP_PK_MEMOIZE;
+    e->p = w + 2;
+    return o->type == MP_OBJ_LIST ? save_list_items(e, o, depth + 1)
+                                  : save_dict_items(e, o, depth + 1);
+}
+
+/* A first guess at the output's size, so that it is rarely regrown:
+ * about 10 bytes per item of the top container. */
+static size_t first_size(const mp_obj *o)
+{
+    size_t n = 0;
+    if (o->type == MP_OBJ_LIST || o->type == MP_OBJ_TUPLE)
+        n = o->u.seq.len;
+    else if (o->type == MP_OBJ_DICT)
+        n = 2 * o->u.d.len;
+    else if (o->type == MP_OBJ_STR || o->type == MP_OBJ_BYTES)
+        n = o->u.s.len / 10;
+    if (n > ((size_t)1 << 20)) n = (size_t)1 << 20;
+    return 2 * LEAF_ROOM + 10 * n;
 }
 
 int mp_obj_dumps(const mp_obj *o, void **data, size_t *len)
@@ -296,23 +442,30 @@ int mp_obj_dumps(const mp_obj *o, void **data, size_t *len)
     *len = 0;
     if (!o) return mp_set_error(MP_EINVAL, "mp_obj_dumps: NULL object");
     enc e;
-    mp_buf_init(&e.b);
-    e.framing = 0;
+    size_t cap = first_size(o);
+    e.buf = malloc(cap);
+    if (!e.buf) return mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
+    e.end = e.buf + cap;
+    e.oom = 0;
     e.frame_start = NO_FRAME;
-    const unsigned char proto[2] = {MP_PK_PROTO, 4};
-    mp_buf_put(&e.b, proto, 2);
-    e.framing = 1;
+    e.frame_full = SIZE_MAX;
+    /* PROTO 4 is outside any frame. */
+    e.buf[0] = MP_PK_PROTO;
+    e.buf[1] = 4;
+    e.p = e.buf + 2;
+    e.fast_end = e.buf;
+    open_frame(&e);
     int rc = save(&e, o, 0);
     if (rc == 0) {
         put1(&e, MP_PK_STOP);
         commit_frame(&e);
-        if (e.b.failed) rc = mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
+        if (e.oom) rc = mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
     }
     if (rc < 0) {
-        mp_buf_free(&e.b);
+        free(e.buf);
         return rc;
     }
-    *data = e.b.data;
-    *len = e.b.len;
+    *data = e.buf;
+    *len = (size_t)(e.p - e.buf);
     return 0;
 }
