@@ -517,28 +517,41 @@ static int grow_entries(mp_obj *d, size_t need)
     return 0;
 }
 
-/* Rebuilds the index with room for at least n entries at most half full. */
-static int rebuild_index(mp_obj *d, size_t n)
+/* Index slots for n entries at most half full: a power of two, 0 if too
+ * many. */
+static size_t index_slots(size_t n)
 {
     size_t slots = 16;
     while (slots < 2 * n) {
-        if (slots > SIZE_MAX / 4 / sizeof(size_t))
-            return mp_set_error(MP_ENOMEM, "dict too large");
+        if (slots > SIZE_MAX / 4 / sizeof(size_t)) return 0;
         slots *= 2;
     }
-    size_t *index = calloc(slots, sizeof *index);
-    if (!index) return mp_set_error(MP_ENOMEM, "out of memory for a dict index");
-    size_t mask = slots - 1;
+    return slots;
+}
+
+/* Fills a zeroed index of mask + 1 slots with d's entries. */
+static void fill_index(mp_obj *d, size_t *index, size_t mask)
+{
     for (size_t i = 0; i < d->u.d.len; i++) {
         size_t s = (size_t)d->u.d.e[i].hash & mask;
         while (index[s])
             s = (s + 1) & mask;
         index[s] = i + 1;
     }
-    if (!(d->flags & MP_OBJF_INDEX_ARENA)) free(d->u.d.index);
-    d->flags &= ~(unsigned)MP_OBJF_INDEX_ARENA;
     d->u.d.index = index;
     d->u.d.mask = mask;
+}
+
+/* Rebuilds the index with room for at least n entries at most half full. */
+static int rebuild_index(mp_obj *d, size_t n)
+{
+    size_t slots = index_slots(n);
+    if (!slots) return mp_set_error(MP_ENOMEM, "dict too large");
+    size_t *index = calloc(slots, sizeof *index);
+    if (!index) return mp_set_error(MP_ENOMEM, "out of memory for a dict index");
+    if (!(d->flags & MP_OBJF_INDEX_ARENA)) free(d->u.d.index);
+    d->flags &= ~(unsigned)MP_OBJF_INDEX_ARENA;
+    fill_index(d, index, slots - 1);
     return 0;
 }
 
@@ -694,24 +707,12 @@ fail:
 /* An index for n entries of a dict in arena a, made in the arena. */
 static int arena_index(mp_arena *a, mp_obj *d, size_t n)
 {
-    size_t slots = 16;
-    while (slots < 2 * n) {
-        if (slots > SIZE_MAX / 4 / sizeof(size_t))
-            return mp_set_error(MP_ENOMEM, "dict too large");
-        slots *= 2;
-    }
+    size_t slots = index_slots(n);
+    if (!slots) return mp_set_error(MP_ENOMEM, "dict too large");
     size_t *index = mp_arena_alloc(a, slots * sizeof *index);
     if (!index) return mp_set_error(MP_ENOMEM, "out of memory for a dict index");
     memset(index, 0, slots * sizeof *index);
-    size_t mask = slots - 1;
-    for (size_t i = 0; i < d->u.d.len; i++) {
-        size_t s = (size_t)d->u.d.e[i].hash & mask;
-        while (index[s])
-            s = (s + 1) & mask;
-        index[s] = i + 1;
-    }
-    d->u.d.index = index;
-    d->u.d.mask = mask;
+    fill_index(d, index, slots - 1);
     d->flags |= MP_OBJF_INDEX_ARENA;
     return 0;
 }
