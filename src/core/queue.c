@@ -187,7 +187,7 @@ int mp__queue_import(mp_queue **out, mp_import *im)
 
 /* Producer lock held with count c and no stream open: writes the record
  * if it fits in the free room now. 1 if written (count c + 1 to publish). */
-static int write_now(mp_queue *q, uint32_t c, const void *data, uint64_t len)
+static inline int write_now(mp_queue *q, uint32_t c, const void *data, uint64_t len)
 {
     struct qshared *s = q->s;
     uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
@@ -319,7 +319,7 @@ int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len)
 
 /* Consumer lock held with count k: whether a record begins at head, and
  * whether it is whole (1) or being streamed (2); 0: nothing yet. */
-static int record_at(mp_queue *q, uint32_t k, uint64_t head, int fresh)
+static inline int record_at(mp_queue *q, uint32_t k, uint64_t head, int fresh)
 {
     struct qshared *s = q->s;
     uint32_t pub = mp_load32(&s->c.pub_seen, MP_RELAXED);

@@ -21,6 +21,8 @@
 #ifndef MP_CORE_QUEUE_SHARED_H
 #define MP_CORE_QUEUE_SHARED_H
 
+#include <string.h>
+
 #include "../platform.h"
 #include "mproc/queue.h"
 
@@ -151,7 +153,15 @@ static inline int q_is_closed(mp_queue *q)
 
 void q_ring_write(mp_queue *q, uint64_t pos, const void *src, uint64_t n);
 void q_ring_read(mp_queue *q, uint64_t pos, void *dst, uint64_t n);
-uint64_t q_read_len(mp_queue *q, uint64_t pos);
+
+/* The length in the record header at pos. Headers are 8-aligned and the
+ * ring is a power of two of at least 4 KiB, so a header never wraps. */
+static inline uint64_t q_read_len(mp_queue *q, uint64_t pos)
+{
+    uint64_t v;
+    memcpy(&v, q->ring + (pos & q->mask), sizeof v);
+    return v;
+}
 
 /* Takes a side's lock, waiting until the deadline. *count receives the
  * side's count. 0; MP_EOWNERDEAD when taken from a dead holder; MP_ETIMEDOUT;
@@ -163,8 +173,14 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
 /* Takes the lock only if it is free or its holder is dead. */
 int q_trylock(qside *sd, uint32_t *count);
 
-/* Publishes count and releases the lock with one exchange. */
-void q_unlock(qside *sd, mp_os_wq *wq, uint32_t count);
+/* Publishes count and releases the lock with one exchange. Inline, as
+ * every message pays for it; the wake-up is not. */
+void q__wake_lock_waiter(qside *sd, mp_os_wq *wq);
+static inline void q_unlock(qside *sd, mp_os_wq *wq, uint32_t count)
+{
+    mp_xchg64(&sd->word, Q_WORD(0, count), MP_SEQ_CST);
+    if (mp_load32(&sd->lwaiters, MP_SEQ_CST) != 0) q__wake_lock_waiter(sd, wq);
+}
 
 /* Publishes count while keeping the lock. */
 void q_publish(qside *sd, uint32_t count);
@@ -174,7 +190,11 @@ void q_publish(qside *sd, uint32_t count);
 uint32_t q_wait_prepare(qwait *w);
 int q_wait_sleep(mp_os_wq *wq, qwait *w, uint32_t seen, uint64_t deadline);
 void q_wait_done(qwait *w);
-void q_notify(mp_os_wq *wq, qwait *w);
+void q__notify_sleeper(mp_os_wq *wq, qwait *w);
+static inline void q_notify(mp_os_wq *wq, qwait *w)
+{
+    if (mp_load32(&w->flag, MP_SEQ_CST) != 0) q__notify_sleeper(wq, w);
+}
 
 /* The producer lock holder is about to wait for consumers: tells would-be
  * lock waiters among put() callers to buffer instead. */
@@ -243,8 +263,14 @@ int q_read_stream(mp_queue *q, uint32_t k, uint64_t head, void *user, size_t cap
 int q_skip_dead_consumers_record(mp_queue *q, uint32_t *k);
 
 /* 1 if the record ending at end was padded after its writer died; clears
- * the mark (the reader drops the record). */
-int q_take_abort_mark(mp_queue *q, uint64_t end);
+ * the mark (the reader drops the record). Every get asks; the answer is
+ * almost always no, from one load. */
+int q__take_abort_mark(mp_queue *q, uint64_t end);
+static inline int q_take_abort_mark(mp_queue *q, uint64_t end)
+{
+    if (mp_load64(&q->s->aborted_end, MP_ACQUIRE) != end) return 0;
+    return q__take_abort_mark(q, end);
+}
 
 /* ---- queue_feeder.c: the process's buffer ------------------------------------ */
 

@@ -133,10 +133,9 @@ int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
 
 /* ---- consumers --------------------------------------------------------------- */
 
-int q_take_abort_mark(mp_queue *q, uint64_t end)
+int q__take_abort_mark(mp_queue *q, uint64_t end)
 {
     uint64_t mark = end;
-    if (mp_load64(&q->s->aborted_end, MP_ACQUIRE) != end) return 0;
     if (!mp_cas64(&q->s->aborted_end, &mark, 0, MP_SEQ_CST)) return 0;
     q_notify(&q->room_wq, &q->s->room); /* see wait_mark_free */
     return 1;

@@ -31,15 +31,6 @@ void q_ring_read(mp_queue *q, uint64_t pos, void *dst, uint64_t n)
     memcpy((unsigned char *)dst + first, q->ring, (size_t)(n - first));
 }
 
-uint64_t q_read_len(mp_queue *q, uint64_t pos)
-{
-    /* Record headers are 8-aligned and the ring is a power of two of at
-     * least 4 KiB, so a header never wraps. */
-    uint64_t v;
-    memcpy(&v, q->ring + (pos & q->mask), sizeof v);
-    return v;
-}
-
 /* ---- side locks ----------------------------------------------------------------- */
 
 static int grab(qside *sd, uint64_t *w, uint32_t self)
@@ -130,13 +121,10 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
     }
 }
 
-void q_unlock(qside *sd, mp_os_wq *wq, uint32_t count)
+void q__wake_lock_waiter(qside *sd, mp_os_wq *wq)
 {
-    mp_xchg64(&sd->word, Q_WORD(0, count), MP_SEQ_CST);
-    if (mp_load32(&sd->lwaiters, MP_SEQ_CST) != 0) {
-        mp_add32(&sd->lseq, 1, MP_SEQ_CST);
-        mp_os_wq_wake(wq, &sd->lseq, 1);
-    }
+    mp_add32(&sd->lseq, 1, MP_SEQ_CST);
+    mp_os_wq_wake(wq, &sd->lseq, 1);
 }
 
 void q_publish(qside *sd, uint32_t count)
@@ -167,9 +155,8 @@ void q_wait_done(qwait *w)
     mp_store32(&w->flag, 0, MP_RELAXED);
 }
 
-void q_notify(mp_os_wq *wq, qwait *w)
+void q__notify_sleeper(mp_os_wq *wq, qwait *w)
 {
-    if (mp_load32(&w->flag, MP_SEQ_CST) == 0) return;
     if (mp_xchg32(&w->flag, 0, MP_SEQ_CST) == 0) return;
     mp_add32(&w->seq, 1, MP_SEQ_CST);
     mp_os_wq_wake(wq, &w->seq, 1);
