@@ -355,17 +355,9 @@ static int get_locked(mp_queue *q, uint32_t k, void *user, size_t cap, void **da
     uint64_t n = q_read_len(q, head);
     uint64_t rec = Q_REC_HDR + q_pad8(n);
     if (at == 2 || n > q->cap) return q_read_stream(q, k, head, user, cap, data, len);
-    if (user && n > cap) {
-        q_unlock(&s->c.lk, &q->clock_wq, k);
-        *len = (size_t)n;
-        return mp_set_error(MP_ETOOSHORT, "message of %llu bytes, buffer of %zu",
-                            (unsigned long long)n, cap);
-    }
-    unsigned char *buf = user ? user : malloc(n ? (size_t)n : 1);
-    if (!buf) {
-        q_unlock(&s->c.lk, &q->clock_wq, k);
-        return MP_ENOMEM;
-    }
+    int rc;
+    unsigned char *buf = q_reader_buffer(q, k, n, user, cap, len, &rc);
+    if (!buf) return rc;
     uint64_t off = (head + Q_REC_HDR) & q->mask;
     if (off + n <= q->cap)
         memcpy(buf, q->ring + off, (size_t)n);

@@ -262,6 +262,19 @@ int q_read_stream(mp_queue *q, uint32_t k, uint64_t head, void *user, size_t cap
  * half-read. 1 if a message was dropped (count advanced). */
 int q_skip_dead_consumers_record(mp_queue *q, uint32_t *k);
 
+/* Consumer lock held with count k, a message of n bytes at the head: where
+ * to read it, the caller's buffer (user, of cap bytes) or a new one. NULL
+ * after releasing the lock, with *rc MP_ETOOSHORT (*len = n) or
+ * MP_ENOMEM. */
+unsigned char *q__reader_buffer(mp_queue *q, uint32_t k, uint64_t n, void *user,
+                                size_t cap, size_t *len, int *rc);
+static inline unsigned char *q_reader_buffer(mp_queue *q, uint32_t k, uint64_t n,
+                                             void *user, size_t cap, size_t *len, int *rc)
+{
+    if (user && n <= cap) return user;
+    return q__reader_buffer(q, k, n, user, cap, len, rc);
+}
+
 /* 1 if the record ending at end was padded after its writer died; clears
  * the mark (the reader drops the record). Every get asks; the answer is
  * almost always no, from one load. */

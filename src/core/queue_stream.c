@@ -133,6 +133,22 @@ int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
 
 /* ---- consumers --------------------------------------------------------------- */
 
+unsigned char *q__reader_buffer(mp_queue *q, uint32_t k, uint64_t n, void *user,
+                                size_t cap, size_t *len, int *rc)
+{
+    unsigned char *buf = NULL;
+    if (user) {
+        *len = (size_t)n;
+        *rc = mp_set_error(MP_ETOOSHORT, "message of %llu bytes, buffer of %zu",
+                           (unsigned long long)n, cap);
+    } else {
+        buf = malloc(n ? (size_t)n : 1);
+        *rc = buf ? 0 : MP_ENOMEM;
+    }
+    if (!buf) q_unlock(&q->s->c.lk, &q->clock_wq, k);
+    return buf;
+}
+
 int q__take_abort_mark(mp_queue *q, uint64_t end)
 {
     uint64_t mark = end;
@@ -220,24 +236,16 @@ int q_read_stream(mp_queue *q, uint32_t k, uint64_t head, void *user, size_t cap
         return mp_set_error(MP_EPROTO, "corrupt queue record (length %llu)",
                             (unsigned long long)n);
     }
-    if (user && n > cap) {
-        q_unlock(&s->c.lk, &q->clock_wq, k);
-        *len = (size_t)n;
-        return mp_set_error(MP_ETOOSHORT, "message of %llu bytes, buffer of %zu",
-                            (unsigned long long)n, cap);
-    }
-    unsigned char *buf = user ? user : malloc(n ? (size_t)n : 1);
-    if (!buf) {
-        q_unlock(&s->c.lk, &q->clock_wq, k);
-        return MP_ENOMEM;
-    }
+    int rc;
+    unsigned char *buf = q_reader_buffer(q, k, n, user, cap, len, &rc);
+    if (!buf) return rc;
     /* From here the message is this consumer's: a reader must not leave
      * a message half-read, so no deadline applies. cons_end goes first so
      * that a consumer killed at any point leaves enough to skip it. */
     uint64_t end = head + Q_REC_HDR + q_pad8(n);
     mp_store64(&s->c.cons_end, end, MP_SEQ_CST);
     uint64_t pos = head + Q_REC_HDR;
-    int rc = consume(q, buf, &pos, head + Q_REC_HDR + n, end);
+    rc = consume(q, buf, &pos, head + Q_REC_HDR + n, end);
     if (rc == 0) rc = consume(q, NULL, &pos, end, end);
     /* Cleared also for a record written off (drop_orphan): no reader will
      * reach that end again, and the mark must be free for the next one. */
