@@ -549,22 +549,35 @@ static void die_at_second(size_t written)
     if (written == 2) _Exit(9);
 }
 
+/* The same, killed as it publishes an even number of records of a batch
+ * (the case that takes two steps): after writing a slot, before the
+ * count. With four messages buffered at once, the usual batch is all four. */
+static void die_publishing_even(uint32_t unpublished)
+{
+    if (unpublished % 2 == 0) _Exit(9);
+}
+
 static int t_feed_three(const mp_args *args)
 {
     mp_queue *q = mp_args_queue(args, 0);
-    mp__queue_feeder_hook = die_at_second;
-    static const char *const msgs[] = {"child-1", "child-2", "child-3"};
-    for (int i = 0; i < 3; i++) /* the ring is full: all three are buffered */
+    int64_t at_publish = 0;
+    MPT_CHILD_CHECK(mp_args_get_int(args, 1, &at_publish) == 0);
+    if (at_publish)
+        mp__queue_publish_hook = die_publishing_even;
+    else
+        mp__queue_feeder_hook = die_at_second;
+    static const char *const msgs[] = {"child-1", "child-2", "child-3", "child-4"};
+    for (int i = 0; i < 4; i++) /* the ring is full: all four are buffered */
         MPT_CHILD_CHECK(mp_queue_put_bytes(q, msgs[i], 7, 0) == 0);
     return 0; /* freeing q waits for the feeder, which dies first */
 }
 
-static int three_buffered(mp_queue *q)
+static int four_buffered(mp_queue *q)
 {
-    return mp_queue_qsize(q) == 7;
+    return mp_queue_qsize(q) == 8;
 }
 
-static void feeder_killed_mid_batch(mp_start_method m)
+static void feeder_killed(mp_start_method m, int at_publish)
 {
     mp_queue *q;
     MPT_OK(mp_queue_new_sized(&q, 0, 4096));
@@ -575,10 +588,10 @@ static void feeder_killed_mid_batch(mp_start_method m)
         MPT_OK(mp_queue_put_bytes(q, fill, sizeof fill, 0));
     }
     CU_ASSERT_FATAL(ring_full(q));
-    mp_process *p = mpt_start(t_feed_three, mp_args_of(q), m);
+    mp_process *p = mpt_start(t_feed_three, mp_args_of(q, (int64_t)at_publish), m);
     /* Its feeder then writes one batch of two or more once there is room
      * (the first waits for room while the others are buffered). */
-    CU_ASSERT_FATAL(wait_until(q, three_buffered));
+    CU_ASSERT_FATAL(wait_until(q, four_buffered));
     for (int i = 0; i < 4; i++) {
         void *d;
         size_t n;
@@ -604,13 +617,24 @@ static void feeder_killed_mid_batch(mp_start_method m)
         if (!next) break;
         want[6]++;
     }
-    CU_ASSERT_TRUE(want[6] <= '3'); /* the one written at the kill is lost */
+    CU_ASSERT_TRUE(want[6] <= '4'); /* what was written at the kill is lost */
     CU_ASSERT_EQUAL(mp_queue_qsize(q), 0);
     MPT_OK(mp_queue_put_bytes(q, "again", 5, 0));
     CU_ASSERT_TRUE(get_expect(q, "again"));
     mp_queue_free(q);
 }
+
+static void feeder_killed_mid_batch(mp_start_method m)
+{
+    feeder_killed(m, 0);
+}
 MPT_DEFINE_BOTH(feeder_killed_mid_batch)
+
+static void feeder_killed_publishing(mp_start_method m)
+{
+    feeder_killed(m, 1);
+}
+MPT_DEFINE_BOTH(feeder_killed_publishing)
 
 /* free() after cancel_join_thread returns even while this process's
  * feeder waits for the producer lock that another process holds for as
@@ -654,4 +678,5 @@ void mpt_suite_queue(void)
     MPT_BOTH("queue", consumer_killed);
     MPT_BOTH("queue", cancel_while_lock_busy);
     MPT_BOTH("queue", feeder_killed_mid_batch);
+    MPT_BOTH("queue", feeder_killed_publishing);
 }

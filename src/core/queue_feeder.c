@@ -18,6 +18,7 @@
 #include "queue_shared.h"
 
 void (*mp__queue_feeder_hook)(size_t written);
+void (*mp__queue_publish_hook)(uint32_t unpublished);
 
 /* ---- the per-process count ----------------------------------------------------- */
 
@@ -72,45 +73,98 @@ uint64_t q_buffered_total(mp_queue *q)
 
 /* ---- the feeder ---------------------------------------------------------------- */
 
+/* A batch being written: records up to count c are in the ring, up to
+ * published count as published. tail is the position after c records,
+ * last the position after c - 1. */
+struct batch {
+    uint32_t c, published;
+    uint64_t tail, last;
+};
+
+/* Makes the batch's records count as published. A published count's slot
+ * must stay whole (queue_shared.h), so a count is published only through
+ * the slot of the other parity: an odd gap in one step, an even one in
+ * two (all but the last record, then the last). A feeder killed anywhere
+ * in between leaves producers resuming from a published, whole slot; what
+ * it wrote after that is lost with it, like the rest of its buffer. */
+static void publish_batch(mp_queue *q, struct batch *b)
+{
+    struct qshared *s = q->s;
+    if (b->c == b->published) return;
+    uint32_t gap = b->c - b->published;
+    if ((gap & 1) == 0) {
+        mp_store64(&s->p.tail[(b->c - 1) & 1], b->last, MP_RELAXED);
+        if (mp__queue_publish_hook) mp__queue_publish_hook(gap);
+        q_publish(&s->p.lk, b->c - 1);
+    }
+    mp_store64(&s->p.tail[b->c & 1], b->tail, MP_RELAXED);
+    if (mp__queue_publish_hook) mp__queue_publish_hook(gap);
+    q_publish(&s->p.lk, b->c);
+    b->published = b->c;
+    q_notify(&q->data_wq, &s->data);
+}
+
+/* Writes one record that fits the ring at the batch's tail, unpublished,
+ * waiting for room (after publishing what the consumers must see to make
+ * it). Leaves the buffered count. */
+static int batch_write(mp_queue *q, struct batch *b, const struct qmsg *m, int slot)
+{
+    uint64_t len = m->len, rec = Q_REC_HDR + q_pad8(len);
+    if (q_room(q, b->tail, q_head_view(q)) < rec) {
+        publish_batch(q, b);
+        int rc = q_wait_room(q, b->tail, rec, MP_NO_DEADLINE);
+        if (rc < 0) return rc;
+    }
+    q_ring_write(q, b->tail, &len, Q_REC_HDR);
+    q_ring_write(q, b->tail + Q_REC_HDR, m->data, len);
+    q_count_buffered(q, slot, -1);
+    b->last = b->tail;
+    b->tail += rec;
+    b->c++;
+    return 0;
+}
+
 /* Writes a batch of messages (oldest first) with the producer lock held,
- * publishing before any wait. Each message leaves the buffered count
- * just before it counts as published (q_write_record does it); the caller
- * forgets the rest (cut short by a stop request). Returns how many left
- * the count. */
+ * publishing before any wait and at the end, not per record: a consumer
+ * asleep on an empty ring is woken once for the lot. Each message leaves
+ * the buffered count when it is written; the caller forgets the rest (cut
+ * short by a stop request). Returns how many left the count. */
 static size_t write_batch(mp_queue *q, struct qmsg *m, int slot)
 {
+    struct qshared *s = q->s;
     uint32_t c;
     int rc;
     do
-        rc = q_lock(&q->s->p.lk, &q->plock_wq, mp_os_now_ns() + Q_SLICE_NS, NULL,
-                    &q->stop, &c);
+        rc = q_lock(&s->p.lk, &q->plock_wq, mp_os_now_ns() + Q_SLICE_NS, NULL, &q->stop,
+                    &c);
     while (rc == MP_ETIMEDOUT && !mp_load32(&q->stop, MP_RELAXED));
     if (rc != 0 && rc != MP_EOWNERDEAD) return 0;
-    mp_store32(&q->s->p.parked, 0, MP_RELAXED);
+    mp_store32(&s->p.parked, 0, MP_RELAXED);
 
     size_t counted = 0;
-    rc = q_finish_abandoned(q, &c, MP_NO_DEADLINE);
-    for (uint32_t published = c; rc == 0 && m; m = m->next) {
-        /* Each record is published before the next is written: the next
-         * one's end goes to the slot of count c + 1, which is the
-         * published count's own slot once c runs ahead of it, and a
-         * feeder killed then would leave producers resuming from the
-         * wrong position (queue_shared.h). Publishing also lets consumers
-         * see what is written before the writer waits for room. */
-        if (c != published) {
-            q_publish(&q->s->p.lk, c);
-            q_notify(&q->data_wq, &q->s->data);
-            published = c;
+    rc = q_finish_abandoned(q, &c, MP_NO_DEADLINE); /* publishes what it closes */
+    struct batch b = {c, c, 0, 0};
+    b.tail = b.last = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
+    for (; rc == 0 && m; m = m->next) {
+        if (Q_REC_HDR + q_pad8(m->len) <= q->cap) {
+            rc = batch_write(q, &b, m, slot);
+        } else {
+            /* A stream starts from the published count's slot and
+             * publishes itself as it closes. */
+            publish_batch(q, &b);
+            rc = q_write_record(q, &b.c, m->data, m->len, MP_NO_DEADLINE, slot);
+            b.published = b.c;
+            b.tail = b.last = mp_load64(&s->p.tail[b.c & 1], MP_RELAXED);
         }
-        rc = q_write_record(q, &c, m->data, m->len, MP_NO_DEADLINE, slot);
         if (rc == 0) {
             counted++;
             if (mp__queue_feeder_hook) mp__queue_feeder_hook(counted);
         }
     }
-    mp_store32(&q->s->p.parked, 0, MP_RELAXED);
-    q_unlock(&q->s->p.lk, &q->plock_wq, c);
-    q_notify(&q->data_wq, &q->s->data);
+    publish_batch(q, &b);
+    mp_store32(&s->p.parked, 0, MP_RELAXED);
+    q_unlock(&s->p.lk, &q->plock_wq, b.c);
+    q_notify(&q->data_wq, &s->data);
     return counted;
 }
 

@@ -32,4 +32,9 @@ uint32_t mp__queue_prod_waiters(mp_queue *q);
  * Lets a test kill a feeder between two records of one batch. */
 extern void (*mp__queue_feeder_hook)(size_t written);
 
+/* Called by this process's feeder just before each publish of a batch,
+ * its slot already written (unpublished: records of the batch not yet
+ * published). NULL: none. Lets a test kill a feeder between the two. */
+extern void (*mp__queue_publish_hook)(uint32_t unpublished);
+
 #endif
