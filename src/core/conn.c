@@ -643,7 +643,7 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
     rc = read_header(c, &n);
     if (rc < 0) return rc;
     if (n <= room) {
-        /* Straight into the caller's buffer: it fits, so no copy. */
+        /* It fits: into the caller's buffer, copied only from the read-ahead. */
         size_t got = 0;
         rc = conn_read(c, dst, (size_t)n, &got);
         if (rc == MP_ECLOSED)
