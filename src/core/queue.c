@@ -569,6 +569,11 @@ void mp__queue_prod_drop(mp_queue *q)
     q_unlock(&q->s->p.lk, &q->plock_wq, Q_COUNT(mp_load64(&q->s->p.lk.word, MP_RELAXED)));
 }
 
+int mp__queue_prod_parked(mp_queue *q)
+{
+    return mp_load32(&q->s->p.parked, MP_ACQUIRE) != 0;
+}
+
 uint32_t mp__queue_prod_waiters(mp_queue *q)
 {
     return mp_load32(&q->s->p.lk.lwaiters, MP_ACQUIRE);

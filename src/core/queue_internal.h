@@ -24,6 +24,9 @@ int mp__queue_prod_grab(mp_queue *q);
 /* Releases it, publishing nothing. */
 void mp__queue_prod_drop(mp_queue *q);
 
+/* 1 while the producers' lock holder waits for consumers (parked). */
+int mp__queue_prod_parked(mp_queue *q);
+
 /* How many threads wait for the producers' lock. */
 uint32_t mp__queue_prod_waiters(mp_queue *q);
 
