@@ -101,8 +101,7 @@ static void pipe_pingpong(uint64_t size, uint64_t count)
     apr_proc_t child = fork_apr(echo, &j);
     apr_file_close(down_rd);
     apr_file_close(up_wr);
-    unsigned char *buf = bench_xmalloc(size);
-    memset(buf, 0x5a, size);
+    unsigned char *buf = bench_payload(size);
     uint64_t t0 = 0;
     for (uint64_t i = 0; i < warm + count; i++) {
         if (i == warm) t0 = bench_now_ns();
@@ -119,8 +118,7 @@ static void pipe_pingpong(uint64_t size, uint64_t count)
 static int sender(void *arg)
 {
     struct pipe_job *j = arg;
-    unsigned char *buf = bench_xmalloc(j->size);
-    memset(buf, 0x5a, j->size);
+    unsigned char *buf = bench_payload(j->size);
     shm_ctl_arrive(j->ctl);
     for (uint64_t i = 0; i < j->count; i++) {
         bench_stamp_msg(buf, j->size, i);

@@ -49,8 +49,7 @@ static int writer(const mp_args *args)
     int64_t size, count;
     BENCH_CHECK(mp_args_get_int(args, 2, &size));
     BENCH_CHECK(mp_args_get_int(args, 3, &count));
-    unsigned char *src = bench_xmalloc((size_t)size);
-    memset(src, 0x5a, (size_t)size);
+    unsigned char *src = bench_payload((size_t)size);
     ctl_arrive(ctl);
     for (int64_t i = 0; i < count; i++) {
         bench_stamp_msg(src, (size_t)size, (uint64_t)i);

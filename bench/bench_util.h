@@ -109,6 +109,15 @@ static inline void *bench_xmalloc(size_t n)
     return p;
 }
 
+/* A sender's message buffer of n bytes, filled with the pattern every
+ * implementation sends (so no one gets a cheaper page of zeros). */
+static inline unsigned char *bench_payload(size_t n)
+{
+    unsigned char *p = (unsigned char *)bench_xmalloc(n);
+    memset(p, 0x5a, n);
+    return p;
+}
+
 /* Message i of a stream: its sequence number in the first 8 bytes (when
  * the message has room) so the receiver can check order and count, the
  * rest a fixed pattern. */

@@ -48,8 +48,7 @@ int main(int argc, char **argv)
         bench_start(echo, mp_args_of(theirs, (int64_t)size, (int64_t)(warm + count)),
                     MP_START_DEFAULT);
     mp_conn_close(theirs); /* the child has its own handle on that end */
-    unsigned char *buf = bench_xmalloc((size_t)size);
-    memset(buf, 0x5a, (size_t)size);
+    unsigned char *buf = bench_payload((size_t)size);
 
     for (uint64_t i = 0; i < warm; i++)
         round_trip(mine, buf, (size_t)size, i);

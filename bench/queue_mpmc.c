@@ -31,8 +31,7 @@ static int producer(const mp_args *args)
     BENCH_CHECK(mp_args_get_int(args, 2, &size));
     BENCH_CHECK(mp_args_get_int(args, 3, &count));
     BENCH_CHECK(mp_args_get_int(args, 4, &id));
-    unsigned char *msg = bench_xmalloc((size_t)size);
-    memset(msg, 0x5a, (size_t)size);
+    unsigned char *msg = bench_payload((size_t)size);
 
     ctl_arrive(ctl);
     for (int64_t i = 0; i < count; i++) {

@@ -51,8 +51,7 @@ int main(int argc, char **argv)
     mp_process *p =
         bench_start(echo, mp_args_of(ping, pong, (int64_t)size, (int64_t)(warm + count)),
                     MP_START_DEFAULT);
-    unsigned char *buf = bench_xmalloc((size_t)size);
-    memset(buf, 0x5a, (size_t)size);
+    unsigned char *buf = bench_payload((size_t)size);
 
     for (uint64_t i = 0; i < warm; i++)
         round_trip(ping, pong, buf, (size_t)size, i);

@@ -56,8 +56,7 @@ static void wait_turn(struct slice *s, uint64_t want)
 static int writer(void *arg)
 {
     struct job *j = arg;
-    unsigned char *src = bench_xmalloc(j->size);
-    memset(src, 0x5a, j->size);
+    unsigned char *src = bench_payload(j->size);
     shm_ctl_arrive(j->ctl);
     for (uint64_t i = 0; i < j->count; i++) {
         bench_stamp_msg(src, j->size, i);

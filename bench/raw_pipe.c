@@ -59,8 +59,7 @@ static double pingpong(int socket, uint64_t size, uint64_t count)
     uint64_t warm = count / 10 < 200 ? count / 10 : 200;
     struct job j = {theirs[0], theirs[1], NULL, size, warm + count};
     pid_t pid = fork_worker(echo, &j);
-    unsigned char *buf = bench_xmalloc(size);
-    memset(buf, 0x5a, size);
+    unsigned char *buf = bench_payload(size);
     uint64_t t0 = 0;
     for (uint64_t i = 0; i < warm + count; i++) {
         if (i == warm) t0 = bench_now_ns();
@@ -76,8 +75,7 @@ static double pingpong(int socket, uint64_t size, uint64_t count)
 static int sender(void *arg)
 {
     struct job *j = arg;
-    unsigned char *buf = bench_xmalloc(j->size);
-    memset(buf, 0x5a, j->size);
+    unsigned char *buf = bench_payload(j->size);
     shm_ctl_arrive(j->ctl);
     for (uint64_t i = 0; i < j->count; i++) {
         bench_stamp_msg(buf, j->size, i);

@@ -166,8 +166,7 @@ static int stream_producer(void *arg)
 {
     struct job *j = arg;
     struct end e = end_of(j->a, j->ring_bytes);
-    unsigned char *msg = bench_xmalloc(j->size);
-    memset(msg, 0x5a, j->size);
+    unsigned char *msg = bench_payload(j->size);
     shm_ctl_arrive(j->ctl);
     for (uint64_t i = 0; i < j->count; i++) {
         bench_stamp_msg(msg, j->size, i);
@@ -212,8 +211,7 @@ static double pingpong(struct job *j)
     j->b = ring_new(j->ring_bytes);
     j->count = warm + timed;
     struct end out = end_of(j->a, j->ring_bytes), in = end_of(j->b, j->ring_bytes);
-    unsigned char *buf = bench_xmalloc(j->size);
-    memset(buf, 0x5a, j->size);
+    unsigned char *buf = bench_payload(j->size);
     pid_t pid = fork_worker(echo, j);
     uint64_t t0 = 0;
     for (uint64_t i = 0; i < warm + timed; i++) {

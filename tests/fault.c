@@ -65,6 +65,30 @@ uint64_t mpt_fault_kills(uint64_t def, uint64_t quick_min)
     return n ? n : mpt_scaled(def, quick_min);
 }
 
+/* ---- rounds -------------------------------------------------------------------- */
+
+void mpt_rounds_init(mpt_rounds *s, uint64_t seed, uint64_t total)
+{
+    memset(s, 0, sizeof *s);
+    s->seed = seed;
+    s->total = total;
+    s->only = mpt_env_u64("MPT_FAULT_ROUND", UINT64_MAX);
+}
+
+int mpt_round_next(mpt_rounds *s, int lo, int span)
+{
+    while (s->done < s->total) {
+        s->index = s->count++;
+        s->rng.s = s->seed ^ ((uint64_t)s->index + 1) * 0x9e3779b97f4a7c15ull;
+        int n = lo + (int)mpt_below(&s->rng, (uint64_t)span);
+        if ((uint64_t)n > s->total - s->done) n = (int)(s->total - s->done);
+        s->done += (uint64_t)n;
+        s->kills = n;
+        if (s->only == UINT64_MAX || s->only == (uint64_t)s->index) return 1;
+    }
+    return 0;
+}
+
 /* ---- messages ----------------------------------------------------------------- */
 
 static uint64_t rotl(uint64_t x, int k)

@@ -62,6 +62,25 @@ static inline uint64_t mpt_below(mpt_rng *r, uint64_t n)
     return n ? mpt_next(r) % n : 0;
 }
 
+/* ---- the rounds of a kill driver ------------------------------------------- */
+
+/* total kills spread over rounds of lo to lo + span - 1 kills (the last
+ * round fewer). Round i draws from a generator of its own, seeded from the
+ * test's seed, so MPT_FAULT_ROUND=i runs round i alone with the schedule it
+ * has in a full run. */
+typedef struct mpt_rounds {
+    uint64_t seed, total, done, only;
+    int count;   /* rounds scheduled so far, run or skipped */
+    int index;   /* the round mpt_round_next gave last ... */
+    int kills;   /* ... its kills ... */
+    mpt_rng rng; /* ... and its generator */
+} mpt_rounds;
+
+void mpt_rounds_init(mpt_rounds *s, uint64_t seed, uint64_t total);
+
+/* The next round to run; 0 once every kill is scheduled. */
+int mpt_round_next(mpt_rounds *s, int lo, int span);
+
 /* ---- self-checking messages ------------------------------------------------ */
 
 /* A message is a 24-byte header (magic, producer id, sequence number,

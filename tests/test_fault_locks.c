@@ -342,29 +342,26 @@ static void holders_killed(mp_start_method m)
     const char *label = m == MP_START_FORK ? "fault_locks/holders_killed_fork"
                                            : "fault_locks/holders_killed_spawn";
     uint64_t seed = mpt_test_seed(label), total = mpt_fault_kills(100, 8);
-    uint64_t only = mpt_env_u64("MPT_FAULT_ROUND", UINT64_MAX); /* as in fault_queue */
+    mpt_rounds s;
+    mpt_rounds_init(&s, seed, total);
     struct lock_totals t;
     memset(&t, 0, sizeof t);
     static struct lock_round r;
     mpt_watchdog_start(kill_all_workers, &r);
     uint64_t t0 = mp_os_now_ns();
-    int rounds = 0, failed = 0;
-    for (uint64_t done = 0; done < total; rounds++) {
-        mpt_rng rng = {seed ^ ((uint64_t)rounds + 1) * 0x9e3779b97f4a7c15ull};
-        int n = 5 + (int)mpt_below(&rng, 11);
-        if ((uint64_t)n > total - done) n = (int)(total - done);
-        done += (uint64_t)n;
-        if (only != UINT64_MAX && only != (uint64_t)rounds) continue;
+    int failed = 0;
+    while (mpt_round_next(&s, 5, 11)) {
+        int n = s.kills;
         memset(&r, 0, sizeof r);
-        r.rng = &rng;
+        r.rng = &s.rng;
         r.method = m;
         if (!lock_round(&r, n, &t, label)) {
             fprintf(stderr,
                     "fault_locks: %s: round %d (%d kills) failed; to repeat it: "
                     "MPT_SEED=%#llx MPT_FAULT_KILLS=%llu MPT_FAULT_ROUND=%d mproc_tests "
                     "fault_locks %s\n",
-                    label, rounds, n, (unsigned long long)mpt_base_seed(),
-                    (unsigned long long)total, rounds,
+                    label, s.index, n, (unsigned long long)mpt_base_seed(),
+                    (unsigned long long)total, s.index,
                     m == MP_START_FORK ? "holders_killed_fork" : "holders_killed_spawn");
             failed++;
         }
@@ -374,7 +371,7 @@ static void holders_killed(mp_start_method m)
            "lock, %llu the Value's, %llu elsewhere; %llu takeovers reported "
            "(MP_EOWNERDEAD: %llu to workers, %llu to the parent), %llu torn updates "
            "repaired, %llu updates; slowest lock after a kill %.3f s\n",
-           label, (unsigned long long)seed, (unsigned long long)t.kills, rounds,
+           label, (unsigned long long)seed, (unsigned long long)t.kills, s.count,
            (double)(mp_os_now_ns() - t0) / 1e9, (unsigned long long)t.held_array,
            (unsigned long long)t.held_value,
            (unsigned long long)(t.kills - t.held_array - t.held_value),
@@ -382,7 +379,7 @@ static void holders_killed(mp_start_method m)
            (unsigned long long)t.od_workers, (unsigned long long)t.od_parent,
            (unsigned long long)t.repairs, (unsigned long long)t.updates,
            (double)t.worst_ns / 1e9);
-    if (failed) printf("  %d of %d rounds FAILED (see above)\n", failed, rounds);
+    if (failed) printf("  %d of %d rounds FAILED (see above)\n", failed, s.count);
     fflush(stdout);
     CU_ASSERT_EQUAL(failed, 0);
 }

@@ -821,35 +821,30 @@ static void queue_kills(mp_start_method m)
     const char *label =
         m == MP_START_FORK ? "fault_queue/kills_fork" : "fault_queue/kills_spawn";
     uint64_t seed = mpt_test_seed(label), total = mpt_fault_kills(200, 16);
-    /* MPT_FAULT_ROUND=i runs round i alone, with the schedule it has in a
-     * full run: each round draws from a generator of its own. */
-    uint64_t only = mpt_env_u64("MPT_FAULT_ROUND", UINT64_MAX);
+    mpt_rounds s;
+    mpt_rounds_init(&s, seed, total);
     struct totals t;
     memset(&t, 0, sizeof t);
     static struct round r;
     mpt_watchdog_start(kill_all, &r);
     uint64_t t0 = mp_os_now_ns();
-    int rounds = 0, failed = 0;
-    for (uint64_t done = 0; done < total; rounds++) {
-        mpt_rng rng = {seed ^ ((uint64_t)rounds + 1) * 0x9e3779b97f4a7c15ull};
-        int n = 4 + (int)mpt_below(&rng, 9);
-        if ((uint64_t)n > total - done) n = (int)(total - done);
-        done += (uint64_t)n;
-        if (only != UINT64_MAX && only != (uint64_t)rounds) continue;
+    int failed = 0;
+    while (mpt_round_next(&s, 4, 9)) {
+        int n = s.kills;
         memset(&r, 0, sizeof r);
         r.method = m;
-        r.mode = rounds % M_COUNT;
-        r.rng = &rng;
-        r.seed = mpt_next(&rng);
+        r.mode = s.index % M_COUNT;
+        r.rng = &s.rng;
+        r.seed = mpt_next(&s.rng);
         if (!one_round(&r, n, &t, label)) {
             fprintf(stderr,
                     "fault_queue: %s: round %d (%s, maxsize %zu, ring %zu, %d kills) "
                     "failed; to repeat it: "
                     "MPT_SEED=%#llx MPT_FAULT_KILLS=%llu MPT_FAULT_ROUND=%d mproc_tests "
                     "fault_queue %s\n",
-                    label, rounds, mode_names[r.mode], r.maxsize, r.ring, n,
+                    label, s.index, mode_names[r.mode], r.maxsize, r.ring, n,
                     (unsigned long long)mpt_base_seed(), (unsigned long long)total,
-                    rounds,
+                    s.index,
                     m == MP_START_FORK ? "queue_kills_fork" : "queue_kills_spawn");
             failed++;
         }
@@ -858,7 +853,7 @@ static void queue_kills(mp_start_method m)
     double secs = (double)(mp_os_now_ns() - t0) / 1e9;
     printf("\n%s: seed %#llx: %llu kills in %d rounds (bounded %llu, unbounded %llu, "
            "bounded with one producer %llu), %.1f s\n",
-           label, (unsigned long long)seed, (unsigned long long)t.kills, rounds,
+           label, (unsigned long long)seed, (unsigned long long)t.kills, s.count,
            (unsigned long long)t.rounds[M_BOUNDED],
            (unsigned long long)t.rounds[M_UNBOUNDED],
            (unsigned long long)t.rounds[M_ONE_PRODUCER], secs);
@@ -873,7 +868,7 @@ static void queue_kills(mp_start_method m)
         (unsigned long long)t.drained, (unsigned long long)t.held_lost,
         (unsigned long long)t.lost_in_get, (unsigned long long)t.tail_lost,
         (unsigned long long)t.drops);
-    if (failed) printf("  %d of %d rounds FAILED (see above)\n", failed, rounds);
+    if (failed) printf("  %d of %d rounds FAILED (see above)\n", failed, s.count);
     fflush(stdout);
     CU_ASSERT_EQUAL(failed, 0);
 }
