@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leakcheck.h"
 #include "test.h"
 #include "win32/win32_util.h"
 
@@ -625,6 +626,31 @@ static void test_large_message_and_eof(void)
     free(big);
 }
 
+/* A start that Wine fails because the new process died while loading
+ * (ERROR_INTERNAL_ERROR) is tried again: three such failures are absorbed
+ * and the child runs; four fail the start with MP_ESYS, holding nothing. */
+static void test_start_retried(void)
+{
+    mp__w32_start_faults = 3;
+    CU_ASSERT_EQUAL(code_of(t_exit7, 0), 7);
+    CU_ASSERT_EQUAL(mp__w32_start_faults, 0);
+
+    mpt_leak_mark mark;
+    mpt_leak_mark_now(&mark);
+    mp_conn *a, *b;
+    MPT_OK(mp_pipe(&a, &b, 1));
+    mp_process *p = NULL;
+    MPT_OK(mp_process_new(&p, t_echo_big, mp_args_of(b)));
+    mp__w32_start_faults = 4;
+    MPT_EQ(mp_process_start(p), MP_ESYS);
+    CU_ASSERT(strstr(mp_last_error(), "CreateProcessW") != NULL);
+    mp__w32_start_faults = 0;
+    mp_process_close(p);
+    mp_conn_close(a);
+    mp_conn_close(b);
+    CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "start_retried"), 0);
+}
+
 /* ---- registration and helper runs ----------------------------------------- */
 
 int mpt_platform_win32_helper(int argc, char **argv)
@@ -650,4 +676,5 @@ void mpt_platform_win32_tests(void)
     mpt_add("platform", "fnloc_refusals", test_fnloc_refusals);
     mpt_add("platform", "child_boot_win32", test_child_boot_win32);
     mpt_add("platform", "large_message_and_eof", test_large_message_and_eof);
+    mpt_add("platform", "start_retried", test_start_retried);
 }

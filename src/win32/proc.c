@@ -54,6 +54,7 @@
 #define SIG_TERM      15u
 #define SIG_KILL      9u
 #define CMDLINE_LIMIT 32767u /* CreateProcessW's limit, in wide chars */
+#define START_TRIES   4
 
 /* ---- command-line quoting -------------------------------------------------- */
 
@@ -231,6 +232,8 @@ static void add_std(struct spawn_state *s, STARTUPINFOW *si)
     si->dwFlags |= STARTF_USESTDHANDLES;
 }
 
+int mp__w32_start_faults; /* win32_util.h */
+
 int mp_os_spawn(mp_os_proc *p, const void *blob, size_t len, const mp_os_handle *handles,
                 size_t n)
 {
@@ -334,9 +337,37 @@ int mp_os_spawn(mp_os_proc *p, const void *blob, size_t len, const mp_os_handle 
 
     PROCESS_INFORMATION pi;
     memset(&pi, 0, sizeof pi);
-    if (!CreateProcessW(s.exe, s.cmd, NULL, NULL, TRUE, EXTENDED_STARTUPINFO_PRESENT,
-                        NULL, NULL, &si.StartupInfo, &pi)) {
-        DWORD e = GetLastError();
+    /* Wine fails a start with ERROR_INTERNAL_ERROR when the new process
+     * ended before its loader reported it started (its Unix side could not
+     * lay out the image, for one): seen once in a loaded CI run. Such a
+     * child never ran a line of this program nor looked at the handles, so
+     * it is started again, a few times at most. CreateProcessW may write
+     * into the command line, so each try gets a fresh copy. */
+    size_t cmdlen = wcslen(s.cmd) + 1;
+    wchar_t *cmd = malloc(cmdlen * sizeof *cmd);
+    if (!cmd) {
+        rc = mp_set_error(MP_ENOMEM, "spawn: out of memory");
+        goto out;
+    }
+    BOOL ok = FALSE;
+    DWORD e = 0;
+    for (int attempt = 0; attempt < START_TRIES && !ok; attempt++) {
+        if (attempt) mp_os_sleep_ns(1000000ull << attempt);
+        memcpy(cmd, s.cmd, cmdlen * sizeof *cmd);
+        if (mp__w32_start_faults > 0) {
+            mp__w32_start_faults--;
+            ok = FALSE;
+            e = ERROR_INTERNAL_ERROR;
+        } else {
+            ok =
+                CreateProcessW(s.exe, cmd, NULL, NULL, TRUE, EXTENDED_STARTUPINFO_PRESENT,
+                               NULL, NULL, &si.StartupInfo, &pi);
+            e = ok ? 0 : GetLastError();
+        }
+        if (e != ERROR_INTERNAL_ERROR) break;
+    }
+    free(cmd);
+    if (!ok) {
         char *u = NULL;
         mp_w32_to_utf8(s.exe, &u);
         char what[300];

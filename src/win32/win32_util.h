@@ -80,6 +80,11 @@ int mp_w32_quote_arg(wchar_t *cmd, size_t cap, size_t *len, const wchar_t *arg);
 /* A fresh inheritable duplicate of h in this process (for one spawn). */
 int mp_w32_dup_inheritable(HANDLE h, HANDLE *out);
 
+/* Tests only: the next this many process starts fail as Wine fails a start
+ * whose child died while loading (ERROR_INTERNAL_ERROR), without calling
+ * CreateProcessW; mp_os_spawn retries those. */
+extern int mp__w32_start_faults;
+
 /* ---- pipe.c ---------------------------------------------------------------- */
 
 /* One attempt at a connected pair under name: 0, 1 if the name is taken
