@@ -7,39 +7,35 @@
  * at element 0, the slice from element 64. A spawned child writes
  * (`a[64:64+SIZE] = data`, mp_array_write) when the counter is even and
  * bumps it; the parent reads (`a[64:64+SIZE]`, mp_array_read into its own
- * buffer) when it is odd and bumps it. The counter is read and bumped
- * under the Array's own lock (recursive, so the write or read inside takes
- * it again cheaply), so the handover needs nothing but the Array. A side
- * whose turn it is not yields the CPU and looks again. GiB/s counts the
+ * buffer) when it is odd and bumps it. A side waits for its turn looking
+ * at the counter through mp_array_data (Python: get_obj()), yielding the
+ * CPU between looks, then takes the Array's lock (recursive, so the write
+ * or read inside takes it again cheaply), moves the slice and bumps the
+ * counter, so the handover needs nothing but the Array. GiB/s counts the
  * bytes that reached the reader, from the start barrier to the last read:
  * the figure to hold against moving the same bytes through a pipe. */
 #include "mp_bench.h"
 
 #define SLICE_AT 64
 
-/* Waits for the turn counter to equal want, then (still under the lock)
- * runs one write or read of the slice and bumps the counter. */
+/* Waits for the turn counter to equal want, then (under the lock) runs
+ * one write or read of the slice and bumps the counter. The waiting side
+ * looks at the counter without the lock, as raw_copy's slice does: a look
+ * under the lock would collide with the other side's 1 MiB copy and put
+ * the looker to sleep, which times the wake-up, not the slice. */
 static void take_turn(mp_array *a, int64_t want, int writing, unsigned char *buf,
                       size_t size)
 {
-    for (;;) {
-        void *data;
-        int64_t turn;
-        BENCH_CHECK(mp_array_lock(a, &data));
-        memcpy(&turn, data, sizeof turn);
-        if (turn == want) {
-            if (writing)
-                BENCH_CHECK(mp_array_write(a, SLICE_AT, size, buf));
-            else
-                BENCH_CHECK(mp_array_read(a, SLICE_AT, size, buf));
-            turn++;
-            memcpy(data, &turn, sizeof turn);
-            BENCH_CHECK(mp_array_unlock(a));
-            return;
-        }
-        BENCH_CHECK(mp_array_unlock(a));
+    int64_t *turn = mp_array_data(a);
+    while (__atomic_load_n(turn, __ATOMIC_ACQUIRE) != want)
         bench_yield();
-    }
+    BENCH_CHECK(mp_array_lock(a, NULL));
+    if (writing)
+        BENCH_CHECK(mp_array_write(a, SLICE_AT, size, buf));
+    else
+        BENCH_CHECK(mp_array_read(a, SLICE_AT, size, buf));
+    __atomic_store_n(turn, want + 1, __ATOMIC_RELEASE);
+    BENCH_CHECK(mp_array_unlock(a));
 }
 
 static int writer(const mp_args *args)

@@ -11,6 +11,7 @@ why. Workers use multiprocessing's default start method of the platform
 (fork on Linux up to Python 3.13), except spawn_join, which names its own.
 Standard library only.
 """
+import ctypes
 import multiprocessing as mp
 import os
 import pickle
@@ -238,20 +239,21 @@ SLICE_AT = 64
 
 
 def _take_turn(a, want, src, size):
-    """Waits for the turn counter to equal want, then writes src into the
-    slice (or reads the slice, src None) and bumps the counter."""
-    while True:
-        with a.get_lock():
-            turn = int.from_bytes(a[0:8], "little")
-            if turn == want:
-                if src is not None:
-                    a[SLICE_AT:SLICE_AT + size] = src
-                    out = None
-                else:
-                    out = a[SLICE_AT:SLICE_AT + size]
-                a[0:8] = (turn + 1).to_bytes(8, "little")
-                return out
+    """Waits for the turn counter to equal want, looking without the lock
+    (through get_obj(), as array_slice.c does through mp_array_data), then
+    under the lock writes src into the slice (or reads the slice, src None)
+    and bumps the counter."""
+    turn = ctypes.c_int64.from_buffer(a.get_obj())
+    while turn.value != want:
         os.sched_yield()
+    with a.get_lock():
+        if src is not None:
+            a[SLICE_AT:SLICE_AT + size] = src
+            out = None
+        else:
+            out = a[SLICE_AT:SLICE_AT + size]
+        turn.value = want + 1
+    return out
 
 
 def _slice_writer(a, barrier, size, count):
