@@ -31,6 +31,18 @@ uint64_t mp_os_now_ns(void);
 /* This process's id (never 0). */
 uint32_t mp_os_getpid(void);
 
+/* The layer's cache of that id: 0 until first asked, and again in the
+ * child of a fork. Read through mp_os_self(). */
+extern mp_atomic_u32 mp__os_pid;
+
+/* mp_os_getpid() without a call once the id is cached: for the paths
+ * every message takes (taking a shared lock). */
+static inline uint32_t mp_os_self(void)
+{
+    uint32_t pid = mp_load32(&mp__os_pid, MP_RELAXED);
+    return pid ? pid : mp_os_getpid();
+}
+
 /* 0 if no process with this id exists (so a lock it held is abandoned);
  * 1 if one exists or the answer is unknown (e.g. no permission to ask). */
 int mp_os_pid_alive(uint32_t pid);

@@ -240,6 +240,58 @@ static void get_into(mp_start_method m)
 }
 MPT_DEFINE_BOTH(get_into)
 
+/* Every size from 0 to 130 bytes, each byte distinct from its neighbours:
+ * small messages are copied in pieces that overlap (queue_shared.h,
+ * q_copy), and a piece put in the wrong place shows here. The child puts
+ * each size twice; the parent takes one into its buffer and one as a new
+ * allocation. */
+#define SMALL_MAX 130
+
+static unsigned char small_byte(size_t size, size_t j)
+{
+    return (unsigned char)(size * 7 + j * 13 + 1);
+}
+
+static int t_put_small(const mp_args *args)
+{
+    mp_queue *q = mp_args_queue(args, 0);
+    unsigned char buf[SMALL_MAX];
+    for (size_t size = 0; size <= SMALL_MAX; size++) {
+        for (size_t j = 0; j < size; j++)
+            buf[j] = small_byte(size, j);
+        for (int twice = 0; twice < 2; twice++)
+            MPT_CHILD_CHECK(mp_queue_put_bytes(q, buf, size, MP_FOREVER) == 0);
+    }
+    return 0;
+}
+
+static void every_small_size(mp_start_method m)
+{
+    mp_queue *q;
+    MPT_OK(mp_queue_new(&q, 0));
+    mp_process *p = mpt_start(t_put_small, mp_args_of(q), m);
+    unsigned char buf[SMALL_MAX + 16];
+    size_t bad = 0;
+    for (size_t size = 0; size <= SMALL_MAX; size++) {
+        size_t n = 0;
+        memset(buf, 0xee, sizeof buf);
+        MPT_OK(mp_queue_get_bytes_into(q, buf, sizeof buf, &n, MPT_JOIN_TIMEOUT));
+        bad += n != size;
+        for (size_t j = 0; j < sizeof buf; j++)
+            bad += buf[j] != (j < size ? small_byte(size, j) : 0xee);
+        unsigned char *d = NULL;
+        MPT_OK(mp_queue_get_bytes(q, (void **)&d, &n, MPT_JOIN_TIMEOUT));
+        bad += n != size;
+        for (size_t j = 0; j < n && j < size; j++)
+            bad += d[j] != small_byte(size, j);
+        mp_free(d);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(mpt_join(p), 0);
+    mp_queue_free(q);
+}
+MPT_DEFINE_BOTH(every_small_size)
+
 static int t_produce(const mp_args *args)
 {
     mp_queue *q = mp_args_queue(args, 0);
@@ -677,6 +729,7 @@ void mpt_suite_queue(void)
     MPT_BOTH("queue", put_never_blocks);
     MPT_BOTH("queue", seed_program);
     MPT_BOTH("queue", get_into);
+    MPT_BOTH("queue", every_small_size);
     MPT_BOTH("queue", many_producers);
     MPT_BOTH("queue", larger_than_ring);
     MPT_BOTH("queue", many_consumers);

@@ -46,7 +46,7 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns);
 static inline int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns)
 {
     uint32_t cur = 0;
-    if (mp_cas32(&l->s->owner, &cur, mp_os_getpid(), MP_ACQUIRE)) return 0;
+    if (mp_cas32(&l->s->owner, &cur, mp_os_self(), MP_ACQUIRE)) return 0;
     return mp__lock_acquire_slow(l, deadline_ns);
 }
 

@@ -201,8 +201,7 @@ static inline int write_now(mp_queue *q, uint32_t c, const void *data, uint64_t 
     uint64_t off = tail & q->mask;
     if (off + rec <= q->cap) { /* the usual case: no wrap */
         memcpy(q->ring + off, &len, Q_REC_HDR);
-        if (len)
-            memcpy(q->ring + off + Q_REC_HDR, data, (size_t)len); /* data may be NULL */
+        q_copy(q->ring + off + Q_REC_HDR, data, len); /* data may be NULL if len is 0 */
     } else {
         q_ring_write(q, tail, &len, Q_REC_HDR);
         q_ring_write(q, tail + Q_REC_HDR, data, len);
@@ -217,7 +216,7 @@ static inline int lock_side(qside *sd, mp_os_wq *wq, uint64_t deadline,
 {
     uint64_t w = mp_load64(&sd->word, MP_RELAXED);
     if (Q_OWNER(w) == 0 &&
-        mp_cas64(&sd->word, &w, Q_WORD(mp_os_getpid(), Q_COUNT(w)), MP_ACQUIRE)) {
+        mp_cas64(&sd->word, &w, Q_WORD(mp_os_self(), Q_COUNT(w)), MP_ACQUIRE)) {
         *count = Q_COUNT(w);
         return 0;
     }
@@ -231,40 +230,72 @@ static void release_producers(mp_queue *q, uint32_t c)
     q_notify(&q->data_wq, &q->s->data);
 }
 
-/* Unbounded: write now if the lock and the room allow, else buffer. */
-static int put_unbounded(mp_queue *q, const void *data, size_t len)
+/* Unbounded, producer lock held with count c (rc: how it was taken, 0 or
+ * MP_EOWNERDEAD): writes now if the room allows, else buffers. */
+static Q_COLD int put_unbounded_locked(mp_queue *q, uint32_t c, int rc, const void *data,
+                                       size_t len)
+{
+    struct qshared *s = q->s;
+    if (rc == MP_EOWNERDEAD) mp_store32(&s->p.parked, 0, MP_RELAXED);
+    /* An open stream needs repairs that may wait: the feeder's. */
+    int clean = mp_load64(&s->p.msg_end, MP_ACQUIRE) == 0;
+    int done = clean && write_now(q, c, data, len);
+    if (!done && clean && Q_REC_HDR + q_pad8(len) <= q->cap) {
+        /* Consumers that keep up free room within a copy's time: waiting
+         * that long beats buffering (an allocation, a second copy, and
+         * every later put of this process buffered behind it) and blocks
+         * put in no useful sense. */
+        uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
+        if (q_wait_room(q, tail, Q_REC_HDR + q_pad8(len),
+                        mp_os_now_ns() + Q_PUT_GRACE_NS(Q_REC_HDR + q_pad8(len))) == 0)
+            done = write_now(q, c, data, len);
+    }
+    release_producers(q, done ? c + 1 : c);
+    if (done) return 0;
+    return q_buffer(q, data, len);
+}
+
+/* Unbounded, the producer lock not won at first try. */
+static Q_COLD int put_unbounded_contended(mp_queue *q, const void *data, size_t len)
+{
+    uint32_t c;
+    int rc = q_lock(&q->s->p.lk, &q->plock_wq, MP_NO_DEADLINE, &q->s->p.parked, NULL, &c);
+    if (rc == 0 || rc == MP_EOWNERDEAD) return put_unbounded_locked(q, c, rc, data, len);
+    return q_buffer(q, data, len);
+}
+
+/* Unbounded: write now if the lock and the room allow, else buffer. The
+ * usual case (lock free, no stream open, room before the ring's end) is
+ * inline; the lock was released by a holder that cleared parked, so it
+ * need not be cleared here. */
+static Q_INLINE int put_unbounded(mp_queue *q, const void *data, size_t len)
 {
     struct qshared *s = q->s;
     /* Anything of this process still buffered goes first. */
-    if (mp_load32(&q->local, MP_ACQUIRE) == 0) {
-        uint32_t c;
-        int rc = lock_side(&s->p.lk, &q->plock_wq, MP_NO_DEADLINE, &s->p.parked, &c);
-        if (rc == 0 || rc == MP_EOWNERDEAD) {
-            if (rc == MP_EOWNERDEAD) mp_store32(&s->p.parked, 0, MP_RELAXED);
-            /* An open stream needs repairs that may wait: the feeder's. */
-            int clean = mp_load64(&s->p.msg_end, MP_ACQUIRE) == 0;
-            int done = clean && write_now(q, c, data, len);
-            if (!done && clean && Q_REC_HDR + q_pad8(len) <= q->cap) {
-                /* Consumers that keep up free room within a copy's time:
-                 * waiting that long beats buffering (an allocation, a
-                 * second copy, and every later put of this process
-                 * buffered behind it) and blocks put in no useful sense. */
-                uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
-                if (q_wait_room(q, tail, Q_REC_HDR + q_pad8(len),
-                                mp_os_now_ns() +
-                                    Q_PUT_GRACE_NS(Q_REC_HDR + q_pad8(len))) == 0)
-                    done = write_now(q, c, data, len);
-            }
-            release_producers(q, done ? c + 1 : c);
-            if (done) return 0;
-        }
-    }
-    return q_buffer(q, data, len);
+    if (Q_UNLIKELY(mp_load32(&q->local, MP_ACQUIRE) != 0)) return q_buffer(q, data, len);
+    uint64_t w = mp_load64(&s->p.lk.word, MP_RELAXED);
+    if (Q_UNLIKELY(Q_OWNER(w) != 0) ||
+        !mp_cas64(&s->p.lk.word, &w, Q_WORD(mp_os_self(), Q_COUNT(w)), MP_ACQUIRE))
+        return put_unbounded_contended(q, data, len);
+    uint32_t c = Q_COUNT(w);
+    uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
+    uint64_t rec = Q_REC_HDR + q_pad8(len);
+    uint64_t off = tail & q->mask;
+    if (Q_UNLIKELY(mp_load64(&s->p.msg_end, MP_RELAXED) != 0 ||
+                   rec > q_room(q, tail, q_head_view(q)) || off + rec > q->cap))
+        return put_unbounded_locked(q, c, 0, data, len);
+    memcpy(q->ring + off, &len, Q_REC_HDR);
+    q_copy(q->ring + off + Q_REC_HDR, data, len);
+    mp_store64(&s->p.tail[(c + 1) & 1], tail + rec, MP_RELAXED);
+    q_unlock(&s->p.lk, &q->plock_wq, c + 1);
+    q_notify(&q->data_wq, &s->data);
+    return 0;
 }
 
 /* Bounded: no buffer. Waits (until the deadline) for a place under
  * maxsize and for room in the ring, holding the producer lock. */
-static int put_bounded(mp_queue *q, const void *data, size_t len, uint64_t deadline)
+static Q_NOINLINE int put_bounded(mp_queue *q, const void *data, size_t len,
+                                  uint64_t deadline)
 {
     struct qshared *s = q->s;
     uint32_t c;
@@ -297,7 +328,9 @@ static int put_bounded(mp_queue *q, const void *data, size_t len, uint64_t deadl
     return rc;
 }
 
-int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout)
+/* mp_queue_put_bytes with every check and every kind of queue. */
+static Q_NOINLINE int put_checked(mp_queue *q, const void *data, size_t len,
+                                  double timeout)
 {
     if (!q || (!data && len)) return mp_set_error(MP_EINVAL, "NULL argument");
     if (mp_size_bad(len)) return mp_set_error(MP_EINVAL, "length %zu is negative", len);
@@ -308,6 +341,16 @@ int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout
         return mp_set_error(MP_ETOOBIG, "message of %zu bytes", len);
     if (q->maxsize == 0) return put_unbounded(q, data, len);
     return put_bounded(q, data, len, mp_deadline(timeout));
+}
+
+int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout)
+{
+    /* Valid arguments to an open unbounded queue (timeout is then unused),
+     * without a stack frame of its own; put_checked for all else. */
+    if (Q_UNLIKELY(!q || (!data && len) || len > ((size_t)1 << 61) ||
+                   timeout != timeout || q->maxsize != 0 || q_is_closed(q)))
+        return put_checked(q, data, len, timeout);
+    return put_unbounded(q, data, len);
 }
 
 int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len)
@@ -377,15 +420,12 @@ static int get_locked(mp_queue *q, uint32_t k, void *user, size_t cap, void **da
     return 0;
 }
 
-static int get_any(mp_queue *q, void *user, size_t cap, void **data, size_t *len,
-                   double timeout)
+/* Consumer lock held with count k: skips what a dead consumer left
+ * half-read, then gets as get_locked does. */
+static Q_COLD int get_won(mp_queue *q, uint32_t k, void *user, size_t cap, void **data,
+                          size_t *len, uint64_t deadline)
 {
     struct qshared *s = q->s;
-    uint64_t deadline = mp_deadline(timeout);
-    uint32_t k;
-    int rc = lock_side(&s->c.lk, &q->clock_wq, deadline, NULL, &k);
-    if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
-    if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
     /* A consumer that died outside a streamed record left nothing to
      * repair: its record is still whole at the head. */
     if (mp_load64(&s->c.cons_end, MP_RELAXED) != 0 &&
@@ -395,6 +435,58 @@ static int get_any(mp_queue *q, void *user, size_t cap, void **data, size_t *len
                             "a consumer died while receiving; its message was dropped");
     }
     return get_locked(q, k, user, cap, data, len, deadline);
+}
+
+/* The consumer lock not won at first try. */
+static Q_COLD int get_contended(mp_queue *q, void *user, size_t cap, void **data,
+                                size_t *len, uint64_t deadline)
+{
+    uint32_t k;
+    int rc = lock_side(&q->s->c.lk, &q->clock_wq, deadline, NULL, &k);
+    if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
+    if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
+    return get_won(q, k, user, cap, data, len, deadline);
+}
+
+/* The usual get, inline: the consumer lock free, no dead consumer's record
+ * to skip, a whole record published at the head, not wrapping, not
+ * dropped, and a place for it. Everything else takes get_won (with the
+ * lock) or get_contended. */
+static Q_INLINE int get_any(mp_queue *q, void *user, size_t cap, void **data, size_t *len,
+                            double timeout)
+{
+    struct qshared *s = q->s;
+    uint64_t w = mp_load64(&s->c.lk.word, MP_RELAXED);
+    if (Q_UNLIKELY(Q_OWNER(w) != 0) ||
+        !mp_cas64(&s->c.lk.word, &w, Q_WORD(mp_os_self(), Q_COUNT(w)), MP_ACQUIRE))
+        return get_contended(q, user, cap, data, len, mp_deadline(timeout));
+    uint32_t k = Q_COUNT(w);
+    uint64_t head = mp_load64(&s->c.head[k & 1], MP_RELAXED);
+    uint32_t pub = mp_load32(&s->c.pub_seen, MP_RELAXED);
+    if ((int32_t)(pub - k) <= 0 || !Q_CACHES) {
+        pub = q_published(q);
+        mp_store32(&s->c.pub_seen, pub, MP_RELAXED);
+    }
+    uint64_t n = 0, rec = 0, off = 0;
+    if ((int32_t)(pub - k) > 0) {
+        n = q_read_len(q, head);
+        rec = Q_REC_HDR + q_pad8(n);
+        off = (head + Q_REC_HDR) & q->mask;
+    }
+    if (Q_UNLIKELY((int32_t)(pub - k) <= 0 || n > q->cap || off + n > q->cap ||
+                   mp_load64(&s->aborted_end, MP_RELAXED) == head + rec ||
+                   mp_load64(&s->c.cons_end, MP_RELAXED) != 0))
+        return get_won(q, k, user, cap, data, len, mp_deadline(timeout));
+    int rc;
+    unsigned char *buf = q_reader_buffer(q, k, n, user, cap, len, &rc);
+    if (!buf) return rc;
+    q_copy(buf, q->ring + off, n);
+    mp_store64(&s->c.head[(k + 1) & 1], head + rec, MP_RELAXED);
+    q_unlock(&s->c.lk, &q->clock_wq, k + 1);
+    q_notify(&q->room_wq, &s->room);
+    if (data) *data = buf;
+    *len = (size_t)n;
+    return 0;
 }
 
 int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
@@ -408,8 +500,9 @@ int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
     return get_any(q, NULL, 0, data, len, timeout);
 }
 
-int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
-                            double timeout)
+/* mp_queue_get_bytes_into with every check. */
+static Q_COLD int get_into_checked(mp_queue *q, void *buf, size_t cap, size_t *len,
+                                   double timeout)
 {
     if (!q || (!buf && cap) || !len) return mp_set_error(MP_EINVAL, "NULL argument");
     *len = 0;
@@ -418,6 +511,18 @@ int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
     if (rc < 0) return rc;
     if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     return get_any(q, buf ? buf : (void *)len, cap, NULL, len, timeout);
+}
+
+int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
+                            double timeout)
+{
+    /* Valid arguments and an open queue, without a stack frame of its own;
+     * get_into_checked for all else. */
+    if (Q_UNLIKELY(!q || !buf || !len || mp_size_bad(cap) || timeout != timeout ||
+                   q_is_closed(q)))
+        return get_into_checked(q, buf, cap, len, timeout);
+    *len = 0;
+    return get_any(q, buf, cap, NULL, len, timeout);
 }
 
 int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len)

@@ -54,6 +54,25 @@
 #define Q_CACHES 1
 #endif
 
+/* Keeps a slow path out of the per-message functions, so that they stay
+ * small (no registers saved for calls they rarely make). */
+#if defined(__GNUC__) || defined(__clang__)
+#define Q_INLINE      inline __attribute__((always_inline))
+#define Q_NOINLINE    __attribute__((noinline))
+#define Q_COLD        __attribute__((noinline, cold))
+#define Q_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#elif defined(_MSC_VER)
+#define Q_INLINE      __forceinline
+#define Q_NOINLINE    __declspec(noinline)
+#define Q_COLD        __declspec(noinline)
+#define Q_UNLIKELY(x) (x)
+#else
+#define Q_INLINE inline
+#define Q_NOINLINE
+#define Q_COLD
+#define Q_UNLIKELY(x) (x)
+#endif
+
 /* Internal result of q_lock: the holder is parked, buffer the message. */
 #define Q_DIVERT 1
 
@@ -153,6 +172,51 @@ static inline int q_is_closed(mp_queue *q)
 
 void q_ring_write(mp_queue *q, uint64_t pos, const void *src, uint64_t n);
 void q_ring_read(mp_queue *q, uint64_t pos, void *dst, uint64_t n);
+
+/* Copies n bytes between a message and the ring. Most messages are a
+ * few bytes, where a call to memcpy costs more than the copy: up to 64
+ * bytes move inline, as overlapping 16-, 8-, 4- or 1-byte pieces that
+ * never touch a byte outside either range. */
+typedef struct {
+    uint64_t a, b;
+} q_u128;
+
+static inline void q_copy(void *dst, const void *src, uint64_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (n > 64) {
+        memcpy(d, s, (size_t)n);
+    } else if (n >= 16) {
+        q_u128 x, y, z, w;
+        memcpy(&x, s, 16);
+        memcpy(&y, s + n - 16, 16);
+        if (n > 32) {
+            memcpy(&z, s + 16, 16);
+            memcpy(&w, s + n - 32, 16);
+            memcpy(d + 16, &z, 16);
+            memcpy(d + n - 32, &w, 16);
+        }
+        memcpy(d, &x, 16);
+        memcpy(d + n - 16, &y, 16);
+    } else if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        memcpy(d, &x, 8);
+        memcpy(d + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
 
 /* The length in the record header at pos. Headers are 8-aligned and the
  * ring is a power of two of at least 4 KiB, so a header never wraps. */

@@ -35,12 +35,12 @@ uint64_t mp_os_now_ns(void)
 /* glibc stopped caching getpid() (2.25), so it is a system call, and
  * every shared lock taken asks for it. The cache is cleared in a child of
  * fork(), whoever calls fork. */
-static _Atomic uint32_t cached_pid;
+mp_atomic_u32 mp__os_pid; /* platform.h */
 static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
 
 static void forget_pid(void)
 {
-    atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
+    atomic_store_explicit(&mp__os_pid, 0, memory_order_relaxed);
 }
 
 static void watch_forks(void)
@@ -50,11 +50,11 @@ static void watch_forks(void)
 
 uint32_t mp_os_getpid(void)
 {
-    uint32_t pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+    uint32_t pid = atomic_load_explicit(&mp__os_pid, memory_order_relaxed);
     if (pid) return pid;
     pthread_once(&pid_once, watch_forks);
     pid = (uint32_t)getpid();
-    atomic_store_explicit(&cached_pid, pid, memory_order_relaxed);
+    atomic_store_explicit(&mp__os_pid, pid, memory_order_relaxed);
     return pid;
 }
 

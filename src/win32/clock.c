@@ -57,9 +57,14 @@ DWORD mp_w32_timeout_ms(uint64_t deadline_ns)
     return ms >= (uint64_t)INFINITE ? INFINITE - 1 : (DWORD)ms;
 }
 
+/* Windows has no fork, so the cache never goes stale. */
+mp_atomic_u32 mp__os_pid; /* platform.h */
+
 uint32_t mp_os_getpid(void)
 {
-    return (uint32_t)GetCurrentProcessId();
+    uint32_t pid = (uint32_t)GetCurrentProcessId();
+    mp_store32(&mp__os_pid, pid, MP_RELAXED);
+    return pid;
 }
 
 int mp_os_pid_alive(uint32_t pid)
