@@ -378,6 +378,27 @@ static inline int record_at(mp_queue *q, uint32_t k, uint64_t head, int fresh)
     return 0;
 }
 
+/* Consumer lock held with count k, nothing at head: looks again now and
+ * then for a short while before the caller sleeps. 1 once a record is
+ * there. A producer in full flow refills the ring within that time; the
+ * consumer then finds a batch, where sleeping at once had the producer
+ * wake it per message or two (up to 140,000 futex calls per 10M 8-byte
+ * messages, half the speed) and looking without pause pulls the
+ * producers' line across per message. Between two messages of a round
+ * trip it saves the sleep and the wake-up: 48 us -> 2.3 us a 64-byte
+ * queue ping-pong here (docs/queue.md). */
+static int data_soon(mp_queue *q, uint32_t k, uint64_t head, uint64_t deadline)
+{
+    uint64_t until = mp_os_now_ns() + Q_DATA_SPIN_NS;
+    if (until > deadline) until = deadline;
+    do {
+        for (int i = 0; i < Q_DATA_PAUSES; i++)
+            mp_cpu_relax();
+        if (record_at(q, k, head, 1)) return 1;
+    } while (mp_os_now_ns() < until);
+    return 0;
+}
+
 /* Consumer lock held with count k; releases it. */
 static int get_locked(mp_queue *q, uint32_t k, void *user, size_t cap, void **data,
                       size_t *len, uint64_t deadline)
@@ -390,6 +411,7 @@ static int get_locked(mp_queue *q, uint32_t k, void *user, size_t cap, void **da
             q_unlock(&s->c.lk, &q->clock_wq, k);
             return MP_EEMPTY;
         }
+        if (data_soon(q, k, head, deadline)) continue;
         uint32_t seen = q_wait_prepare(&s->data);
         if (record_at(q, k, head, 1) == 0)
             q_wait_sleep(&q->data_wq, &s->data, seen, deadline);

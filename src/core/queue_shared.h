@@ -35,8 +35,13 @@
 /* put waits this long for room before buffering: 200 us, plus the time a
  * consumer copying at a slow 1 GB/s needs to take a message this size. */
 #define Q_PUT_GRACE_NS(rec) (200000ull + (rec))
-#define Q_BUF_SLOTS         32
-#define Q_LINE              _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
+/* A consumer that finds the ring empty looks again for this long, every
+ * Q_DATA_PAUSES pauses (about 1.6 us here), before it sleeps (see
+ * data_soon in queue.c). */
+#define Q_DATA_SPIN_NS 12000ull
+#define Q_DATA_PAUSES  64
+#define Q_BUF_SLOTS    32
+#define Q_LINE         _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
 
 /* Each side keeps its last view of the other side in its own line (see
  * docs/queue.md). ThreadSanitizer cannot follow that: the view may have
