@@ -255,12 +255,36 @@ static Q_COLD int put_unbounded_locked(mp_queue *q, uint32_t c, int rc, const vo
     return q_buffer(q, data, len);
 }
 
-/* Unbounded, the producer lock not won at first try. */
+/* Unbounded, the producer lock not won at first try (or not tried). */
 static Q_COLD int put_unbounded_contended(mp_queue *q, const void *data, size_t len)
 {
     uint32_t c;
     int rc = q_lock(&q->s->p.lk, &q->plock_wq, MP_NO_DEADLINE, &q->s->p.parked, NULL, &c);
     if (rc == 0 || rc == MP_EOWNERDEAD) return put_unbounded_locked(q, c, rc, data, len);
+    return q_buffer(q, data, len);
+}
+
+/* Unbounded, messages of this process in its buffer: they go first. While
+ * the feeder keeps writing them, waiting for it to finish - as long as put
+ * waits for room - beats buffering this one too: an allocation and a
+ * second copy per message kept the buffer from ever emptying, a steady
+ * state seen at a fifth of the speed with 1 MiB messages. A feeder that
+ * does not finish in that time is stalled (consumers are away): puts then
+ * buffer at once until the buffer is empty. */
+static Q_COLD int put_behind_buffer(mp_queue *q, const void *data, size_t len)
+{
+    if (!mp_load32(&q->stalled, MP_RELAXED)) {
+        uint64_t deadline = mp_os_now_ns() + Q_PUT_GRACE_NS(Q_REC_HDR + q_pad8(len));
+        while (mp_load32(&q->local, MP_ACQUIRE) != 0 && !q_is_closed(q)) {
+            if (mp_os_now_ns() >= deadline) {
+                mp_store32(&q->stalled, 1, MP_RELAXED);
+                break;
+            }
+            mp_os_sleep_ns(20000);
+        }
+        if (mp_load32(&q->local, MP_ACQUIRE) == 0)
+            return put_unbounded_contended(q, data, len);
+    }
     return q_buffer(q, data, len);
 }
 
@@ -272,7 +296,8 @@ static Q_INLINE int put_unbounded(mp_queue *q, const void *data, size_t len)
 {
     struct qshared *s = q->s;
     /* Anything of this process still buffered goes first. */
-    if (Q_UNLIKELY(mp_load32(&q->local, MP_ACQUIRE) != 0)) return q_buffer(q, data, len);
+    if (Q_UNLIKELY(mp_load32(&q->local, MP_ACQUIRE) != 0))
+        return put_behind_buffer(q, data, len);
     uint64_t w = mp_load64(&s->p.lk.word, MP_RELAXED);
     if (Q_UNLIKELY(Q_OWNER(w) != 0) ||
         !mp_cas64(&s->p.lk.word, &w, Q_WORD(mp_os_self(), Q_COUNT(w)), MP_ACQUIRE))

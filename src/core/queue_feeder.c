@@ -198,7 +198,8 @@ static void feeder_main(void *arg)
         }
         /* Unwritten ones (a stop) are dropped: the same for qsize. */
         q_count_buffered(q, slot, -(int64_t)(n - counted));
-        mp_sub32(&q->local, n, MP_SEQ_CST);
+        if (mp_sub32(&q->local, n, MP_SEQ_CST) == n)
+            mp_store32(&q->stalled, 0, MP_RELAXED);
         q->sending = NULL;
         mp_os_cond_broadcast(q->cv);
     }
@@ -248,7 +249,8 @@ void q_drop_buffered(mp_queue *q)
     q->last = NULL;
     if (n) {
         q_count_buffered(q, my_slot(q), -(int64_t)n);
-        mp_sub32(&q->local, n, MP_SEQ_CST);
+        if (mp_sub32(&q->local, n, MP_SEQ_CST) == n)
+            mp_store32(&q->stalled, 0, MP_RELAXED);
     }
     mp_os_mutex_unlock(q->mu);
 }

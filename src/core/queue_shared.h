@@ -161,6 +161,9 @@ struct mp_queue {
     mp_atomic_u32 local; /* messages buffered or being fed: put goes behind them */
     mp_atomic_u32 closed;
     mp_atomic_u32 stop; /* the feeder must give up at once (read unlocked) */
+    /* The feeder did not empty the buffer within a put's grace: puts buffer
+     * at once until it is empty (cleared by the feeder). */
+    mp_atomic_u32 stalled;
 };
 
 static inline uint64_t q_pad8(uint64_t n)
