@@ -210,16 +210,23 @@ static inline int write_now(mp_queue *q, uint32_t c, const void *data, uint64_t 
     return 1;
 }
 
+/* Takes a side's lock if it is free, in one compare-and-swap: 1 with
+ * *count set, else 0 (held, or just taken by another). */
+static inline int take_free(qside *sd, uint32_t *count)
+{
+    uint64_t w = mp_load64(&sd->word, MP_RELAXED);
+    if (Q_OWNER(w) != 0 ||
+        !mp_cas64(&sd->word, &w, Q_WORD(mp_os_self(), Q_COUNT(w)), MP_ACQUIRE))
+        return 0;
+    *count = Q_COUNT(w);
+    return 1;
+}
+
 /* The uncontended lock, inline; q_lock() for everything else. */
 static inline int lock_side(qside *sd, mp_os_wq *wq, uint64_t deadline,
                             mp_atomic_u32 *parked, uint32_t *count)
 {
-    uint64_t w = mp_load64(&sd->word, MP_RELAXED);
-    if (Q_OWNER(w) == 0 &&
-        mp_cas64(&sd->word, &w, Q_WORD(mp_os_self(), Q_COUNT(w)), MP_ACQUIRE)) {
-        *count = Q_COUNT(w);
-        return 0;
-    }
+    if (take_free(sd, count)) return 0;
     return q_lock(sd, wq, deadline, parked, NULL, count);
 }
 
@@ -289,29 +296,21 @@ static Q_COLD int put_behind_buffer(mp_queue *q, const void *data, size_t len)
 }
 
 /* Unbounded: write now if the lock and the room allow, else buffer. The
- * usual case (lock free, no stream open, room before the ring's end) is
- * inline; the lock was released by a holder that cleared parked, so it
- * need not be cleared here. */
+ * usual case (lock free, no stream open, room now) is inline; the lock
+ * was released by a holder that cleared parked, so it need not be
+ * cleared here. */
 static Q_INLINE int put_unbounded(mp_queue *q, const void *data, size_t len)
 {
     struct qshared *s = q->s;
     /* Anything of this process still buffered goes first. */
     if (Q_UNLIKELY(mp_load32(&q->local, MP_ACQUIRE) != 0))
         return put_behind_buffer(q, data, len);
-    uint64_t w = mp_load64(&s->p.lk.word, MP_RELAXED);
-    if (Q_UNLIKELY(Q_OWNER(w) != 0) ||
-        !mp_cas64(&s->p.lk.word, &w, Q_WORD(mp_os_self(), Q_COUNT(w)), MP_ACQUIRE))
+    uint32_t c;
+    if (Q_UNLIKELY(!take_free(&s->p.lk, &c)))
         return put_unbounded_contended(q, data, len);
-    uint32_t c = Q_COUNT(w);
-    uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
-    uint64_t rec = Q_REC_HDR + q_pad8(len);
-    uint64_t off = tail & q->mask;
     if (Q_UNLIKELY(mp_load64(&s->p.msg_end, MP_RELAXED) != 0 ||
-                   rec > q_room(q, tail, q_head_view(q)) || off + rec > q->cap))
+                   !write_now(q, c, data, len)))
         return put_unbounded_locked(q, c, 0, data, len);
-    memcpy(q->ring + off, &len, Q_REC_HDR);
-    q_copy(q->ring + off + Q_REC_HDR, data, len);
-    mp_store64(&s->p.tail[(c + 1) & 1], tail + rec, MP_RELAXED);
     q_unlock(&s->p.lk, &q->plock_wq, c + 1);
     q_notify(&q->data_wq, &s->data);
     return 0;
@@ -404,6 +403,16 @@ static inline int record_at(mp_queue *q, uint32_t k, uint64_t head, int fresh)
     return 0;
 }
 
+/* Consumer lock held with count k, the record at head (ending at end)
+ * copied out: counts it taken and releases the lock. */
+static inline void release_consumers(mp_queue *q, uint32_t k, uint64_t end)
+{
+    struct qshared *s = q->s;
+    mp_store64(&s->c.head[(k + 1) & 1], end, MP_RELAXED);
+    q_unlock(&s->c.lk, &q->clock_wq, k + 1);
+    q_notify(&q->room_wq, &s->room);
+}
+
 /* Consumer lock held with count k, nothing at head: looks again now and
  * then for a short while before the caller sleeps. 1 once a record is
  * there. A producer in full flow refills the ring within that time; the
@@ -455,9 +464,7 @@ static int get_locked(mp_queue *q, uint32_t k, void *user, size_t cap, void **da
     else
         q_ring_read(q, head + Q_REC_HDR, buf, n);
     int dropped = q_take_abort_mark(q, head + rec);
-    mp_store64(&s->c.head[(k + 1) & 1], head + rec, MP_RELAXED);
-    q_unlock(&s->c.lk, &q->clock_wq, k + 1);
-    q_notify(&q->room_wq, &s->room);
+    release_consumers(q, k, head + rec);
     if (dropped) {
         if (!user) free(buf);
         return mp_set_error(MP_EOWNERDEAD,
@@ -504,11 +511,9 @@ static Q_INLINE int get_any(mp_queue *q, void *user, size_t cap, void **data, si
                             double timeout)
 {
     struct qshared *s = q->s;
-    uint64_t w = mp_load64(&s->c.lk.word, MP_RELAXED);
-    if (Q_UNLIKELY(Q_OWNER(w) != 0) ||
-        !mp_cas64(&s->c.lk.word, &w, Q_WORD(mp_os_self(), Q_COUNT(w)), MP_ACQUIRE))
+    uint32_t k;
+    if (Q_UNLIKELY(!take_free(&s->c.lk, &k)))
         return get_contended(q, user, cap, data, len, mp_deadline(timeout));
-    uint32_t k = Q_COUNT(w);
     uint64_t head = mp_load64(&s->c.head[k & 1], MP_RELAXED);
     uint32_t pub = mp_load32(&s->c.pub_seen, MP_RELAXED);
     if ((int32_t)(pub - k) <= 0 || !Q_CACHES) {
@@ -529,9 +534,7 @@ static Q_INLINE int get_any(mp_queue *q, void *user, size_t cap, void **data, si
     unsigned char *buf = q_reader_buffer(q, k, n, user, cap, len, &rc);
     if (!buf) return rc;
     q_copy(buf, q->ring + off, n);
-    mp_store64(&s->c.head[(k + 1) & 1], head + rec, MP_RELAXED);
-    q_unlock(&s->c.lk, &q->clock_wq, k + 1);
-    q_notify(&q->room_wq, &s->room);
+    release_consumers(q, k, head + rec);
     if (data) *data = buf;
     *len = (size_t)n;
     return 0;

@@ -181,45 +181,37 @@ static inline int q_is_closed(mp_queue *q)
 void q_ring_write(mp_queue *q, uint64_t pos, const void *src, uint64_t n);
 void q_ring_read(mp_queue *q, uint64_t pos, void *dst, uint64_t n);
 
+/* Copies n bytes, w <= n <= 2w, as two w-byte pieces that overlap in the
+ * middle (w a constant, so each piece is a register move or two). */
+static inline void q_copy_two(unsigned char *d, const unsigned char *s, uint64_t n,
+                              size_t w)
+{
+    unsigned char a[32], b[32];
+    memcpy(a, s, w);
+    memcpy(b, s + n - w, w);
+    memcpy(d, a, w);
+    memcpy(d + n - w, b, w);
+}
+
 /* Copies n bytes between a message and the ring. Most messages are a
  * few bytes, where a call to memcpy costs more than the copy: up to 64
- * bytes move inline, as overlapping 16-, 8-, 4- or 1-byte pieces that
- * never touch a byte outside either range. */
-typedef struct {
-    uint64_t a, b;
-} q_u128;
-
+ * bytes move inline, in overlapping pieces that never touch a byte
+ * outside either range. */
 static inline void q_copy(void *dst, const void *src, uint64_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
-    if (n > 64) {
+    if (n > 64)
         memcpy(d, s, (size_t)n);
-    } else if (n >= 16) {
-        q_u128 x, y, z, w;
-        memcpy(&x, s, 16);
-        memcpy(&y, s + n - 16, 16);
-        if (n > 32) {
-            memcpy(&z, s + 16, 16);
-            memcpy(&w, s + n - 32, 16);
-            memcpy(d + 16, &z, 16);
-            memcpy(d + n - 32, &w, 16);
-        }
-        memcpy(d, &x, 16);
-        memcpy(d + n - 16, &y, 16);
-    } else if (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, s, 8);
-        memcpy(&y, s + n - 8, 8);
-        memcpy(d, &x, 8);
-        memcpy(d + n - 8, &y, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s, 4);
-        memcpy(&y, s + n - 4, 4);
-        memcpy(d, &x, 4);
-        memcpy(d + n - 4, &y, 4);
-    } else if (n) {
+    else if (n > 32)
+        q_copy_two(d, s, n, 32);
+    else if (n >= 16)
+        q_copy_two(d, s, n, 16);
+    else if (n >= 8)
+        q_copy_two(d, s, n, 8);
+    else if (n >= 4)
+        q_copy_two(d, s, n, 4);
+    else if (n) {
         d[0] = s[0];
         d[n / 2] = s[n / 2];
         d[n - 1] = s[n - 1];
