@@ -89,6 +89,10 @@
 typedef struct qside {
     mp_atomic_u64 word;
     mp_atomic_u32 lseq, lwaiters;
+    /* A wake-up is on its way to a waiter, which clears this once it runs
+     * and looks at the word again: until then releases wake nobody else
+     * (see q__wake_lock_waiter). */
+    mp_atomic_u32 lwoken;
 } qside;
 
 /* A sleeping place with at most one sleeper: the holder of one side's lock
