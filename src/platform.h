@@ -53,6 +53,10 @@ int mp_os_random(void *buf, size_t n);
 /* Sleeps about ns nanoseconds; used only to back off in rare slow paths. */
 void mp_os_sleep_ns(uint64_t ns);
 
+/* Gives the CPU to another thread that is ready to run on it, if any
+ * (returns at once otherwise). */
+void mp_os_yield(void);
+
 /* ---- shared memory -------------------------------------------------------- */
 
 /* A mapped segment. The handle is what a child inherits; base is where the

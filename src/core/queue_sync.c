@@ -6,6 +6,7 @@
 #include "queue_shared.h"
 
 #define SPINS          64
+#define YIELDS         16
 #define SLICE_FIRST_NS 2000000ull
 
 /* ---- ring access ------------------------------------------------------------ */
@@ -63,7 +64,13 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
     uint32_t self = mp_os_getpid();
     uint64_t w = mp_load64(&sd->word, MP_RELAXED);
     /* Holders keep the lock for a copy, so a short spin usually wins it
-     * without a system call. */
+     * without a system call. A holder that keeps winning it is in full
+     * flow on another CPU: then this process yields its CPU a few times
+     * before it sleeps, so that what else is ready here - with processes
+     * outnumbering CPUs, often the other side of the queue - runs while
+     * this side has nothing to do but wait its turn. Two producers and
+     * two consumers on two CPUs, one of each per CPU, ran at 7-22M
+     * messages a second without, 20-50M with. */
     for (int spin = 0;; spin++) {
         if (Q_OWNER(w) == 0) {
             if (grab(sd, &w, self)) {
@@ -73,8 +80,11 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
             continue;
         }
         if (flagged(parked)) return Q_DIVERT;
-        if (spin == SPINS) break;
-        mp_cpu_relax();
+        if (spin == SPINS + YIELDS) break;
+        if (spin < SPINS)
+            mp_cpu_relax();
+        else
+            mp_os_yield();
         w = mp_load64(&sd->word, MP_RELAXED);
     }
 

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -146,4 +147,9 @@ void mp_os_sleep_ns(uint64_t ns)
     ts.tv_nsec = (long)(ns % 1000000000u);
     while (nanosleep(&ts, &rem) < 0 && errno == EINTR)
         ts = rem;
+}
+
+void mp_os_yield(void)
+{
+    sched_yield();
 }

@@ -101,3 +101,8 @@ void mp_os_sleep_ns(uint64_t ns)
         ms -= k;
     }
 }
+
+void mp_os_yield(void)
+{
+    SwitchToThread();
+}
