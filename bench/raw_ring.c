@@ -2,14 +2,19 @@
  * single-consumer ring of 8-byte slots in shared memory that sleeps on a
  * futex when empty or full. Linux only.
  *
- *     raw_ring stream SIZE COUNT [RING_BYTES]    ->  "<msgs/s> msgs/s"
- *     raw_ring pingpong SIZE COUNT [RING_BYTES]  ->  "<us per round trip> us"
+ *     raw_ring stream SIZE COUNT [RING_BYTES [LOOK_NS]]    ->  "<msgs/s> msgs/s"
+ *     raw_ring pingpong SIZE COUNT [RING_BYTES [LOOK_NS]]  ->  "<us per round trip> us"
+ *     raw_ring solo SIZE COUNT [RING_BYTES]                ->  "<ns per put + get> ns/op"
  *
  * A message of SIZE bytes (a multiple of 8) takes SIZE/8 consecutive slots
  * and is published with one store of the tail. stream is queue_stream's
  * shape (forked producer, parent consumer, clock from the start barrier
  * to the last message received); pingpong is queue_pingpong's (two rings,
- * one each way). RING_BYTES defaults to 1 MiB.
+ * one each way); solo is queue_solo's (one process fills the ring and
+ * empties it, over and over: what a message costs without a second CPU).
+ * RING_BYTES defaults to 1 MiB; LOOK_NS (default 12000) is
+ * how long a side looks again before it sleeps, 0 for a ring that sleeps at
+ * once (docs/performance.md compares the two).
  *
  * This is the reference every shared-memory queue is held against, so it
  * does what a fast one must and nothing more:
@@ -54,6 +59,8 @@ struct ring {
     _Alignas(128) _Atomic uint64_t prod_waiting; /* 1 + head the sleeping producer saw */
     _Alignas(128) uint64_t slots[];              /* cap slots, cap a power of 2 */
 };
+
+static uint64_t look_ns = 12000; /* how long a side looks again before it sleeps */
 
 /* One process's end of a ring: its cached view of the other side. */
 struct end {
@@ -107,7 +114,7 @@ static uint64_t wait_until(_Atomic uint64_t *theirs, _Atomic uint64_t *my_flag,
                            const struct end *e)
 {
     uint64_t seen = atomic_load_explicit(theirs, memory_order_acquire);
-    uint64_t until = bench_now_ns() + 12000;
+    uint64_t until = bench_now_ns() + look_ns;
     while (!ready(e, seen) && bench_now_ns() < until) {
         for (int i = 0; i < 64; i++)
             cpu_relax();
@@ -246,6 +253,28 @@ static double pingpong(struct job *j)
     return (double)ns / 1e3 / (double)timed;
 }
 
+static double solo(struct job *j)
+{
+    j->a = ring_new(j->ring_bytes);
+    struct end in = end_of(j->a, j->ring_bytes), out = in;
+    unsigned char *msg = bench_payload(j->size), *buf = bench_xmalloc(j->size);
+    uint64_t fill = j->ring_bytes / j->size / 2, done = 0, t0 = bench_now_ns();
+    while (done < j->count) {
+        uint64_t n = j->count - done < fill ? j->count - done : fill;
+        for (uint64_t i = 0; i < n; i++) {
+            bench_stamp_msg(msg, j->size, done + i);
+            put(&out, msg);
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            get(&in, buf);
+            if (bench_msg_seq(buf, j->size) != done + i)
+                bench_die("raw_ring: solo lost one");
+        }
+        done += n;
+    }
+    return (double)(bench_now_ns() - t0) / (double)j->count;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = bench_arg_str(argc, argv, 1, "stream|pingpong");
@@ -253,6 +282,12 @@ int main(int argc, char **argv)
     j.size = bench_arg_u64(argc, argv, 2, "SIZE");
     j.count = bench_arg_u64(argc, argv, 3, "COUNT");
     j.ring_bytes = argc > 4 ? bench_arg_u64(argc, argv, 4, "RING_BYTES") : BENCH_MIB;
+    if (argc > 5) {
+        char *end = NULL;
+        look_ns = strtoull(argv[5], &end, 10);
+        if (end == argv[5] || *end != '\0')
+            bench_die("raw_ring: <LOOK_NS> must be a number, not '%s'", argv[5]);
+    }
     j.ctl = shm_ctl_new();
     if (j.size % 8 != 0) bench_die("raw_ring: SIZE must be a multiple of 8");
     if ((j.ring_bytes & (j.ring_bytes - 1)) != 0 || j.ring_bytes < j.size)
@@ -262,7 +297,9 @@ int main(int argc, char **argv)
         bench_report(stream(&j), "msgs/s");
     else if (strcmp(mode, "pingpong") == 0)
         bench_report(pingpong(&j), "us");
+    else if (strcmp(mode, "solo") == 0)
+        bench_report(solo(&j), "ns/op");
     else
-        bench_die("raw_ring: mode is stream or pingpong, not '%s'", mode);
+        bench_die("raw_ring: mode is stream, pingpong or solo, not '%s'", mode);
     return 0;
 }
