@@ -75,9 +75,15 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
         int rc = 0;
         if (cur != 0) rc = mp_os_wq_wait(&l->wq, &s->owner, cur, until);
         mp_sub32(&s->waiters, 1, MP_RELAXED);
+        /* Woken or not, this waiter tries the word below, after this: the
+         * next release may wake another. */
+        uint32_t w = mp_load32(&s->waiters, MP_RELAXED);
+        while ((w & MP_LOCK_WOKEN) &&
+               !mp_cas32(&s->waiters, &w, w & ~MP_LOCK_WOKEN, MP_SEQ_CST)) {
+        }
 
         cur = 0;
-        if (mp_cas32(&s->owner, &cur, self, MP_ACQUIRE)) return 0;
+        if (mp_cas32(&s->owner, &cur, self, MP_SEQ_CST)) return 0;
         if (rc == MP_ETIMEDOUT) {
             if (take_over(l, cur, self)) return MP_EOWNERDEAD;
             if (slice < SLICE_MAX_NS) slice *= 2;
@@ -85,6 +91,21 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
             return rc;
         }
     }
+}
+
+/* One wake-up in flight at a time, as for the queue's side locks
+ * (queue_sync.c): until the woken waiter has run and tried the word,
+ * further releases would each make a system call for nobody. A waiter
+ * killed in flight leaves the bit set until another waiter's sleep slice
+ * runs out (it clears the bit too). */
+void mp__lock_wake(mp_lock *l)
+{
+    mp_lock_shared *s = l->s;
+    uint32_t w = mp_load32(&s->waiters, MP_SEQ_CST);
+    do {
+        if ((w & ~MP_LOCK_WOKEN) == 0 || (w & MP_LOCK_WOKEN)) return;
+    } while (!mp_cas32(&s->waiters, &w, w | MP_LOCK_WOKEN, MP_SEQ_CST));
+    mp_os_wq_wake(&l->wq, &s->owner, 1);
 }
 
 uint32_t mp_lock_owner(const mp_lock *l)

@@ -18,7 +18,7 @@
 /* The shared part: 8 bytes, zero means free. */
 typedef struct mp_lock_shared {
     mp_atomic_u32 owner;   /* pid of the holder, 0 when free */
-    mp_atomic_u32 waiters; /* processes/threads sleeping on owner */
+    mp_atomic_u32 waiters; /* processes/threads sleeping on owner, and MP_LOCK_WOKEN */
 } mp_lock_shared;
 
 /* One process's handle on a lock. */
@@ -50,12 +50,18 @@ static inline int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns)
     return mp__lock_acquire_slow(l, deadline_ns);
 }
 
+/* The high bit of waiters: a wake-up is on its way to one of them (see
+ * mp__lock_wake). */
+#define MP_LOCK_WOKEN 0x80000000u
+
+/* Wakes one sleeper unless a wake-up is already on its way. */
+void mp__lock_wake(mp_lock *l);
+
 /* Releases the lock and wakes one sleeper if there is one. */
 static inline void mp_lock_release(mp_lock *l)
 {
     mp_xchg32(&l->s->owner, 0, MP_SEQ_CST);
-    if (mp_load32(&l->s->waiters, MP_SEQ_CST) != 0)
-        mp_os_wq_wake(&l->wq, &l->s->owner, 1);
+    if (mp_load32(&l->s->waiters, MP_SEQ_CST) != 0) mp__lock_wake(l);
 }
 
 /* The holder's pid, 0 if free (a hint: it may change at once). */
