@@ -88,12 +88,14 @@
 /* A side's lock word and the sleeping place of those waiting for it. */
 typedef struct qside {
     mp_atomic_u64 word;
-    mp_atomic_u32 lseq, lwaiters;
-    /* A wake-up is on its way to a waiter, which clears this once it runs
-     * and looks at the word again: until then releases wake nobody else
-     * (see q__wake_lock_waiter). */
-    mp_atomic_u32 lwoken;
+    mp_atomic_u32 lseq;
+    /* Waiters asleep (or about to be) on lseq; the high bit, Q_LWOKEN: a
+     * wake-up is on its way to one of them, which clears it once it runs
+     * and looks at the word again (see q__wake_lock_waiter). */
+    mp_atomic_u32 lwaiters;
 } qside;
+
+#define Q_LWOKEN 0x80000000u
 
 /* A sleeping place with at most one sleeper: the holder of one side's lock
  * waiting for the other side. */

@@ -107,9 +107,11 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
                 rc = mp_os_wq_wait(wq, &sd->lseq, seen, until);
             mp_sub32(&sd->lwaiters, 1, MP_RELAXED);
             /* Woken or not, this waiter looks at the word below, after
-             * this store: the next release may wake another. */
-            if (mp_load32(&sd->lwoken, MP_RELAXED))
-                mp_store32(&sd->lwoken, 0, MP_SEQ_CST);
+             * clearing the mark: the next release may wake another. */
+            uint32_t n = mp_load32(&sd->lwaiters, MP_RELAXED);
+            while ((n & Q_LWOKEN) &&
+                   !mp_cas32(&sd->lwaiters, &n, n & ~Q_LWOKEN, MP_SEQ_CST)) {
+            }
         }
         w = mp_load64(&sd->word, MP_SEQ_CST);
         while (Q_OWNER(w) == 0) {
@@ -138,14 +140,19 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
 /* One wake-up in flight at a time. A woken waiter may take a while to run
  * when processes outnumber CPUs, and each release meanwhile made a system
  * call for nobody: 2 -> 2 on two CPUs saw six wake-ups per sleep. The
- * waiter in flight looks at the word after it clears lwoken, so a release
- * it has not seen yet is never missed: it takes the lock, or the holder it
- * finds wakes the next. A waiter killed in flight leaves lwoken set until
- * another waiter's slice runs out (it clears lwoken too). */
+ * waiter in flight looks at the word after it clears Q_LWOKEN, so a
+ * release it has not seen yet is never missed: it takes the lock, or the
+ * holder it finds wakes the next. The mark is set only together with a
+ * count of waiters seen in the same word, so it is never left set by a
+ * release that raced with the last waiter leaving. A waiter killed in
+ * flight leaves it set until another waiter's slice runs out (it clears
+ * the mark too). */
 void q__wake_lock_waiter(qside *sd, mp_os_wq *wq)
 {
-    if (mp_load32(&sd->lwoken, MP_RELAXED) || mp_xchg32(&sd->lwoken, 1, MP_SEQ_CST))
-        return;
+    uint32_t n = mp_load32(&sd->lwaiters, MP_SEQ_CST);
+    do {
+        if ((n & ~Q_LWOKEN) == 0 || (n & Q_LWOKEN)) return;
+    } while (!mp_cas32(&sd->lwaiters, &n, n | Q_LWOKEN, MP_SEQ_CST));
     mp_add32(&sd->lseq, 1, MP_SEQ_CST);
     mp_os_wq_wake(wq, &sd->lseq, 1);
 }
@@ -190,7 +197,7 @@ void q_park(mp_queue *q)
     struct qshared *s = q->s;
     if (mp_load32(&s->p.parked, MP_RELAXED)) return;
     mp_store32(&s->p.parked, 1, MP_SEQ_CST);
-    uint32_t n = mp_load32(&s->p.lk.lwaiters, MP_SEQ_CST);
+    uint32_t n = mp_load32(&s->p.lk.lwaiters, MP_SEQ_CST) & ~Q_LWOKEN;
     if (n) {
         mp_add32(&s->p.lk.lseq, 1, MP_SEQ_CST);
         mp_os_wq_wake(&q->plock_wq, &s->p.lk.lseq, n);
