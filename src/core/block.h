@@ -23,7 +23,7 @@
 #include "typecode.h"
 
 #define MP_BLOCK_MAGIC   0x4b4c424du /* "MBLK" */
-#define MP_BLOCK_VERSION 1u
+#define MP_BLOCK_VERSION 2u          /* 2: the lock's wake-up count */
 #define MP_BLOCK_ALIGN   64u
 
 /* The header at offset 0 of the segment. Written once by the creator

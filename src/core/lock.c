@@ -19,6 +19,7 @@ int mp_lock_create(mp_lock *l, mp_lock_shared *s)
     l->s = s;
     mp_store32(&s->owner, 0, MP_RELAXED);
     mp_store32(&s->waiters, 0, MP_RELAXED);
+    mp_store32(&s->wseq, 0, MP_RELAXED);
     return mp_os_wq_create(&l->wq);
 }
 
@@ -69,11 +70,14 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
         if (until > deadline_ns) until = deadline_ns;
 
         /* Register as a waiter before the last look at the word, so that a
-         * release after that look sees us and wakes us. */
+         * release after that look sees us and wakes us. The wake-up count
+         * is read before registering: a wake-up meant for any registered
+         * waiter then never finds this one asleep (see mp__lock_wake). */
+        uint32_t seen = mp_load32(&s->wseq, MP_SEQ_CST);
         mp_add32(&s->waiters, 1, MP_SEQ_CST);
         cur = mp_load32(&s->owner, MP_SEQ_CST);
         int rc = 0;
-        if (cur != 0) rc = mp_os_wq_wait(&l->wq, &s->owner, cur, until);
+        if (cur != 0) rc = mp_os_wq_wait(&l->wq, &s->wseq, seen, until);
         mp_sub32(&s->waiters, 1, MP_RELAXED);
         /* Woken or not, this waiter tries the word below, after this: the
          * next release may wake another. */
@@ -95,9 +99,13 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
 
 /* One wake-up in flight at a time, as for the queue's side locks
  * (queue_sync.c): until the woken waiter has run and tried the word,
- * further releases would each make a system call for nobody. A waiter
- * killed in flight leaves the bit set until another waiter's sleep slice
- * runs out (it clears the bit too). */
+ * further releases would each make a system call for nobody. The mark is
+ * set only with a waiter counted in the same word, and every waiter so
+ * counted read wseq before this moves it on, so at least one of them
+ * wakes at once (asleep and woken, or not asleep yet and not sleeping),
+ * clears the mark and tries the word. A waiter killed in flight leaves
+ * the mark set until another waiter's sleep slice runs out (it clears the
+ * mark too). */
 void mp__lock_wake(mp_lock *l)
 {
     mp_lock_shared *s = l->s;
@@ -105,7 +113,8 @@ void mp__lock_wake(mp_lock *l)
     do {
         if ((w & ~MP_LOCK_WOKEN) == 0 || (w & MP_LOCK_WOKEN)) return;
     } while (!mp_cas32(&s->waiters, &w, w | MP_LOCK_WOKEN, MP_SEQ_CST));
-    mp_os_wq_wake(&l->wq, &s->owner, 1);
+    mp_add32(&s->wseq, 1, MP_SEQ_CST);
+    mp_os_wq_wake(&l->wq, &s->wseq, 1);
 }
 
 uint32_t mp_lock_owner(const mp_lock *l)

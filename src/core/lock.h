@@ -15,10 +15,12 @@
 
 #include "../platform.h"
 
-/* The shared part: 8 bytes, zero means free. */
+/* The shared part: 16 bytes, zero means free. */
 typedef struct mp_lock_shared {
     mp_atomic_u32 owner;   /* pid of the holder, 0 when free */
-    mp_atomic_u32 waiters; /* processes/threads sleeping on owner, and MP_LOCK_WOKEN */
+    mp_atomic_u32 waiters; /* processes/threads sleeping on wseq, and MP_LOCK_WOKEN */
+    mp_atomic_u32 wseq;    /* moves on with every wake-up: what sleepers wait on */
+    uint32_t unused;
 } mp_lock_shared;
 
 /* One process's handle on a lock. */

@@ -98,9 +98,12 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
             uint64_t until = now + slice;
             if (until > deadline) until = deadline;
             /* Registered before the last look at the word, so that a
-             * release after that look sees us and wakes us. */
-            mp_add32(&sd->lwaiters, 1, MP_SEQ_CST);
+             * release after that look sees us and wakes us; lseq read
+             * before registering, so that a wake-up meant for any
+             * registered waiter never finds this one asleep (see
+             * q__wake_lock_waiter). */
             uint32_t seen = mp_load32(&sd->lseq, MP_SEQ_CST);
+            mp_add32(&sd->lwaiters, 1, MP_SEQ_CST);
             w = mp_load64(&sd->word, MP_SEQ_CST);
             rc = 0;
             if (Q_OWNER(w) != 0 && !flagged(parked) && !flagged(stop))
@@ -144,7 +147,10 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
  * release it has not seen yet is never missed: it takes the lock, or the
  * holder it finds wakes the next. The mark is set only together with a
  * count of waiters seen in the same word, so it is never left set by a
- * release that raced with the last waiter leaving. A waiter killed in
+ * release that raced with the last waiter leaving; and every waiter so
+ * counted read lseq before it moves on here, so at least one of them
+ * wakes at once (asleep and woken, or not asleep yet and not sleeping)
+ * and clears the mark. A waiter killed in
  * flight leaves it set until another waiter's slice runs out (it clears
  * the mark too). */
 void q__wake_lock_waiter(qside *sd, mp_os_wq *wq)
