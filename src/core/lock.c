@@ -10,9 +10,12 @@
 #include "err.h"
 #include "lock.h"
 
-#define SLICE_FIRST_NS 2000000ull
-#define SLICE_MAX_NS   100000000ull
-#define LOCK_SPINS     100
+#define SLICE_MAX_NS 100000000ull
+#define LOCK_SPINS   100
+
+void (*mp__lock_waiter_hook)(void);
+uint64_t mp__lock_first_slice_ns = 2000000u;
+mp_atomic_u32 mp__lock_slices_out;
 
 int mp_lock_create(mp_lock *l, mp_lock_shared *s)
 {
@@ -57,7 +60,7 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
         if (cur == 0 && mp_cas32(&s->owner, &cur, self, MP_ACQUIRE)) return 0;
     }
 
-    uint64_t slice = SLICE_FIRST_NS;
+    uint64_t slice = mp__lock_first_slice_ns;
     for (;;) {
         uint64_t now = mp_os_now_ns();
         if (deadline_ns != MP_NO_DEADLINE && now >= deadline_ns) {
@@ -75,9 +78,11 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
          * waiter then never finds this one asleep (see mp__lock_wake). */
         uint32_t seen = mp_load32(&s->wseq, MP_SEQ_CST);
         mp_add32(&s->waiters, 1, MP_SEQ_CST);
+        if (mp__lock_waiter_hook) mp__lock_waiter_hook();
         cur = mp_load32(&s->owner, MP_SEQ_CST);
         int rc = 0;
         if (cur != 0) rc = mp_os_wq_wait(&l->wq, &s->wseq, seen, until);
+        if (rc == MP_ETIMEDOUT) mp_add32(&mp__lock_slices_out, 1, MP_RELAXED);
         mp_sub32(&s->waiters, 1, MP_RELAXED);
         /* Woken or not, this waiter tries the word below, after this: the
          * next release may wake another. */

@@ -3,11 +3,11 @@
 #include <string.h>
 
 #include "err.h"
+#include "lock.h" /* the test hooks of the lock protocol */
 #include "queue_shared.h"
 
-#define SPINS          64
-#define YIELDS         16
-#define SLICE_FIRST_NS 2000000ull
+#define SPINS  64
+#define YIELDS 16
 
 /* ---- ring access ------------------------------------------------------------ */
 
@@ -88,7 +88,7 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
         w = mp_load64(&sd->word, MP_RELAXED);
     }
 
-    uint64_t slice = SLICE_FIRST_NS;
+    uint64_t slice = mp__lock_first_slice_ns;
     for (;;) {
         if (flagged(stop)) return MP_ECLOSED;
         uint64_t now = mp_os_now_ns();
@@ -104,10 +104,12 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
              * q__wake_lock_waiter). */
             uint32_t seen = mp_load32(&sd->lseq, MP_SEQ_CST);
             mp_add32(&sd->lwaiters, 1, MP_SEQ_CST);
+            if (mp__lock_waiter_hook) mp__lock_waiter_hook();
             w = mp_load64(&sd->word, MP_SEQ_CST);
             rc = 0;
             if (Q_OWNER(w) != 0 && !flagged(parked) && !flagged(stop))
                 rc = mp_os_wq_wait(wq, &sd->lseq, seen, until);
+            if (rc == MP_ETIMEDOUT) mp_add32(&mp__lock_slices_out, 1, MP_RELAXED);
             mp_sub32(&sd->lwaiters, 1, MP_RELAXED);
             /* Woken or not, this waiter looks at the word below, after
              * clearing the mark: the next release may wake another. */
