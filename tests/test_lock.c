@@ -11,6 +11,7 @@
 
 #include "core/lock.h"
 #include "test.h"
+#include "wakeup.h"
 
 struct shared {
     mp_lock_shared lock;
@@ -236,65 +237,33 @@ static void exclusion(void)
     teardown();
 }
 
-/* ---- a wake-up is never slept through ------------------------------------
- *
- * A release wakes one waiter and no other until that one has looked at the
- * word again (lock.c, mp__lock_wake). The danger is a waiter that has
- * registered but not yet looked when the wake-up is marked: if the word is
- * taken again before it looks, it must still not sleep, or no release will
- * wake it (the mark says one is on its way). The hook stops the waiter
- * right there; the first sleep slice is made 60 s long, so a waiter that
- * slept through would be seen in mp__lock_slices_out, not missed in a
- * short slice. */
+/* ---- a wake-up is never slept through (wakeup.h) ------------------------ */
 
-static mp_atomic_u32 hook_stage; /* 1: waiter stopped in the hook; 2: go on */
-
-static void stop_once(void)
+static int take_lock(void *arg)
 {
-    uint32_t zero = 0;
-    if (!mp_cas32(&hook_stage, &zero, 1, MP_SEQ_CST)) return;
-    while (mp_load32(&hook_stage, MP_SEQ_CST) != 2)
-        mp_os_sleep_ns(100000);
+    (void)arg;
+    return mp_lock_acquire(&lk, MP_NO_DEADLINE);
 }
 
-static void wait_hook_stage(uint32_t stage)
+static void drop_lock(void *arg)
 {
-    while (mp_load32(&hook_stage, MP_SEQ_CST) != stage)
-        mp_os_sleep_ns(100000);
+    (void)arg;
+    mp_lock_release(&lk);
 }
 
 static void take_and_count(void *arg)
 {
-    (void)arg;
-    CU_ASSERT_EQUAL(mp_lock_acquire(&lk, MP_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(take_lock(arg), 0);
     sh->counter++;
-    mp_lock_release(&lk);
+    drop_lock(arg);
 }
 
 static void wakeup_not_slept_through(void)
 {
     setup();
-    mp_store32(&hook_stage, 0, MP_SEQ_CST);
-    uint64_t slice = mp__lock_first_slice_ns;
-    mp__lock_first_slice_ns = 60000000000ull;
-    mp__lock_waiter_hook = stop_once;
-    uint32_t out = mp_load32(&mp__lock_slices_out, MP_SEQ_CST);
-
-    MPT_OK(mp_lock_acquire(&lk, MP_NO_DEADLINE));
-    mp_os_thread *t;
-    MPT_OK(mp_os_thread_start(&t, take_and_count, NULL));
-    wait_hook_stage(1);                           /* registered, not yet looked */
-    mp_lock_release(&lk);                         /* marks the wake-up: nobody asleep */
-    MPT_OK(mp_lock_acquire(&lk, MP_NO_DEADLINE)); /* the word is taken again */
-    mp_store32(&hook_stage, 2, MP_SEQ_CST);       /* the waiter looks: held */
-    mp_os_sleep_ns(20000000); /* whichever comes first, sleep or release */
-    mp_lock_release(&lk);
-    MPT_OK(mp_os_thread_join(t));
-
+    uint32_t slept_out = mpt_wakeup_scenario(take_lock, drop_lock, take_and_count, NULL);
     CU_ASSERT_EQUAL(sh->counter, 1);
-    CU_ASSERT_EQUAL(mp_load32(&mp__lock_slices_out, MP_SEQ_CST), out);
-    mp__lock_waiter_hook = NULL;
-    mp__lock_first_slice_ns = slice;
+    CU_ASSERT_EQUAL(slept_out, 0);
     teardown();
 }
 

@@ -8,6 +8,7 @@
 #include "core/lock.h"
 #include "core/queue_internal.h"
 #include "test.h"
+#include "wakeup.h"
 
 /* A message: producer id, sequence number, then filler derived from both,
  * so a consumer can check each message whole and in producer order. */
@@ -718,52 +719,31 @@ static void cancel_while_lock_busy(mp_start_method m)
 }
 MPT_DEFINE_BOTH(cancel_while_lock_busy)
 
-/* The producers' lock follows the lock protocol of lock.c: a waiter that
- * registered, then found the word taken again after a release marked its
- * wake-up, must not sleep through it (see test_lock.c,
- * wakeup_not_slept_through, for the why of each step). */
-static mp_atomic_u32 q_hook_stage;
-
-static void q_stop_once(void)
+/* The producers' lock follows the lock protocol of lock.h: a waiter must
+ * not sleep through the wake-up marked for it (wakeup.h). */
+static int grab_producers(void *q)
 {
-    uint32_t zero = 0;
-    if (!mp_cas32(&q_hook_stage, &zero, 1, MP_SEQ_CST)) return;
-    while (mp_load32(&q_hook_stage, MP_SEQ_CST) != 2)
-        mp_os_sleep_ns(100000);
+    return mp__queue_prod_grab(q);
 }
 
-static void grab_and_drop(void *arg)
+static void drop_producers(void *q)
 {
-    mp_queue *q = arg;
-    CU_ASSERT_EQUAL(mp__queue_prod_grab(q), 0);
     mp__queue_prod_drop(q);
+}
+
+static void grab_and_drop(void *q)
+{
+    CU_ASSERT_EQUAL(grab_producers(q), 0);
+    drop_producers(q);
 }
 
 static void lock_wakeup_not_slept_through(void)
 {
     mp_queue *q;
     MPT_OK(mp_queue_new(&q, 0));
-    mp_store32(&q_hook_stage, 0, MP_SEQ_CST);
-    uint64_t slice = mp__lock_first_slice_ns;
-    mp__lock_first_slice_ns = 60000000000ull;
-    mp__lock_waiter_hook = q_stop_once;
-    uint32_t out = mp_load32(&mp__lock_slices_out, MP_SEQ_CST);
-
-    MPT_OK(mp__queue_prod_grab(q));
-    mp_os_thread *t;
-    MPT_OK(mp_os_thread_start(&t, grab_and_drop, q));
-    while (mp_load32(&q_hook_stage, MP_SEQ_CST) != 1)
-        mp_os_sleep_ns(100000);
-    mp__queue_prod_drop(q);         /* marks the wake-up: nobody asleep */
-    MPT_OK(mp__queue_prod_grab(q)); /* the word is taken again */
-    mp_store32(&q_hook_stage, 2, MP_SEQ_CST);
-    mp_os_sleep_ns(20000000);
-    mp__queue_prod_drop(q);
-    MPT_OK(mp_os_thread_join(t));
-
-    CU_ASSERT_EQUAL(mp_load32(&mp__lock_slices_out, MP_SEQ_CST), out);
-    mp__lock_waiter_hook = NULL;
-    mp__lock_first_slice_ns = slice;
+    uint32_t slept_out =
+        mpt_wakeup_scenario(grab_producers, drop_producers, grab_and_drop, q);
+    CU_ASSERT_EQUAL(slept_out, 0);
     mp_queue_free(q);
 }
 

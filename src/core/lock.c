@@ -75,7 +75,7 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
         /* Register as a waiter before the last look at the word, so that a
          * release after that look sees us and wakes us. The wake-up count
          * is read before registering: a wake-up meant for any registered
-         * waiter then never finds this one asleep (see mp__lock_wake). */
+         * waiter then never finds this one asleep (MP_LOCK_WOKEN). */
         uint32_t seen = mp_load32(&s->wseq, MP_SEQ_CST);
         mp_add32(&s->waiters, 1, MP_SEQ_CST);
         if (mp__lock_waiter_hook) mp__lock_waiter_hook();
@@ -84,12 +84,7 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
         if (cur != 0) rc = mp_os_wq_wait(&l->wq, &s->wseq, seen, until);
         if (rc == MP_ETIMEDOUT) mp_add32(&mp__lock_slices_out, 1, MP_RELAXED);
         mp_sub32(&s->waiters, 1, MP_RELAXED);
-        /* Woken or not, this waiter tries the word below, after this: the
-         * next release may wake another. */
-        uint32_t w = mp_load32(&s->waiters, MP_RELAXED);
-        while ((w & MP_LOCK_WOKEN) &&
-               !mp_cas32(&s->waiters, &w, w & ~MP_LOCK_WOKEN, MP_SEQ_CST)) {
-        }
+        mp__lock_clear_wakeup(&s->waiters);
 
         cur = 0;
         if (mp_cas32(&s->owner, &cur, self, MP_SEQ_CST)) return 0;
@@ -102,22 +97,15 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
     }
 }
 
-/* One wake-up in flight at a time, as for the queue's side locks
- * (queue_sync.c): until the woken waiter has run and tried the word,
- * further releases would each make a system call for nobody. The mark is
- * set only with a waiter counted in the same word, and every waiter so
- * counted read wseq before this moves it on, so at least one of them
- * wakes at once (asleep and woken, or not asleep yet and not sleeping),
- * clears the mark and tries the word. A waiter killed in flight leaves
- * the mark set until another waiter's sleep slice runs out (it clears the
+/* One wake-up in flight at a time (lock.h, MP_LOCK_WOKEN): until the
+ * woken waiter has run and tried the word, further releases would each
+ * make a system call for nobody. A waiter killed in flight leaves the
+ * mark set until another waiter's sleep slice runs out (it clears the
  * mark too). */
 void mp__lock_wake(mp_lock *l)
 {
     mp_lock_shared *s = l->s;
-    uint32_t w = mp_load32(&s->waiters, MP_SEQ_CST);
-    do {
-        if ((w & ~MP_LOCK_WOKEN) == 0 || (w & MP_LOCK_WOKEN)) return;
-    } while (!mp_cas32(&s->waiters, &w, w | MP_LOCK_WOKEN, MP_SEQ_CST));
+    if (!mp__lock_mark_wakeup(&s->waiters)) return;
     mp_add32(&s->wseq, 1, MP_SEQ_CST);
     mp_os_wq_wake(&l->wq, &s->wseq, 1);
 }

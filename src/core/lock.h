@@ -52,9 +52,42 @@ static inline int mp_lock_acquire(mp_lock *l, uint64_t deadline_ns)
     return mp__lock_acquire_slow(l, deadline_ns);
 }
 
-/* The high bit of waiters: a wake-up is on its way to one of them (see
- * mp__lock_wake). */
+/* The wake-up mark, shared with the queue's side locks (queue_sync.c):
+ * the high bit of a count of waiters says a wake-up is on its way to one
+ * of them. It is set only together with a count seen in the same word, so
+ * a release racing with the last waiter's leaving never leaves it set;
+ * the waiter that wakes clears it before it looks at the lock word again.
+ * Waiters read the wake-up sequence before they register, so every waiter
+ * counted when the mark is set sees the sequence move on and cannot sleep
+ * through it. */
 #define MP_LOCK_WOKEN 0x80000000u
+
+/* The waiters counted in *waiters, without the mark. */
+static inline uint32_t mp__lock_waiters(mp_atomic_u32 *waiters, mp_memory_order mo)
+{
+    return mp_load32(waiters, mo) & ~MP_LOCK_WOKEN;
+}
+
+/* Sets the mark if someone waits and no wake-up is on its way: 1 if the
+ * caller must now move the sequence on and wake one. */
+static inline int mp__lock_mark_wakeup(mp_atomic_u32 *waiters)
+{
+    uint32_t w = mp_load32(waiters, MP_SEQ_CST);
+    do {
+        if ((w & ~MP_LOCK_WOKEN) == 0 || (w & MP_LOCK_WOKEN)) return 0;
+    } while (!mp_cas32(waiters, &w, w | MP_LOCK_WOKEN, MP_SEQ_CST));
+    return 1;
+}
+
+/* A waiter done sleeping (woken or not) clears the mark before its next
+ * look at the lock word: the next release may then wake another. */
+static inline void mp__lock_clear_wakeup(mp_atomic_u32 *waiters)
+{
+    uint32_t w = mp_load32(waiters, MP_RELAXED);
+    while ((w & MP_LOCK_WOKEN) &&
+           !mp_cas32(waiters, &w, w & ~MP_LOCK_WOKEN, MP_SEQ_CST)) {
+    }
+}
 
 /* Wakes one sleeper unless a wake-up is already on its way. */
 void mp__lock_wake(mp_lock *l);

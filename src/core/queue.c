@@ -732,5 +732,5 @@ int mp__queue_prod_parked(mp_queue *q)
 
 uint32_t mp__queue_prod_waiters(mp_queue *q)
 {
-    return mp_load32(&q->s->p.lk.lwaiters, MP_ACQUIRE) & ~Q_LWOKEN;
+    return mp__lock_waiters(&q->s->p.lk.lwaiters, MP_ACQUIRE);
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "../platform.h"
+#include "lock.h" /* the lock protocol the side locks share */
 #include "mproc/queue.h"
 
 #define Q_MAGIC    0x3251504du /* "MPQ2" */
@@ -89,13 +90,11 @@
 typedef struct qside {
     mp_atomic_u64 word;
     mp_atomic_u32 lseq;
-    /* Waiters asleep (or about to be) on lseq; the high bit, Q_LWOKEN: a
-     * wake-up is on its way to one of them, which clears it once it runs
-     * and looks at the word again (see q__wake_lock_waiter). */
+    /* Waiters asleep (or about to be) on lseq, and the wake-up mark of
+     * lock.h (MP_LOCK_WOKEN): the side locks follow the Value lock's
+     * protocol. */
     mp_atomic_u32 lwaiters;
 } qside;
-
-#define Q_LWOKEN 0x80000000u
 
 /* A sleeping place with at most one sleeper: the holder of one side's lock
  * waiting for the other side. */

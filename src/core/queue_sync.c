@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "err.h"
-#include "lock.h" /* the test hooks of the lock protocol */
 #include "queue_shared.h"
 
 #define SPINS  64
@@ -100,8 +99,8 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
             /* Registered before the last look at the word, so that a
              * release after that look sees us and wakes us; lseq read
              * before registering, so that a wake-up meant for any
-             * registered waiter never finds this one asleep (see
-             * q__wake_lock_waiter). */
+             * registered waiter never finds this one asleep (lock.h,
+             * MP_LOCK_WOKEN). */
             uint32_t seen = mp_load32(&sd->lseq, MP_SEQ_CST);
             mp_add32(&sd->lwaiters, 1, MP_SEQ_CST);
             if (mp__lock_waiter_hook) mp__lock_waiter_hook();
@@ -111,12 +110,7 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
                 rc = mp_os_wq_wait(wq, &sd->lseq, seen, until);
             if (rc == MP_ETIMEDOUT) mp_add32(&mp__lock_slices_out, 1, MP_RELAXED);
             mp_sub32(&sd->lwaiters, 1, MP_RELAXED);
-            /* Woken or not, this waiter looks at the word below, after
-             * clearing the mark: the next release may wake another. */
-            uint32_t n = mp_load32(&sd->lwaiters, MP_RELAXED);
-            while ((n & Q_LWOKEN) &&
-                   !mp_cas32(&sd->lwaiters, &n, n & ~Q_LWOKEN, MP_SEQ_CST)) {
-            }
+            mp__lock_clear_wakeup(&sd->lwaiters);
         }
         w = mp_load64(&sd->word, MP_SEQ_CST);
         while (Q_OWNER(w) == 0) {
@@ -142,25 +136,14 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
     }
 }
 
-/* One wake-up in flight at a time. A woken waiter may take a while to run
- * when processes outnumber CPUs, and each release meanwhile made a system
- * call for nobody: 2 -> 2 on two CPUs saw six wake-ups per sleep. The
- * waiter in flight looks at the word after it clears Q_LWOKEN, so a
- * release it has not seen yet is never missed: it takes the lock, or the
- * holder it finds wakes the next. The mark is set only together with a
- * count of waiters seen in the same word, so it is never left set by a
- * release that raced with the last waiter leaving; and every waiter so
- * counted read lseq before it moves on here, so at least one of them
- * wakes at once (asleep and woken, or not asleep yet and not sleeping)
- * and clears the mark. A waiter killed in
- * flight leaves it set until another waiter's slice runs out (it clears
- * the mark too). */
+/* One wake-up in flight at a time (lock.h, MP_LOCK_WOKEN). A woken waiter
+ * may take a while to run when processes outnumber CPUs, and each release
+ * meanwhile made a system call for nobody: 2 -> 2 on two CPUs saw six
+ * wake-ups per sleep. A waiter killed in flight leaves the mark set until
+ * another waiter's slice runs out (it clears the mark too). */
 void q__wake_lock_waiter(qside *sd, mp_os_wq *wq)
 {
-    uint32_t n = mp_load32(&sd->lwaiters, MP_SEQ_CST);
-    do {
-        if ((n & ~Q_LWOKEN) == 0 || (n & Q_LWOKEN)) return;
-    } while (!mp_cas32(&sd->lwaiters, &n, n | Q_LWOKEN, MP_SEQ_CST));
+    if (!mp__lock_mark_wakeup(&sd->lwaiters)) return;
     mp_add32(&sd->lseq, 1, MP_SEQ_CST);
     mp_os_wq_wake(wq, &sd->lseq, 1);
 }
@@ -205,7 +188,7 @@ void q_park(mp_queue *q)
     struct qshared *s = q->s;
     if (mp_load32(&s->p.parked, MP_RELAXED)) return;
     mp_store32(&s->p.parked, 1, MP_SEQ_CST);
-    uint32_t n = mp_load32(&s->p.lk.lwaiters, MP_SEQ_CST) & ~Q_LWOKEN;
+    uint32_t n = mp__lock_waiters(&s->p.lk.lwaiters, MP_SEQ_CST);
     if (n) {
         mp_add32(&s->p.lk.lseq, 1, MP_SEQ_CST);
         mp_os_wq_wake(&q->plock_wq, &s->p.lk.lseq, n);
