@@ -719,6 +719,78 @@ static void cancel_while_lock_busy(mp_start_method m)
 }
 MPT_DEFINE_BOTH(cancel_while_lock_busy)
 
+/* ---- keeping behind streaming producers ------------------------------------------ */
+
+/* Puts "m0" .. "m3", each when the parent cues it. */
+static int t_put_on_cue(const mp_args *args)
+{
+    mp_queue *q = mp_args_queue(args, 0), *cue = mp_args_queue(args, 1);
+    char msg[3] = "m0";
+    for (int i = 0; i < 4; i++, msg[1]++) {
+        void *d = NULL;
+        size_t n;
+        MPT_CHILD_CHECK(mp_queue_get_bytes(cue, &d, &n, MPT_JOIN_TIMEOUT) == 0);
+        mp_free(d);
+        MPT_CHILD_CHECK(mp_queue_put_bytes(q, msg, 2, 0) == 0);
+    }
+    return 0;
+}
+
+static int one_waiting(mp_queue *q)
+{
+    return mp_queue_qsize(q) == 1;
+}
+
+/* Cues the child's next put and waits until it is in the queue. */
+static int cue_one(mp_queue *q, mp_queue *cue)
+{
+    return mp_queue_put_bytes(cue, "go", 2, 0) == 0 && wait_until(q, one_waiting);
+}
+
+/* A consumer waits for producers to get ahead only while they stream: a
+ * message found right after another is waited on for one look when
+ * nothing follows it, not for the whole lag; a get that may not wait, or
+ * one after the queue was found empty, does not wait at all. */
+static void lag_only_while_streaming(mp_start_method m)
+{
+    mp_queue *q, *cue;
+    MPT_OK(mp_queue_new(&q, 0));
+    MPT_OK(mp_queue_new(&cue, 0));
+    mp_process *p = mpt_start(t_put_on_cue, mp_args_of(q, cue), m);
+    uint32_t lag = mp__queue_lag_enabled() ? 1 : 0;
+
+    CU_ASSERT_FATAL(cue_one(q, cue));
+    uint32_t r = mp__queue_lag_rounds();
+    CU_ASSERT_TRUE(get_expect(q, "m0")); /* the first look: nothing streams */
+    CU_ASSERT_EQUAL(mp__queue_lag_rounds() - r, 0);
+
+    CU_ASSERT_FATAL(cue_one(q, cue));
+    r = mp__queue_lag_rounds();
+    CU_ASSERT_TRUE(get_expect(q, "m1")); /* found after m0: one look, no more */
+    CU_ASSERT_EQUAL(mp__queue_lag_rounds() - r, lag);
+
+    CU_ASSERT_FATAL(cue_one(q, cue));
+    r = mp__queue_lag_rounds();
+    void *d = NULL;
+    size_t n = 0;
+    MPT_OK(mp_queue_get_bytes_nowait(q, &d, &n)); /* may not wait */
+    CU_ASSERT_TRUE(n == 2 && memcmp(d, "m2", 2) == 0);
+    mp_free(d);
+    CU_ASSERT_EQUAL(mp__queue_lag_rounds() - r, 0);
+
+    MPT_EQ(mp_queue_get_bytes_nowait(q, &d, &n), MP_EEMPTY); /* the stream stops */
+    CU_ASSERT_FATAL(cue_one(q, cue));
+    r = mp__queue_lag_rounds();
+    CU_ASSERT_TRUE(get_expect(q, "m3"));
+    CU_ASSERT_EQUAL(mp__queue_lag_rounds() - r, 0);
+
+    CU_ASSERT_EQUAL(mpt_join(p), 0);
+    CU_ASSERT_TRUE(mp_queue_empty(q));
+    mp_queue_free(cue);
+    mp_queue_free(q);
+}
+MPT_DEFINE_BOTH(lag_only_while_streaming)
+
 /* The producers' lock follows the lock protocol of lock.h: a waiter must
  * not sleep through the wake-up marked for it (wakeup.h). */
 static int grab_producers(void *q)
@@ -757,6 +829,7 @@ void mpt_suite_queue(void)
     mpt_add("queue", "lock_wakeup_not_slept_through", lock_wakeup_not_slept_through);
     mpt_add("queue", "cancel_join", cancel_join);
     MPT_BOTH("queue", put_never_blocks);
+    MPT_BOTH("queue", lag_only_while_streaming);
     MPT_BOTH("queue", seed_program);
     MPT_BOTH("queue", get_into);
     MPT_BOTH("queue", every_small_size);

@@ -30,6 +30,12 @@ int mp__queue_prod_parked(mp_queue *q);
 /* How many threads wait for the producers' lock. */
 uint32_t mp__queue_prod_waiters(mp_queue *q);
 
+/* Rounds this process's consumers have waited to keep behind streaming
+ * producers (keep_behind in queue.c), and whether they ever do (not
+ * under ThreadSanitizer, where the caches it rests on are off). */
+uint32_t mp__queue_lag_rounds(void);
+int mp__queue_lag_enabled(void);
+
 /* Called by this process's feeder after each record it writes, with the
  * producer lock held (written: records of the batch so far). NULL: none.
  * Lets a test kill a feeder between two records of one batch. */

@@ -28,7 +28,7 @@
 #include "mproc/queue.h"
 
 #define Q_MAGIC    0x3251504du /* "MPQ2" */
-#define Q_VERSION  2u
+#define Q_VERSION  3u
 #define Q_MIN_RING ((uint64_t)4096)
 #define Q_MAX_RING ((uint64_t)1 << 30)
 #define Q_REC_HDR  8u
@@ -41,8 +41,15 @@
  * data_soon in queue.c). */
 #define Q_DATA_SPIN_NS 12000ull
 #define Q_DATA_PAUSES  64
-#define Q_BUF_SLOTS    32
-#define Q_LINE         _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
+/* A consumer that keeps finding new records close ahead waits, up to
+ * Q_LAG_ROUNDS times Q_LAG_PAUSES pauses, until the producers are
+ * Q_LAG_BYTES ahead (a quarter of a smaller ring) - see keep_behind in
+ * queue.c. */
+#define Q_LAG_BYTES  ((uint64_t)16384)
+#define Q_LAG_PAUSES 32
+#define Q_LAG_ROUNDS 16
+#define Q_BUF_SLOTS  32
+#define Q_LINE       _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
 
 /* Each side keeps its last view of the other side in its own line (see
  * docs/queue.md). ThreadSanitizer cannot follow that: the view may have
@@ -122,6 +129,7 @@ struct qshared {
         qside lk;               /* holder | messages taken */
         mp_atomic_u64 head[2];  /* head[n & 1]: ring position after n messages */
         mp_atomic_u32 pub_seen; /* the producers' count as last read: a cache */
+        mp_atomic_u32 flowing;  /* that read found new records: producers stream */
         mp_atomic_u64 live;     /* how far a streamed record has been read */
         mp_atomic_u64 cons_end; /* end of the streamed record being read; 0: none */
     } c;
