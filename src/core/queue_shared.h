@@ -48,8 +48,10 @@
 #define Q_LAG_BYTES  ((uint64_t)16384)
 #define Q_LAG_PAUSES 32
 #define Q_LAG_ROUNDS 16
-#define Q_BUF_SLOTS  32
-#define Q_LINE       _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
+/* Messages up to this size are copied inline, in the usual put and get. */
+#define Q_SMALL     64
+#define Q_BUF_SLOTS 32
+#define Q_LINE      _Alignas(128) /* Apple M-series lines; x86-64 has 64 */
 
 /* Each side keeps its last view of the other side in its own line (see
  * docs/queue.md). ThreadSanitizer cannot follow that: the view may have
@@ -257,6 +259,16 @@ static inline void q_unlock(qside *sd, mp_os_wq *wq, uint32_t count)
 {
     mp_xchg64(&sd->word, Q_WORD(0, count), MP_SEQ_CST);
     if (mp_load32(&sd->lwaiters, MP_SEQ_CST) != 0) q__wake_lock_waiter(sd, wq);
+}
+
+/* Publishes count and releases the lock as q_unlock does, but wakes no
+ * one: nonzero if a waiter for the lock or the other side's sleeper on w
+ * must be woken (by the caller, afterwards). For the usual put and get,
+ * which make no call but in tail position. */
+static inline int q_release_quiet(qside *sd, qwait *w, uint32_t count)
+{
+    mp_xchg64(&sd->word, Q_WORD(0, count), MP_SEQ_CST);
+    return (mp_load32(&sd->lwaiters, MP_SEQ_CST) | mp_load32(&w->flag, MP_SEQ_CST)) != 0;
 }
 
 /* Publishes count while keeping the lock. */
