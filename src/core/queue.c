@@ -499,8 +499,8 @@ static int data_soon(mp_queue *q, uint32_t k, uint64_t head, uint64_t deadline)
  * consumer, ran at 24-50M msgs/s without this and 86-94M with it
  * (docs/queue.md). The wait is only for producers in full flow: it ends
  * as soon as a look finds nothing new (a lone message or the last of a
- * burst waits one round, about a microsecond here), or finds them too
- * slow to close the gap in the rounds left. */
+ * burst waits one round, Q_LAG_ROUND_NS), or finds them too slow to close
+ * the gap in the rounds left. */
 static mp_atomic_u32 lag_rounds; /* for tests (queue_internal.h) */
 
 static Q_NOINLINE uint32_t keep_behind(mp_queue *q, uint32_t k, uint64_t head,
@@ -512,8 +512,11 @@ static Q_NOINLINE uint32_t keep_behind(mp_queue *q, uint32_t k, uint64_t head,
      * at the gap is all this needs. */
     int64_t gap = (int64_t)(mp_load64(&s->p.tail[pub & 1], MP_RELAXED) - head);
     for (int left = Q_LAG_ROUNDS; left > 0 && gap < (int64_t)lag; left--) {
-        for (int i = 0; i < Q_LAG_PAUSES; i++)
-            mp_cpu_relax();
+        uint64_t until = mp_os_now_ns() + Q_LAG_ROUND_NS;
+        do {
+            for (int i = 0; i < 8; i++)
+                mp_cpu_relax();
+        } while (mp_os_now_ns() < until);
         uint32_t now = q_published(q);
         mp_add32(&lag_rounds, 1, MP_RELAXED);
         int64_t g = (int64_t)(mp_load64(&s->p.tail[now & 1], MP_RELAXED) - head);
