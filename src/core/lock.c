@@ -102,12 +102,16 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
  * make a system call for nobody. A waiter killed in flight leaves the
  * mark set until another waiter's sleep slice runs out (it clears the
  * mark too). */
+void mp__lock_wake_one(mp_atomic_u32 *waiters, mp_atomic_u32 *seq, mp_os_wq *wq)
+{
+    if (!mp__lock_mark_wakeup(waiters)) return;
+    mp_add32(seq, 1, MP_SEQ_CST);
+    mp_os_wq_wake(wq, seq, 1);
+}
+
 void mp__lock_wake(mp_lock *l)
 {
-    mp_lock_shared *s = l->s;
-    if (!mp__lock_mark_wakeup(&s->waiters)) return;
-    mp_add32(&s->wseq, 1, MP_SEQ_CST);
-    mp_os_wq_wake(&l->wq, &s->wseq, 1);
+    mp__lock_wake_one(&l->s->waiters, &l->s->wseq, &l->wq);
 }
 
 uint32_t mp_lock_owner(const mp_lock *l)

@@ -89,7 +89,12 @@ static inline void mp__lock_clear_wakeup(mp_atomic_u32 *waiters)
     }
 }
 
-/* Wakes one sleeper unless a wake-up is already on its way. */
+/* Wakes one of the waiters counted in *waiters, asleep on *seq in wq,
+ * unless a wake-up is already on its way: the release path of this lock
+ * and of the queue's side locks. */
+void mp__lock_wake_one(mp_atomic_u32 *waiters, mp_atomic_u32 *seq, mp_os_wq *wq);
+
+/* mp__lock_wake_one for this lock. */
 void mp__lock_wake(mp_lock *l);
 
 /* Releases the lock and wakes one sleeper if there is one. */

@@ -143,9 +143,7 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
  * another waiter's slice runs out (it clears the mark too). */
 void q__wake_lock_waiter(qside *sd, mp_os_wq *wq)
 {
-    if (!mp__lock_mark_wakeup(&sd->lwaiters)) return;
-    mp_add32(&sd->lseq, 1, MP_SEQ_CST);
-    mp_os_wq_wake(wq, &sd->lseq, 1);
+    mp__lock_wake_one(&sd->lwaiters, &sd->lseq, wq);
 }
 
 void q_publish(qside *sd, uint32_t count)
