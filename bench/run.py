@@ -182,22 +182,42 @@ class Ratios:
     def __init__(self, samples, units):
         self.samples, self.units = samples, units  # (workload, impl) -> {round: value}
 
-    def speedup(self, a, b):
-        """a's speed over b's, a and b being (workload, impl): the median of
-        the ratios of the rounds both have, or None."""
+    def per_round(self, a, b):
+        """a's speed over b's in each round both have, a and b being
+        (workload, impl), in round order."""
         sa, sb = self.samples.get(a, {}), self.samples.get(b, {})
-        common = sorted(set(sa) & set(sb))
-        if not common:
-            return None
-        return statistics.median(speed(sa[r], self.units[a[0]]) /
-                                 speed(sb[r], self.units[b[0]]) for r in common)
+        return [speed(sa[r], self.units[a[0]]) / speed(sb[r], self.units[b[0]])
+                for r in sorted(set(sa) & set(sb))]
+
+    def speedup(self, a, b):
+        """The median of per_round(a, b), or None."""
+        rounds = self.per_round(a, b)
+        return statistics.median(rounds) if rounds else None
+
+
+class TargetResult:
+    """One target of one run. measured is the median of the per-round
+    figures, in the target's own terms (a speed-up, or a time ratio);
+    rounds are those figures, so a reader sees how often the target held
+    round by round, not only whether the median did (on this machine a
+    median near the line can fall either side from run to run); python is
+    Python's figure in the same terms against the same reference, for
+    context."""
+
+    def __init__(self, workload, text, kind, factor, rounds, python):
+        self.workload, self.text, self.python = workload, text, python
+        self.rounds = rounds
+        self.measured = statistics.median(rounds) if rounds else None
+
+        def ok(x):
+            return x >= factor if kind == "faster" else x <= factor
+
+        self.holds = None if self.measured is None else ok(self.measured)
+        self.rounds_held = sum(1 for x in rounds if ok(x))
 
 
 def evaluate_targets(ratios, units):
-    """[(workload, text, measured, holds or None, python's figure)] for every
-    target whose workload ran. measured is in the target's own terms (a
-    speed-up, or a time ratio); python's figure is Python's in the same
-    terms against the same reference, for context."""
+    """A TargetResult for every target whose workload ran."""
     out = []
     for wl, ref, kind, factor, ref_name in TARGETS:
         if wl not in units:
@@ -208,18 +228,15 @@ def evaluate_targets(ratios, units):
         else:
             text = f"{wl}: time <= {factor:g}x {ref_name}"
 
-        def in_terms(r):
-            return None if r is None else (r if kind == "faster" else 1.0 / r)
+        def in_terms(impl):
+            rounds = ratios.per_round((wl, impl), ref_key)
+            return [r if kind == "faster" else 1.0 / r for r in rounds]
 
-        measured = in_terms(ratios.speedup((wl, "mproc"), ref_key))
         python = None
         if ref_key[1] != "python" and ref_key[1] != "mproc":
-            python = in_terms(ratios.speedup((wl, "python"), ref_key))
-        if measured is None:
-            holds = None
-        else:
-            holds = measured >= factor if kind == "faster" else measured <= factor
-        out.append((wl, text, measured, holds, python))
+            py_rounds = in_terms("python")
+            python = statistics.median(py_rounds) if py_rounds else None
+        out.append(TargetResult(wl, text, kind, factor, in_terms("mproc"), python))
     return out
 
 
@@ -350,14 +367,14 @@ def table_rows(workloads, medians, ratios, target_results):
             v = medians.get((w.name, peer))
             ratio = ratios.speedup((w.name, "mproc"), (w.name, peer))
             row += [fmt(v) if peer in w.impls else "", fmt_ratio(ratio)]
-        mine = [t for t in target_results if t[0] == w.name]
-        known = [t for t in mine if t[3] is not None]
+        mine = [t for t in target_results if t.workload == w.name]
+        known = [t for t in mine if t.holds is not None]
         if not mine:
             tally = ""
         elif not known:
             tally = "?"
         else:
-            met = sum(1 for t in known if t[3])
+            met = sum(1 for t in known if t.holds)
             tally = f"{met}/{len(mine)} met"
         rows.append(row + [tally])
     return rows
@@ -394,17 +411,23 @@ def markdown_table(rows):
 
 
 def targets_text(target_results, markdown=False):
+    """The targets, each with the median, whether it holds, in how many
+    rounds it held and the lowest and highest round."""
     lines = []
     if markdown:
-        lines += ["| target | mproc | holds | Python, same terms |", "|---|---:|---|---:|"]
+        lines += ["| target | mproc | holds | rounds held | per round | Python, same terms |",
+                  "|---|---:|---|---:|---:|---:|"]
     else:
-        lines += [f"  {'holds':<5} {'mproc':>8} {'python':>8}  target"]
-    for _, text, measured, holds, python in target_results:
-        m = "-" if measured is None else f"{measured:.3g}x"
-        py = "" if python is None else f"{python:.3g}x"
-        h = "?" if holds is None else ("yes" if holds else "NO")
-        lines.append(f"| {text} | {m} | {h} | {py} |" if markdown else
-                     f"  {h:<5} {m:>8} {py:>8}  {text}")
+        lines += [f"  {'holds':<5} {'mproc':>8} {'rounds':>6} {'per round':>15}"
+                  f" {'python':>8}  target"]
+    for t in target_results:
+        m = "-" if t.measured is None else f"{t.measured:.3g}x"
+        py = "" if t.python is None else f"{t.python:.3g}x"
+        h = "?" if t.holds is None else ("yes" if t.holds else "NO")
+        held = f"{t.rounds_held}/{len(t.rounds)}" if t.rounds else "-"
+        span = f"{min(t.rounds):.3g}x-{max(t.rounds):.3g}x" if t.rounds else "-"
+        lines.append(f"| {t.text} | {m} | {h} | {held} | {span} | {py} |" if markdown else
+                     f"  {h:<5} {m:>8} {held:>6} {span:>15} {py:>8}  {t.text}")
     return "\n".join(lines)
 
 
@@ -481,8 +504,9 @@ def report(out_dir, workloads, samples, errors, meta, log):
         "warmup": meta["warmup"],
         "smoke": meta["smoke"],
         "loadavg": meta["loadavg"],
-        "targets": [{"target": t, "measured": m, "holds": h, "python": py}
-                    for _, t, m, h, py in target_results],
+        "targets": [{"target": t.text, "measured": t.measured, "holds": t.holds,
+                     "rounds": t.rounds, "rounds_held": t.rounds_held, "python": t.python}
+                    for t in target_results],
         "errors": [{"workload": w, "impl": i, "error": e} for (w, i), e in errors.items()],
     }
     with open(os.path.join(out_dir, "results.json"), "w") as f:
