@@ -185,21 +185,28 @@ int mp__queue_import(mp_queue **out, mp_import *im)
 
 /* ---- put ------------------------------------------------------------------------ */
 
+/* Writes a record of len bytes (header and payload) at tail, where it
+ * fits without wrapping. */
+static inline void write_whole(mp_queue *q, uint64_t tail, const void *data, uint64_t len)
+{
+    unsigned char *at = q->ring + (tail & q->mask);
+    memcpy(at, &len, Q_REC_HDR);
+    q_copy(at + Q_REC_HDR, data, len); /* data may be NULL if len is 0 */
+}
+
 /* Producer lock held with count c and no stream open: writes a message of
  * up to 64 bytes if the room the producers' cache shows takes it without
  * wrapping (1: count c + 1 to publish). Calls nothing, so that the usual
  * put needs no stack frame; write_now does the rest. */
 static inline int write_fast(mp_queue *q, uint32_t c, const void *data, uint64_t len)
 {
-    struct qshared *s = q->s;
+    struct qshared *s = q->s; /* read once: the stores below may alias q */
     uint64_t tail = mp_load64(&s->p.tail[c & 1], MP_RELAXED);
     uint64_t rec = Q_REC_HDR + q_pad8(len);
-    uint64_t off = tail & q->mask;
-    if (len > Q_SMALL || rec > q_room(q, tail, q_head_view(q)) || off + rec > q->cap)
+    if (len > Q_SMALL || rec > q_room(q, tail, q_head_view(q)) ||
+        (tail & q->mask) + rec > q->cap)
         return 0;
-    unsigned char *at = q->ring + off; /* read once: the stores below may alias q */
-    memcpy(at, &len, Q_REC_HDR);
-    q_copy(at + Q_REC_HDR, data, len); /* data may be NULL if len is 0 */
+    write_whole(q, tail, data, len);
     mp_store64(&s->p.tail[(c + 1) & 1], tail + rec, MP_RELAXED);
     return 1;
 }
@@ -219,10 +226,8 @@ static Q_INLINE int write_now(mp_queue *q, uint32_t c, const void *data, uint64_
         mp_store64(&s->p.head_seen, head, MP_RELAXED);
         if (rec > q_room(q, tail, head)) return 0;
     }
-    uint64_t off = tail & q->mask;
-    if (off + rec <= q->cap) { /* the usual case: no wrap */
-        memcpy(q->ring + off, &len, Q_REC_HDR);
-        q_copy(q->ring + off + Q_REC_HDR, data, len);
+    if ((tail & q->mask) + rec <= q->cap) { /* the usual case: no wrap */
+        write_whole(q, tail, data, len);
     } else {
         q_ring_write(q, tail, &len, Q_REC_HDR);
         q_ring_write(q, tail + Q_REC_HDR, data, len);
@@ -263,13 +268,6 @@ static inline int lock_side(qside *sd, mp_os_wq *wq, uint64_t deadline,
     return q_lock(sd, wq, deadline, parked, NULL, count);
 }
 
-static void release_producers(mp_queue *q, uint32_t c)
-{
-    mp_store32(&q->s->p.parked, 0, MP_RELAXED);
-    q_unlock(&q->s->p.lk, &q->plock_wq, c);
-    q_notify(&q->data_wq, &q->s->data);
-}
-
 /* Unbounded, producer lock held with count c (rc: how it was taken, 0 or
  * MP_EOWNERDEAD): writes now if the room allows, else buffers. */
 static Q_NOINLINE int put_unbounded_locked(mp_queue *q, uint32_t c, int rc,
@@ -290,7 +288,7 @@ static Q_NOINLINE int put_unbounded_locked(mp_queue *q, uint32_t c, int rc,
                         mp_os_now_ns() + Q_PUT_GRACE_NS(Q_REC_HDR + q_pad8(len))) == 0)
             done = write_now(q, c, data, len);
     }
-    release_producers(q, done ? c + 1 : c);
+    q_release_producers(q, done ? c + 1 : c);
     if (done) return 0;
     return q_buffer(q, data, len);
 }
@@ -397,7 +395,7 @@ static Q_NOINLINE int put_bounded(mp_queue *q, const void *data, size_t len,
         q_wait_done(&s->room);
     }
     if (rc == 0) rc = q_write_record(q, &c, data, len, deadline, Q_NOT_BUFFERED);
-    release_producers(q, c);
+    q_release_producers(q, c);
     if (rc == MP_ETIMEDOUT) return mp_set_error(MP_EFULL, "queue is full");
     return rc;
 }

@@ -162,9 +162,7 @@ static size_t write_batch(mp_queue *q, struct qmsg *m, int slot)
         }
     }
     publish_batch(q, &b);
-    mp_store32(&s->p.parked, 0, MP_RELAXED);
-    q_unlock(&s->p.lk, &q->plock_wq, b.c);
-    q_notify(&q->data_wq, &s->data);
+    q_release_producers(q, b.c);
     return counted;
 }
 

@@ -291,6 +291,10 @@ static inline void q_notify(mp_os_wq *wq, qwait *w)
  * lock waiters among put() callers to buffer instead. */
 void q_park(mp_queue *q);
 
+/* Producer lock held: ends any parking, publishes count c, releases the
+ * lock and wakes a waiter for it and a sleeping consumer, if any. */
+void q_release_producers(mp_queue *q, uint32_t c);
+
 /* Where the consumers stand (whole records taken, or further into a
  * streamed one). Any thread may ask. */
 uint64_t q_consumer_head(mp_queue *q);

@@ -193,6 +193,13 @@ void q_park(mp_queue *q)
     }
 }
 
+void q_release_producers(mp_queue *q, uint32_t c)
+{
+    mp_store32(&q->s->p.parked, 0, MP_RELAXED);
+    q_unlock(&q->s->p.lk, &q->plock_wq, c);
+    q_notify(&q->data_wq, &q->s->data);
+}
+
 /* ---- positions --------------------------------------------------------------- */
 
 uint64_t q_consumer_head(mp_queue *q)
