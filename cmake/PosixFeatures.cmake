@@ -78,8 +78,8 @@ else()
     set(MP_POSIX_PORTABLE 0)
 endif()
 
-# The HMAC provider of the authkey handshake (src/posix/digest.c). Without
-# it the built-in MD5/SHA-256 of src/core/digest.c do the work; the option
+# The HMAC provider of the authkey handshake (src/posix/hmac.c). Without
+# it the built-in MD5/SHA-256 of src/core/conn/digest.c do the work; the option
 # forces that path so it can be tested on a machine that has libcrypto.
 set(MP_HAVE_LIBCRYPTO 0)
 if(MPROC_USE_LIBCRYPTO)

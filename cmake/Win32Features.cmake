@@ -4,7 +4,7 @@
 # MPROC_POSIX_LIBS (the name is historical: it is "what the OS layer links")
 # to the system libraries the Win32 layer uses, which also end up in
 # mproc.pc's Libs.private and the static package's link interface:
-#   bcrypt   BCryptGenRandom (clock.c), the HMAC provider (digest.c)
+#   bcrypt   BCryptGenRandom (clock.c), the HMAC provider (hmac.c)
 #   ws2_32   Winsock: Listener/Client sockets (socket.c)
 # and, for MinGW, makes printf-family calls C99-conforming: MinGW's default
 # msvcrt printf knows neither %zu nor %lld reliably and prints exponents
@@ -30,7 +30,7 @@ endif()
 #   strcpy, getenv, fopen, sscanf... are standard C and used as such; C4996
 #   would otherwise fail a /W4 /WX build.
 # - /utf-8: sources and string literals are UTF-8.
-# Atomics need no flag: src/atomics.h uses Interlocked intrinsics there.
+# Atomics need no flag: src/base/atomics.h uses Interlocked intrinsics there.
 if(MSVC)
     add_compile_options(/Zc:preprocessor /utf-8)
     add_compile_definitions(_CRT_SECURE_NO_WARNINGS _CRT_NONSTDC_NO_DEPRECATE)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/conn_internal.h"
+#include "core/conn/conn_internal.h"
 #include "mproc.h"
 #include "platform.h"
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/pickle.h"
+#include "core/pickle/pickle.h"
 #include "mproc.h"
 
 static int has_nan(const mp_obj *o)

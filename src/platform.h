@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomics.h"
+#include "base/atomics.h"
 
 typedef intptr_t mp_os_handle;
 #define MP_OS_NO_HANDLE ((mp_os_handle)-1)
@@ -308,7 +308,7 @@ int mp_os_connect_tcp(const char *host, int port, mp_os_handle *h);
 
 /* ---- hmac provider (optional) ---------------------------------------------- */
 
-/* Digest algorithms; numbered as core/digest.h's mp_digest_alg. */
+/* Digest algorithms; numbered as core/conn/digest.h's mp_digest_alg. */
 #define MP_OS_DIGEST_MD5    1
 #define MP_OS_DIGEST_SHA256 2
 

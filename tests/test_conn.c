@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/conn_internal.h"
+#include "core/conn/conn_internal.h"
 #include "platform.h"
 #include "test.h"
 

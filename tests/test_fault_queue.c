@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/queue_internal.h"
+#include "core/queue/testview.h"
 #include "fault.h"
 #include "leakcheck.h"
 #include "test.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/conn_internal.h"
+#include "core/conn/conn_internal.h"
 #include "pythons.h"
 #include "test.h"
 

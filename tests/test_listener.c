@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/auth.h"
-#include "core/conn_internal.h"
-#include "core/digest.h"
-#include "core/listener_internal.h"
+#include "core/conn/auth.h"
+#include "core/conn/conn_internal.h"
+#include "core/conn/digest.h"
+#include "core/conn/listener_internal.h"
 #include "test.h"
 
 /* ---- digest vectors ---------------------------------------------------------- */

@@ -9,7 +9,7 @@
  * (mpt_w32_steal), so the same tests run there. */
 #include <stdlib.h>
 
-#include "core/lock.h"
+#include "core/sync/lock.h"
 #include "test.h"
 #include "wakeup.h"
 

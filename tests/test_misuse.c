@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/err.h"
+#include "base/error.h"
 #include "misuse.h"
 
 static const mpt_group *const groups[] = {

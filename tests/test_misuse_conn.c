@@ -13,7 +13,7 @@
 #include <fcntl.h>
 #endif
 
-#include "core/conn_internal.h"
+#include "core/conn/conn_internal.h"
 
 static void setup(mpt_fx *fx)
 {

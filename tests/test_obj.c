@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/buf.h"
-#include "core/obj_internal.h"
-#include "core/unicode_printable.h"
+#include "base/buf.h"
+#include "core/obj/obj_internal.h"
+#include "core/obj/unicode_printable.h"
 #include "platform.h"
 #include "test.h"
 

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/pickle.h"
+#include "core/pickle/pickle.h"
 #include "test.h"
 #ifndef _WIN32
 #include "pythons.h"

@@ -33,7 +33,7 @@
 #include <unistd.h>
 #endif
 
-#include "core/err.h"
+#include "base/error.h"
 #include "platform.h"
 #include "test.h"
 

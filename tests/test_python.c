@@ -31,7 +31,7 @@ void mpt_suite_python(void)
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/conn_internal.h"
+#include "core/conn/conn_internal.h"
 
 extern char **environ;
 

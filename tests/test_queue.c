@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/lock.h"
-#include "core/queue_internal.h"
+#include "core/sync/lock.h"
+#include "core/queue/testview.h"
 #include "test.h"
 #include "wakeup.h"
 
@@ -242,7 +242,7 @@ static void get_into(mp_start_method m)
 MPT_DEFINE_BOTH(get_into)
 
 /* Every size from 0 to 130 bytes, each byte distinct from its neighbours:
- * small messages are copied in pieces that overlap (queue_shared.h,
+ * small messages are copied in pieces that overlap (queue/layout.h,
  * q_copy), and a piece put in the wrong place shows here. The child puts
  * each size twice; the parent takes one into its buffer and one as a new
  * allocation. */

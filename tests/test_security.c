@@ -8,7 +8,7 @@
  *   ceiling (docs/security.md); the payload after the header stays
  *   unread. The peer is another process.
  * - The authkey answer is checked by its value (every byte matters); the
- *   comparison itself is constant-time by construction (digest.c), which
+ *   comparison itself is constant-time by construction (core/conn/digest.c), which
  *   a test cannot time on a shared machine. */
 #ifndef _WIN32
 #define _DEFAULT_SOURCE /* dirfd under -std=c11 */
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/auth.h"
-#include "core/conn_internal.h"
+#include "core/conn/auth.h"
+#include "core/conn/conn_internal.h"
 #include "platform.h"
 #include "test.h"
 

@@ -1,6 +1,6 @@
 /* test_value.c - Value: typecodes and conversions, locking (recursion,
  * timeouts, a dead holder), children of both start methods and threads;
- * and the repr helpers (core/repr.h) that Value, Array and the objects
+ * and the repr helpers (core/obj/repr_scalar.h) that Value, Array and the objects
  * share. */
 #include <limits.h>
 #include <math.h>
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/objects.h"
-#include "core/repr.h"
+#include "base/buf.h"
+#include "core/runtime/export.h"
+#include "core/obj/repr_scalar.h"
 #include "platform.h"
 #include "test.h"
 

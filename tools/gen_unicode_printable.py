@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen_unicode_printable.py - writes src/core/unicode_printable.c.
+"""gen_unicode_printable.py - writes src/core/obj/unicode_printable.c.
 
 Python's repr() writes a character as it is when it is printable and as an
 escape otherwise; printable means str.isprintable(): not in the Unicode

@@ -248,7 +248,7 @@ void mp_os_close(mp_os_handle h)
 /* ---- message transport ------------------------------------------------------ */
 
 /* POSIX has no message-mode pipes: every fd (pipe, socketpair, socket) is a
- * byte stream that core/conn.c frames with a length prefix, exactly as
+ * byte stream that core/conn/conn.c frames with a length prefix, exactly as
  * Python's Connection does. mp_os_handle_is_message() is therefore 0 for
  * every handle, the core never takes its message path here, and the three
  * functions below are unreachable; they answer MP_EUNSUPPORTED rather than

@@ -10,8 +10,8 @@
 #include <limits.h>
 #include <string.h>
 
-#include "../core/err.h"
-#include "../platform.h"
+#include "base/error.h"
+#include "platform.h"
 #include "mp_posix_config.h"
 
 /* Records "what: strerror(err)" and returns MP_ESYS. errno is passed in

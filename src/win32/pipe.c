@@ -25,7 +25,7 @@
  *
  * Framing: the pipes are MESSAGE mode (PIPE_TYPE_MESSAGE and
  * PIPE_READMODE_MESSAGE on the server end, SetNamedPipeHandleState on the
- * client end), as CPython's Pipe() makes them, and core/conn.c writes each
+ * client end), as CPython's Pipe() makes them, and core/conn/conn.c writes each
  * message whole with no length prefix (mp_os_msg_*), as PipeConnection
  * does; so a Python process can hold the other end. mp_os_read still reads
  * them as a byte stream (ERROR_MORE_DATA is a partial read), for raw uses.

@@ -27,8 +27,8 @@
 #include <stdint.h>
 #include <wchar.h>
 
-#include "../core/err.h"
-#include "../platform.h"
+#include "base/error.h"
+#include "platform.h"
 
 /* Records "what: <system message> (error N)" and returns MP_ESYS (or
  * code, for mp_w32_fail_code). err is passed in because formatting may

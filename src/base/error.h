@@ -1,0 +1,36 @@
+/* error.h - recording error detail for mp_last_error(). */
+#ifndef MP_CORE_ERR_H
+#define MP_CORE_ERR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc/error.h"
+
+#if defined(__MINGW32__)
+/* MinGW's plain printf format is msvcrt's dialect, which lacks %zu; the
+ * library builds with __USE_MINGW_ANSI_STDIO, the GNU dialect. */
+#define MP_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__) || defined(__clang__)
+#define MP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MP_PRINTF(f, a)
+#endif
+
+/* Records a detail message for the calling thread and returns code, so a
+ * failure path reads: return mp_set_error(MP_EINVAL, "bad typecode '%c'", tc); */
+int mp_set_error(int code, const char *fmt, ...) MP_PRINTF(2, 3);
+
+/* Clears the calling thread's detail message. */
+void mp_clear_error(void);
+
+/* 1 if n cannot be the size of (or an offset into) a real object: nothing
+ * in C is larger than PTRDIFF_MAX bytes, so such a size is a negative
+ * number converted to size_t ((size_t)-1, len - 1 with len 0). The public
+ * calls refuse it with MP_EINVAL before touching any memory. */
+static inline int mp_size_bad(size_t n)
+{
+    return n > (size_t)PTRDIFF_MAX;
+}
+
+#endif

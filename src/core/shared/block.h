@@ -1,0 +1,95 @@
+/* block.h - the shared typed block behind both Value and Array.
+ *
+ * In shared memory: a header (magic, layout version, typecode, element
+ * count, the lock's shared word) and, at a 64-byte aligned offset, the
+ * elements. Only offsets and plain numbers live there, because every
+ * process maps the segment at an address of its own.
+ *
+ * Per process: an mp_block handle holding the mapping, this process's
+ * handle on the lock, and the recursion state. The shared lock is owned by
+ * a process id, so it cannot tell two threads of one process apart; the
+ * handle adds that: owner is the thread that holds the lock (read by other
+ * threads, hence atomic) and depth counts its nested lock calls. */
+#ifndef MP_CORE_BLOCK_H
+#define MP_CORE_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform.h"
+#include "base/buf.h"
+#include "core/sync/lock.h"
+#include "core/runtime/export.h"
+#include "core/shared/typecode.h"
+
+#define MP_BLOCK_MAGIC   0x4b4c424du /* "MBLK" */
+#define MP_BLOCK_VERSION 2u          /* 2: the lock's wake-up count */
+#define MP_BLOCK_ALIGN   64u
+
+/* The header at offset 0 of the segment. Written once by the creator
+ * before any other process can see the segment; only the lock word
+ * changes afterwards. */
+typedef struct mp_block_header {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t typecode;
+    uint32_t has_lock;
+    uint64_t count;
+    uint64_t data_offset;
+    mp_lock_shared lock;
+} mp_block_header;
+
+typedef struct mp_block {
+    mp_os_shm shm;
+    mp_lock lock;
+    int has_lock;
+    const mp_typecode *tc;
+    size_t count;
+    unsigned char *data; /* elements, in this process's mapping */
+    /* mp_thread_self() of the holding thread, 0 when this process's
+     * threads do not hold the lock. A 64-bit word so that it goes through
+     * atomics.h like every other atomic. */
+    mp_atomic_u64 owner;
+    size_t depth; /* touched only by the owner thread */
+} mp_block;
+
+/* Creates the shared segment and, with has_lock, its lock. Elements are
+ * zero. MP_EINVAL for an unknown typecode or a size that overflows. */
+int mp_block_create(mp_block *b, char typecode, size_t count, int has_lock);
+
+/* Releases this process's mapping and handles. A lock this process holds
+ * stays held: when the process ends, the next locker gets MP_EOWNERDEAD,
+ * which is the truth (the data may be half-updated). */
+void mp_block_close(mp_block *b);
+
+/* Export for a child / rebuild in the child (see runtime/export.h). Import checks
+ * every field and returns MP_EPROTO, closing the handles it took, if
+ * anything disagrees. want_count: required element count, or SIZE_MAX for
+ * any. */
+int mp_block_export(mp_block *b, mp_export *ex);
+int mp_block_import(mp_block *b, mp_import *im, size_t want_count);
+
+/* The user's lock and unlock: recursive per thread. lock gives
+ * MP_EOWNERDEAD with the lock held if the previous holder died;
+ * MP_ESTATE for a block without a lock (or, unlock, one this thread does
+ * not hold). */
+int mp_block_lock(mp_block *b, uint64_t deadline_ns);
+int mp_block_unlock(mp_block *b);
+
+/* Element access under the lock (if any), index checked first. */
+int mp_block_get_int(mp_block *b, size_t i, int64_t *out);
+int mp_block_get_uint(mp_block *b, size_t i, uint64_t *out);
+int mp_block_get_double(mp_block *b, size_t i, double *out);
+int mp_block_set_int(mp_block *b, size_t i, int64_t x);
+int mp_block_set_uint(mp_block *b, size_t i, uint64_t x);
+int mp_block_set_double(mp_block *b, size_t i, double x);
+
+/* Copies elements [start, start + count) out or in under the lock. */
+int mp_block_read(mp_block *b, size_t start, size_t count, void *out);
+int mp_block_write(mp_block *b, size_t start, size_t count, const void *in);
+
+/* Python's repr of the element at p (an element of b's type, anywhere):
+ * the float repr, a decimal integer, True/False, or b'x' for 'c'. */
+void mp_block_repr_elem(const mp_block *b, mp_buf *out, const void *p);
+
+#endif
