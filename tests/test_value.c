@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "core/runtime/export.h"
+#include "core/shared/block.h"
 #include "core/obj/repr_scalar.h"
 #include "platform.h"
 #include "test.h"

@@ -56,7 +56,9 @@ typedef enum mp_arg_type {
     MP_ARG_ARRAY,    /* mp_array * */
     MP_ARG_QUEUE,    /* mp_queue * */
     MP_ARG_CONN,     /* mp_conn * */
-    MP_ARG_OBJ       /* mp_obj * (any Python-like value, copied) */
+    MP_ARG_OBJ,      /* mp_obj * (any Python-like value, copied) */
+    /* An unsigned integer above INT64_MAX, refused by mp_process_new. */
+    MP__ARG_UINT_RANGE = 255
 } mp_arg_type;
 
 /* One argument as the parent gives it. Build it with mp_arg() or the
@@ -76,6 +78,7 @@ typedef struct mp_arg {
         mp_queue *queue;
         mp_conn *conn;
         const mp_obj *obj;
+        void *object; /* any shared object: the member every kind shares */
     } u;
 } mp_arg;
 
@@ -152,19 +155,47 @@ static inline mp_arg mp_arg_obj(const mp_obj *v)
 }
 
 #ifndef __cplusplus
-/* mp_arg(x): wraps x by its C type. Integers of any width become
- * MP_ARG_INT, floating values MP_ARG_DOUBLE, char pointers MP_ARG_STR;
- * byte strings need mp_arg_bytes(). */
+/* mp_arg(x): wraps x by its C type. Integers of every standard width
+ * become MP_ARG_INT (an unsigned value above INT64_MAX makes
+ * mp_process_new fail with MP_ERANGE), float and double MP_ARG_DOUBLE,
+ * char pointers MP_ARG_STR, mp_obj pointers MP_ARG_OBJ, and each shared
+ * object its own kind; byte strings need mp_arg_bytes(). Any other type -
+ * a pointer to const shared object, a pointer to anything else, a struct,
+ * long double - does not compile: the error names
+ * mp_arg_cannot_pass_this_type. */
 #define mp_arg(x)                                                                        \
-    _Generic((x), mp_value *: mp_arg_value, mp_array *: mp_arg_array,                    \
-             mp_queue *: mp_arg_queue, mp_conn *: mp_arg_conn, mp_obj *: mp_arg_obj,          \
-             const mp_obj *: mp_arg_obj, char *: mp_arg_str,       \
-             const char *: mp_arg_str, float: mp_arg_double, double: mp_arg_double,      \
-             mp_arg: mp__arg_self, default: mp_arg_int)(x)
+    _Generic((x),                                                                        \
+        mp_value *: mp_arg_value, mp_array *: mp_arg_array, mp_queue *: mp_arg_queue,    \
+        mp_conn *: mp_arg_conn, mp_obj *: mp_arg_obj, const mp_obj *: mp_arg_obj,        \
+        char *: mp_arg_str, const char *: mp_arg_str, float: mp_arg_double,              \
+        double: mp_arg_double, _Bool: mp_arg_int, char: mp_arg_int,                      \
+        signed char: mp_arg_int, unsigned char: mp_arg_int, short: mp_arg_int,           \
+        unsigned short: mp_arg_int, int: mp_arg_int, unsigned int: mp_arg_int,           \
+        long: mp_arg_int, long long: mp_arg_int, unsigned long: mp__arg_ulong,           \
+        unsigned long long: mp__arg_ulonglong, mp_arg: mp__arg_self,                     \
+        default: mp_arg_cannot_pass_this_type)(x)
 static inline mp_arg mp__arg_self(mp_arg a)
 {
     return a;
 }
+/* What an unsigned 64-bit value becomes: MP_ARG_INT when it fits, else a
+ * type no kind serves, which mp_process_new refuses (MP_ERANGE). */
+static inline mp_arg mp__arg_u64(uint64_t v)
+{
+    mp_arg a = mp_arg_int((int64_t)(v & INT64_MAX));
+    if (v > (uint64_t)INT64_MAX) a.type = MP__ARG_UINT_RANGE;
+    return a;
+}
+static inline mp_arg mp__arg_ulong(unsigned long v)
+{
+    return mp__arg_u64(v);
+}
+static inline mp_arg mp__arg_ulonglong(unsigned long long v)
+{
+    return mp__arg_u64(v);
+}
+/* Never defined: selecting it is the compile-time error of mp_arg(). */
+extern struct mp_arg_cannot_pass_this_type mp_arg_cannot_pass_this_type;
 
 /* mp_args_of(a, b, ...): an mp_arglist of up to 16 arguments, each wrapped
  * by mp_arg(). It lives as long as the enclosing block. */
@@ -236,7 +267,8 @@ MP_API int mp_set_start_method(mp_start_method method);
  * target, more than 4096 arguments (or a count without items), an unknown
  * argument type, a NULL string, object or shared object, NULL bytes with a
  * length or a length beyond PTRDIFF_MAX; MP_ETOOBIG for an object nested
- * deeper than MP_OBJ_MAX_DEPTH; MP_ENOMEM. */
+ * deeper than MP_OBJ_MAX_DEPTH; MP_ERANGE for an unsigned integer above
+ * INT64_MAX (mp_arg of an unsigned 64-bit type); MP_ENOMEM. */
 MP_API int mp_process_new(mp_process **p, mp_target target, mp_arglist args);
 
 /* Chooses the start method of p before it starts (MP_START_DEFAULT: the

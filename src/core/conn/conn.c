@@ -22,7 +22,7 @@
 #include "core/conn/conn_internal.h"
 #include "base/deadline.h"
 #include "base/error.h"
-#include "core/runtime/export.h"
+#include "core/runtime/kind.h"
 
 /* Reads and writes are issued in pieces of at most this size, because some
  * systems reject single I/O calls above 2 GiB (and Windows takes a DWORD). */
@@ -687,9 +687,9 @@ int mp_conn_poll(mp_conn *c, double timeout)
 
 /* ---- handing an end to a child -------------------------------------------- */
 
-int mp__conn_export(mp_conn *c, mp_export *ex)
+static int conn_export(const mp_arg *a, mp_export *ex)
 {
-    if (!c || !ex) return mp_set_error(MP_EINVAL, "NULL connection");
+    const mp_conn *c = a->u.conn;
     /* A kept (too long) message, and an empty one a poll took off a
      * message pipe, live in this process's memory only; the child gets the
      * stream as it stands, like a dup'ed fd in Python. Bytes read ahead are
@@ -708,9 +708,8 @@ int mp__conn_export(mp_conn *c, mp_export *ex)
     return ex->buf->failed;
 }
 
-int mp__conn_import(mp_conn **c, mp_import *im)
+static int import_conn(mp_conn **c, mp_import *im)
 {
-    if (!c || !im) return mp_set_error(MP_EINVAL, "NULL argument");
     *c = NULL;
     uint32_t flags = mp_rd_u32(im->rd);
     if (im->rd->failed || (flags & ~(uint32_t)(CONN_READABLE | CONN_WRITABLE |
@@ -742,17 +741,25 @@ int mp__conn_import(mp_conn **c, mp_import *im)
     return 0;
 }
 
-void mp__conn_hold(mp_conn *c)
+/* A child's argument conn is held by the runtime: mp_conn_close() by the
+ * target then only closes the handle, and the release after the target
+ * frees it. */
+static int conn_import(mp_arg *a, mp_import *im)
 {
-    c->held_by_runtime = 1;
+    int rc = import_conn(&a->u.conn, im);
+    if (rc == 0) a->u.conn->held_by_runtime = 1;
+    return rc;
 }
 
-void mp__conn_release(mp_conn *c)
+static void conn_release(mp_arg *a)
 {
-    if (!c) return;
+    mp_conn *c = a->u.conn;
     c->held_by_runtime = 0;
     mp_conn_close(c);
 }
+
+const mp_kind mp__kind_conn = {"Connection", mp__kind_copy_ref, NULL,
+                               conn_export,  conn_import,       conn_release};
 
 /* ---- objects -------------------------------------------------------------- */
 

@@ -11,7 +11,7 @@
 
 #include "base/deadline.h"
 #include "base/error.h"
-#include "core/runtime/export.h"
+#include "core/runtime/kind.h"
 #include "core/queue/testview.h"
 #include "core/queue/layout.h"
 
@@ -109,9 +109,9 @@ static void export_wq(mp_export *ex, const mp_os_wq *wq)
         mp_export_handle(ex, h[i]);
 }
 
-int mp__queue_export(mp_queue *q, mp_export *ex)
+static int queue_export(const mp_arg *a, mp_export *ex)
 {
-    if (!q) return mp_set_error(MP_EINVAL, "NULL queue");
+    mp_queue *q = a->u.queue;
     if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     mp_buf_u64(ex->buf, q->cap);
     mp_buf_u64(ex->buf, q->maxsize);
@@ -141,7 +141,7 @@ static int import_wq(mp_import *im, mp_os_wq *wq)
     return mp_os_wq_adopt(wq, h, (int)n);
 }
 
-int mp__queue_import(mp_queue **out, mp_import *im)
+static int import_queue(mp_queue **out, mp_import *im)
 {
     uint64_t cap = mp_rd_u64(im->rd);
     uint64_t maxsize = mp_rd_u64(im->rd);
@@ -182,6 +182,21 @@ int mp__queue_import(mp_queue **out, mp_import *im)
     *out = q;
     return 0;
 }
+
+static int queue_import(mp_arg *a, mp_import *im)
+{
+    return import_queue(&a->u.queue, im);
+}
+
+/* Freeing a child's queue waits for its feeder, as a Python child waits
+ * for its queues' feeder threads before it exits. */
+static void queue_release(mp_arg *a)
+{
+    mp_queue_free(a->u.queue);
+}
+
+const mp_kind mp__kind_queue = {"Queue",      mp__kind_copy_ref, NULL,
+                                queue_export, queue_import,      queue_release};
 
 /* ---- put ------------------------------------------------------------------------ */
 

@@ -34,19 +34,4 @@ void mp_export_handle(mp_export *ex, mp_os_handle h);
  * MP_EPROTO for a bad or already taken index. */
 int mp_import_handle(mp_import *im, mp_os_handle *h);
 
-/* Per type: export this handle's state for a child; build one from it. */
-int mp__value_export(mp_value *v, mp_export *ex);
-int mp__value_import(mp_value **v, mp_import *im);
-int mp__array_export(mp_array *a, mp_export *ex);
-int mp__array_import(mp_array **a, mp_import *im);
-int mp__queue_export(mp_queue *q, mp_export *ex);
-int mp__queue_import(mp_queue **q, mp_import *im);
-int mp__conn_export(mp_conn *c, mp_export *ex);
-int mp__conn_import(mp_conn **c, mp_import *im);
-
-/* A child's argument conn: mp_conn_close() by the target then only closes
- * the handle, and mp__conn_release() frees it after the target returns. */
-void mp__conn_hold(mp_conn *c);
-void mp__conn_release(mp_conn *c);
-
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/runtime/kind.h"
 #include "core/shared/block.h"
 #include "base/deadline.h"
 #include "base/error.h"
@@ -223,12 +224,12 @@ int mp_array_print(mp_array *a)
     return bad ? mp_set_error(MP_ESYS, "writing to stdout failed") : 0;
 }
 
-int mp__array_export(mp_array *a, mp_export *ex)
+static int array_export(const mp_arg *a, mp_export *ex)
 {
-    return a ? mp_block_export(&a->b, ex) : null_array();
+    return mp_block_export(&a->u.array->b, ex);
 }
 
-int mp__array_import(mp_array **a, mp_import *im)
+static int import_array(mp_array **a, mp_import *im)
 {
     *a = NULL;
     mp_array *n = calloc(1, sizeof *n);
@@ -241,3 +242,16 @@ int mp__array_import(mp_array **a, mp_import *im)
     *a = n;
     return 0;
 }
+
+static int array_import(mp_arg *a, mp_import *im)
+{
+    return import_array(&a->u.array, im);
+}
+
+static void array_release(mp_arg *a)
+{
+    mp_array_free(a->u.array);
+}
+
+const mp_kind mp__kind_array = {"Array",      mp__kind_copy_ref, NULL,
+                                array_export, array_import,      array_release};

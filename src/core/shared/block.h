@@ -92,4 +92,8 @@ int mp_block_write(mp_block *b, size_t start, size_t count, const void *in);
  * the float repr, a decimal integer, True/False, or b'x' for 'c'. */
 void mp_block_repr_elem(const mp_block *b, mp_buf *out, const void *p);
 
+/* Builds a Value from its export (the Value kind's import; tests feed it
+ * hand-made descriptions). */
+int mp__value_import(mp_value **v, mp_import *im);
+
 #endif

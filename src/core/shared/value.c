@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/runtime/kind.h"
 #include "core/shared/block.h"
 #include "base/deadline.h"
 #include "base/error.h"
@@ -147,9 +148,9 @@ int mp_value_print(mp_value *v)
     return bad ? mp_set_error(MP_ESYS, "writing to stdout failed") : 0;
 }
 
-int mp__value_export(mp_value *v, mp_export *ex)
+static int value_export(const mp_arg *a, mp_export *ex)
 {
-    return v ? mp_block_export(&v->b, ex) : null_value();
+    return mp_block_export(&a->u.value->b, ex);
 }
 
 int mp__value_import(mp_value **v, mp_import *im)
@@ -165,3 +166,16 @@ int mp__value_import(mp_value **v, mp_import *im)
     *v = n;
     return 0;
 }
+
+static int value_import(mp_arg *a, mp_import *im)
+{
+    return mp__value_import(&a->u.value, im);
+}
+
+static void value_release(mp_arg *a)
+{
+    mp_value_free(a->u.value);
+}
+
+const mp_kind mp__kind_value = {"Value",      mp__kind_copy_ref, NULL,
+                                value_export, value_import,      value_release};
