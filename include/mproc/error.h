@@ -40,9 +40,13 @@ MP_API const char *mp_strerror(int code);
 /* The symbolic name of an error code ("MP_EEMPTY"); never NULL. */
 MP_API const char *mp_error_name(int code);
 
-/* Detail about the calling thread's last failed mproc call, e.g.
- * "shm_open: Permission denied". Valid until the thread's next mproc call;
- * empty string if there is nothing to say. Never NULL. */
+/* Detail about the calling thread's latest mproc call that returns an
+ * error code, e.g. "shm_open: Permission denied": every such call forgets
+ * the previous message first, so after a success or a plain outcome
+ * (MP_EEMPTY, MP_ETIMEDOUT) it is empty or says that outcome, never what
+ * an earlier call failed with. Calls that return no code (getters such as
+ * mp_array_len, the mp_obj constructors) leave it as it was. Valid until
+ * the thread's next such call. Never NULL. */
 MP_API const char *mp_last_error(void);
 
 /* Frees memory that mproc allocated and handed to the caller (received

@@ -8,6 +8,7 @@
 #include "mproc/version.h"
 
 static MP_THREAD_LOCAL char last_error[256];
+MP_THREAD_LOCAL_FAST unsigned char mp__error_fresh;
 
 static const struct {
     int code;
@@ -48,7 +49,7 @@ const char *mp_error_name(int code)
 
 const char *mp_last_error(void)
 {
-    return last_error;
+    return mp__error_fresh ? last_error : "";
 }
 
 int mp_set_error(int code, const char *fmt, ...)
@@ -57,12 +58,8 @@ int mp_set_error(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
+    mp__error_fresh = 1;
     return code;
-}
-
-void mp_clear_error(void)
-{
-    last_error[0] = '\0';
 }
 
 void mp_free(void *p)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/compat.h"
 #include "mproc/error.h"
 
 #if defined(__MINGW32__)
@@ -21,8 +22,18 @@
  * failure path reads: return mp_set_error(MP_EINVAL, "bad typecode '%c'", tc); */
 int mp_set_error(int code, const char *fmt, ...) MP_PRINTF(2, 3);
 
-/* Clears the calling thread's detail message. */
-void mp_clear_error(void);
+/* Whether the calling thread's detail message belongs to its latest call
+ * (mp_set_error sets it, mp_clear_error clears it). */
+extern MP_THREAD_LOCAL_FAST unsigned char mp__error_fresh;
+
+/* Forgets the calling thread's detail message. Every public call that
+ * returns an error code does this first, so mp_last_error() never reports
+ * what an earlier call left (docs/design.md, "Errors"); it is one store,
+ * cheap enough for the queue's inline put and get. */
+static inline void mp_clear_error(void)
+{
+    mp__error_fresh = 0;
+}
 
 /* 1 if n cannot be the size of (or an offset into) a real object: nothing
  * in C is larger than PTRDIFF_MAX bytes, so such a size is a negative

@@ -467,6 +467,7 @@ mp_os_handle mp__conn_handle(const mp_conn *c)
 
 int mp_pipe(mp_conn **a, mp_conn **b, int duplex)
 {
+    mp_clear_error();
     if (!a || !b) return mp_set_error(MP_EINVAL, "mp_pipe: NULL argument");
     *a = *b = NULL;
     mp_os_handle h[2];
@@ -505,6 +506,7 @@ void mp_conn_close(mp_conn *c)
 
 int mp_conn_set_max_message(mp_conn *c, size_t max)
 {
+    mp_clear_error();
     if (!c) return mp_set_error(MP_EINVAL, "mp_conn_set_max_message: NULL connection");
     if (is_closed(c)) return mp_set_error(MP_ESTATE, "connection is closed");
     if (max == 0)
@@ -520,11 +522,13 @@ size_t mp_conn_max_message(const mp_conn *c)
 
 int mp_conn_readable(const mp_conn *c)
 {
+    mp_clear_error();
     return c ? c->readable : 0;
 }
 
 int mp_conn_writable(const mp_conn *c)
 {
+    mp_clear_error();
     return c ? c->writable : 0;
 }
 
@@ -532,6 +536,7 @@ int mp_conn_writable(const mp_conn *c)
 
 int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size)
 {
+    mp_clear_error();
     if (!c) return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: NULL connection");
     if (!buf && size > 0)
         return mp_set_error(MP_EINVAL, "mp_conn_send_bytes: NULL buffer");
@@ -566,6 +571,7 @@ int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size)
 
 int mp_conn_recv_bytes(mp_conn *c, void **data, size_t *len, size_t maxlength)
 {
+    mp_clear_error();
     if (!c || !data || !len)
         return mp_set_error(MP_EINVAL, "mp_conn_recv_bytes: NULL argument");
     *data = NULL;
@@ -610,6 +616,7 @@ int mp_conn_recv_bytes(mp_conn *c, void **data, size_t *len, size_t maxlength)
 int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
                             size_t *received)
 {
+    mp_clear_error();
     if (!c || !received || (!buf && size > 0))
         return mp_set_error(MP_EINVAL, "mp_conn_recv_bytes_into: NULL argument");
     *received = 0;
@@ -669,6 +676,7 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t offset,
 
 int mp_conn_poll(mp_conn *c, double timeout)
 {
+    mp_clear_error();
     if (!c) return mp_set_error(MP_EINVAL, "mp_conn_poll: NULL connection");
     int rc = mp_timeout_check(timeout);
     if (rc < 0) return rc;
@@ -765,6 +773,7 @@ const mp_kind mp__kind_conn = {"Connection", mp__kind_copy_ref, NULL,
 
 int mp_conn_send(mp_conn *c, const mp_obj *o)
 {
+    mp_clear_error();
     if (!c || !o) return mp_set_error(MP_EINVAL, "NULL argument");
     void *data;
     size_t len;
@@ -777,6 +786,7 @@ int mp_conn_send(mp_conn *c, const mp_obj *o)
 
 int mp_conn_recv(mp_conn *c, mp_obj **o)
 {
+    mp_clear_error();
     if (!o) return mp_set_error(MP_EINVAL, "NULL argument");
     *o = NULL;
     void *data;
@@ -790,6 +800,7 @@ int mp_conn_recv(mp_conn *c, mp_obj **o)
 
 int mp_conn_from_handle(mp_conn **c, intptr_t handle, int readable, int writable)
 {
+    mp_clear_error();
     if (handle == (intptr_t)MP_OS_NO_HANDLE || (!readable && !writable)) {
         if (c) *c = NULL;
         /* Ownership is taken also on failure, as the header promises. */

@@ -62,6 +62,7 @@ static int listener_wrap(mp_listener **out, mp_os_listener *os, const char *addr
 int mp_listener_new_unix(mp_listener **l, const char *path, int backlog,
                          const void *authkey, size_t keylen)
 {
+    mp_clear_error();
     if (!l) return mp_set_error(MP_EINVAL, "mp_listener_new_unix: NULL listener pointer");
     *l = NULL;
     if (!path) return mp_set_error(MP_EINVAL, "mp_listener_new_unix: NULL path");
@@ -77,6 +78,7 @@ int mp_listener_new_unix(mp_listener **l, const char *path, int backlog,
 int mp_listener_new_tcp(mp_listener **l, const char *host, int port, int backlog,
                         const void *authkey, size_t keylen)
 {
+    mp_clear_error();
     if (!l) return mp_set_error(MP_EINVAL, "mp_listener_new_tcp: NULL listener pointer");
     *l = NULL;
     if (!host) return mp_set_error(MP_EINVAL, "mp_listener_new_tcp: NULL host");
@@ -104,6 +106,7 @@ int mp_listener_new_tcp(mp_listener **l, const char *host, int port, int backlog
 
 int mp_listener_accept(mp_listener *l, mp_conn **c)
 {
+    mp_clear_error();
     if (!c) return mp_set_error(MP_EINVAL, "mp_listener_accept: NULL connection pointer");
     *c = NULL;
     if (!l) return mp_set_error(MP_EINVAL, "mp_listener_accept: NULL listener");
@@ -129,6 +132,7 @@ int mp_listener_accept(mp_listener *l, mp_conn **c)
 
 int mp_listener_port(const mp_listener *l)
 {
+    mp_clear_error();
     return l ? mp_os_listener_port(l->os) : 0;
 }
 
@@ -153,6 +157,7 @@ void mp_listener_close(mp_listener *l)
 
 int mp_listener_poll(mp_listener *l, double timeout)
 {
+    mp_clear_error();
     if (!l) return mp_set_error(MP_EINVAL, "NULL listener");
     int rc = mp_timeout_check(timeout);
     if (rc < 0) return rc;
@@ -200,6 +205,7 @@ int mp__client_open(mp_conn **c, const char *path, const char *host, int port,
 
 int mp_client_unix(mp_conn **c, const char *path, const void *authkey, size_t keylen)
 {
+    mp_clear_error();
     if (!path) {
         if (c) *c = NULL;
         return mp_set_error(MP_EINVAL, "mp_client_unix: NULL path");
@@ -210,5 +216,6 @@ int mp_client_unix(mp_conn **c, const char *path, const void *authkey, size_t ke
 int mp_client_tcp(mp_conn **c, const char *host, int port, const void *authkey,
                   size_t keylen)
 {
+    mp_clear_error();
     return mp__client_open(c, NULL, host, port, authkey, keylen, NULL);
 }

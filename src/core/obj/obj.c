@@ -472,6 +472,7 @@ static int equal(const mp_obj *a, const mp_obj *b, unsigned depth)
 
 int mp_obj_equal(const mp_obj *a, const mp_obj *b)
 {
+    mp_clear_error();
     if (!a || !b) return 0;
     return equal(a, b, 0);
 }
@@ -626,6 +627,7 @@ mp_obj *mp_obj__tuple_take(mp_obj **items, size_t n)
 
 int mp_obj_append(mp_obj *seq, mp_obj *item)
 {
+    mp_clear_error();
     int rc = 0;
     if (!is_seq(seq))
         rc = mp_set_error(MP_EINVAL, "append to a %s",
@@ -652,6 +654,7 @@ int mp_obj_append(mp_obj *seq, mp_obj *item)
 
 int mp_obj_dict_set(mp_obj *d, mp_obj *key, mp_obj *value)
 {
+    mp_clear_error();
     int rc = 0;
     uint64_t h = 0;
     if (!d || d->type != MP_OBJ_DICT)
@@ -928,6 +931,7 @@ const char *mp_obj_type_name(const mp_obj *o)
 
 int mp_obj_get_bool(const mp_obj *o, int *out)
 {
+    mp_clear_error();
     if (!o || !out || o->type != MP_OBJ_BOOL)
         return mp_set_error(MP_EINVAL, "get_bool of a %s", mp_obj_type_name(o));
     *out = o->u.b;
@@ -936,6 +940,7 @@ int mp_obj_get_bool(const mp_obj *o, int *out)
 
 int mp_obj_get_int(const mp_obj *o, int64_t *out)
 {
+    mp_clear_error();
     if (!o || !out || (o->type != MP_OBJ_INT && o->type != MP_OBJ_BOOL))
         return mp_set_error(MP_EINVAL, "get_int of a %s", mp_obj_type_name(o));
     *out = o->type == MP_OBJ_BOOL ? o->u.b : o->u.i;
@@ -944,6 +949,7 @@ int mp_obj_get_int(const mp_obj *o, int64_t *out)
 
 int mp_obj_get_float(const mp_obj *o, double *out)
 {
+    mp_clear_error();
     if (!o || !out || !is_number(o))
         return mp_set_error(MP_EINVAL, "get_float of a %s", mp_obj_type_name(o));
     *out = o->type == MP_OBJ_FLOAT ? o->u.f

@@ -149,6 +149,7 @@ static int repr(mp_buf *b, const mp_obj *o, unsigned depth)
 
 int mp_obj_repr(const mp_obj *o, char **out)
 {
+    mp_clear_error();
     if (!out) return mp_set_error(MP_EINVAL, "NULL output for repr");
     *out = NULL;
     mp_buf b;
@@ -166,6 +167,7 @@ int mp_obj_repr(const mp_obj *o, char **out)
 
 int mp_obj_print(const mp_obj *o)
 {
+    mp_clear_error();
     char *s = NULL;
     int rc = mp_obj_repr(o, &s);
     if (rc < 0) return rc;

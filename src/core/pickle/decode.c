@@ -1168,5 +1168,6 @@ int mp__pickle_loads(const void *data, size_t len, mp_obj **out, uint64_t share_
 
 int mp_obj_loads(const void *data, size_t len, mp_obj **out)
 {
+    mp_clear_error();
     return mp__pickle_loads(data, len, out, MP_PICKLE_SHARE_LIMIT);
 }

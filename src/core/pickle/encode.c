@@ -437,6 +437,7 @@ static size_t first_size(const mp_obj *o)
 
 int mp_obj_dumps(const mp_obj *o, void **data, size_t *len)
 {
+    mp_clear_error();
     if (!data || !len) return mp_set_error(MP_EINVAL, "mp_obj_dumps: NULL argument");
     *data = NULL;
     *len = 0;

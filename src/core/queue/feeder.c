@@ -207,7 +207,8 @@ static void feeder_main(void *arg)
 int q_buffer(mp_queue *q, const void *data, size_t len)
 {
     struct qmsg *m = malloc(sizeof *m + len);
-    if (!m) return MP_ENOMEM;
+    if (!m)
+        return mp_set_error(MP_ENOMEM, "out of memory buffering a %zu-byte message", len);
     m->next = NULL;
     m->len = len;
     if (len) memcpy(m->data, data, len);

@@ -57,6 +57,7 @@ static void bind_ring(mp_queue *q)
 
 int mp_queue_new_sized(mp_queue **out, size_t maxsize, size_t ring_bytes)
 {
+    mp_clear_error();
     if (!out) return mp_set_error(MP_EINVAL, "NULL queue pointer");
     *out = NULL;
     if ((uint64_t)ring_bytes > Q_MAX_RING)
@@ -68,7 +69,7 @@ int mp_queue_new_sized(mp_queue **out, size_t maxsize, size_t ring_bytes)
         cap <<= 1;
 
     mp_queue *q = alloc_queue();
-    if (!q) return MP_ENOMEM;
+    if (!q) return mp_set_error(MP_ENOMEM, "out of memory for a queue");
     int rc = mp_os_shm_create(&q->shm, Q_RING_OFFSET + (size_t)cap);
     if (rc == 0) {
         struct qshared *s = q->shm.base; /* zeroed: both sides free, counts 0 */
@@ -93,6 +94,7 @@ int mp_queue_new_sized(mp_queue **out, size_t maxsize, size_t ring_bytes)
 
 int mp_queue_new(mp_queue **q, size_t maxsize)
 {
+    mp_clear_error();
     return mp_queue_new_sized(q, maxsize, MP_QUEUE_DEFAULT_RING);
 }
 
@@ -152,7 +154,7 @@ static int import_queue(mp_queue **out, mp_import *im)
     mp_queue *q = alloc_queue();
     if (!q) {
         mp_os_close(h);
-        return MP_ENOMEM;
+        return mp_set_error(MP_ENOMEM, "out of memory for a queue");
     }
     if (cap < Q_MIN_RING || cap > Q_MAX_RING || (cap & (cap - 1)) ||
         size != Q_RING_OFFSET + cap) {
@@ -432,6 +434,7 @@ static Q_NOINLINE int put_checked(mp_queue *q, const void *data, size_t len,
 
 int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout)
 {
+    mp_clear_error();
     /* Valid arguments to an open unbounded queue (timeout is then unused);
      * put_checked for all else. */
     if (Q_UNLIKELY(!q || (!data && len) || mp_size_bad(len) ||
@@ -443,6 +446,7 @@ int mp_queue_put_bytes(mp_queue *q, const void *data, size_t len, double timeout
 
 int mp_queue_put_bytes_nowait(mp_queue *q, const void *data, size_t len)
 {
+    mp_clear_error();
     return mp_queue_put_bytes(q, data, len, 0);
 }
 
@@ -680,6 +684,7 @@ static Q_INLINE int get_any(mp_queue *q, void *user, size_t cap, void **data, si
 
 int mp_queue_get_bytes(mp_queue *q, void **data, size_t *len, double timeout)
 {
+    mp_clear_error();
     if (!q || !data || !len) return mp_set_error(MP_EINVAL, "NULL argument");
     *data = NULL;
     *len = 0;
@@ -705,6 +710,7 @@ static Q_COLD int get_into_checked(mp_queue *q, void *buf, size_t cap, size_t *l
 int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
                             double timeout)
 {
+    mp_clear_error();
     /* Valid arguments and an open queue; get_into_checked for all else. */
     if (Q_UNLIKELY(!q || !buf || !len || mp_size_bad(cap) || timeout != timeout ||
                    q_is_closed(q)))
@@ -715,6 +721,7 @@ int mp_queue_get_bytes_into(mp_queue *q, void *buf, size_t cap, size_t *len,
 
 int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len)
 {
+    mp_clear_error();
     return mp_queue_get_bytes(q, data, len, 0);
 }
 
@@ -722,6 +729,7 @@ int mp_queue_get_bytes_nowait(mp_queue *q, void **data, size_t *len)
 
 int mp_queue_put(mp_queue *q, const mp_obj *o, double timeout)
 {
+    mp_clear_error();
     if (!q || !o) return mp_set_error(MP_EINVAL, "NULL argument");
     int rc = mp_timeout_check(timeout);
     if (rc < 0) return rc;
@@ -736,11 +744,13 @@ int mp_queue_put(mp_queue *q, const mp_obj *o, double timeout)
 
 int mp_queue_put_nowait(mp_queue *q, const mp_obj *o)
 {
+    mp_clear_error();
     return mp_queue_put(q, o, 0);
 }
 
 int mp_queue_get(mp_queue *q, mp_obj **o, double timeout)
 {
+    mp_clear_error();
     if (!o) return mp_set_error(MP_EINVAL, "NULL argument");
     *o = NULL;
     void *data;
@@ -754,6 +764,7 @@ int mp_queue_get(mp_queue *q, mp_obj **o, double timeout)
 
 int mp_queue_get_nowait(mp_queue *q, mp_obj **o)
 {
+    mp_clear_error();
     return mp_queue_get(q, o, 0);
 }
 
@@ -774,16 +785,19 @@ size_t mp_queue_qsize(mp_queue *q)
 
 int mp_queue_empty(mp_queue *q)
 {
+    mp_clear_error();
     return mp_queue_qsize(q) == 0;
 }
 
 int mp_queue_full(mp_queue *q)
 {
+    mp_clear_error();
     return q && q->maxsize != 0 && mp_queue_qsize(q) >= q->maxsize;
 }
 
 int mp_queue_close(mp_queue *q)
 {
+    mp_clear_error();
     if (!q) return mp_set_error(MP_EINVAL, "NULL queue");
     mp_os_mutex_lock(q->mu);
     mp_store32(&q->closed, 1, MP_RELAXED);
@@ -802,6 +816,7 @@ void mp_queue_cancel_join_thread(mp_queue *q)
 
 int mp_queue_join_thread(mp_queue *q)
 {
+    mp_clear_error();
     if (!q) return mp_set_error(MP_EINVAL, "NULL queue");
     mp_os_mutex_lock(q->mu);
     int closed = q_is_closed(q), cancelled = q->cancelled;

@@ -169,6 +169,7 @@ mp_obj *mp_args_obj(const mp_args *args, size_t i)
 
 int mp_args_get_int(const mp_args *args, size_t i, int64_t *out)
 {
+    mp_clear_error();
     const mp_arg *a = arg_at(args, i, MP_ARG_INT);
     if (!a || !out) return mp_set_error(MP_EINVAL, "argument %zu is not an integer", i);
     *out = a->u.i;
@@ -177,6 +178,7 @@ int mp_args_get_int(const mp_args *args, size_t i, int64_t *out)
 
 int mp_args_get_double(const mp_args *args, size_t i, double *out)
 {
+    mp_clear_error();
     const mp_arg *a = arg_at(args, i, MP_ARG_DOUBLE);
     const mp_arg *n = arg_at(args, i, MP_ARG_INT);
     if ((!a && !n) || !out)
@@ -187,6 +189,7 @@ int mp_args_get_double(const mp_args *args, size_t i, double *out)
 
 int mp_args_get_str(const mp_args *args, size_t i, const char **out)
 {
+    mp_clear_error();
     const mp_arg *a = arg_at(args, i, MP_ARG_STR);
     if (!a || !out) return mp_set_error(MP_EINVAL, "argument %zu is not a string", i);
     *out = a->u.s;
@@ -195,6 +198,7 @@ int mp_args_get_str(const mp_args *args, size_t i, const char **out)
 
 int mp_args_get_bytes(const mp_args *args, size_t i, const void **data, size_t *len)
 {
+    mp_clear_error();
     const mp_arg *a = arg_at(args, i, MP_ARG_BYTES);
     if (!a || !data || !len)
         return mp_set_error(MP_EINVAL, "argument %zu is not bytes", i);

@@ -36,6 +36,7 @@ static int main_called;
 
 int mp_set_start_method(mp_start_method method)
 {
+    mp_clear_error();
     if (method != MP_START_SPAWN && method != MP_START_FORK)
         return mp_set_error(MP_EINVAL, "unknown start method %d", (int)method);
     default_method = method;
@@ -115,11 +116,12 @@ void mp_main(int argc, char **argv)
 
 int mp_process_new(mp_process **out, mp_target target, mp_arglist args)
 {
+    mp_clear_error();
     if (!out) return mp_set_error(MP_EINVAL, "NULL process pointer");
     *out = NULL;
     if (!target) return mp_set_error(MP_EINVAL, "NULL target");
     mp_process *p = calloc(1, sizeof *p);
-    if (!p) return MP_ENOMEM;
+    if (!p) return mp_set_error(MP_ENOMEM, "out of memory for a process");
     int rc = mp__args_copy(args, &p->args);
     if (rc < 0) {
         free(p);
@@ -136,6 +138,7 @@ int mp_process_new(mp_process **out, mp_target target, mp_arglist args)
 
 int mp_process_set_start_method(mp_process *p, mp_start_method method)
 {
+    mp_clear_error();
     if (!p) return mp_set_error(MP_EINVAL, "NULL process");
     if (method != MP_START_DEFAULT && method != MP_START_SPAWN && method != MP_START_FORK)
         return mp_set_error(MP_EINVAL, "unknown start method %d", (int)method);
@@ -146,6 +149,7 @@ int mp_process_set_start_method(mp_process *p, mp_start_method method)
 
 int mp_process_start(mp_process *p)
 {
+    mp_clear_error();
     if (!p) return mp_set_error(MP_EINVAL, "NULL process");
     if (p->started) return mp_set_error(MP_ESTATE, "a process can be started only once");
     mp_start_method method = p->method == MP_START_DEFAULT ? default_method : p->method;
@@ -191,6 +195,7 @@ int mp_process_start(mp_process *p)
 
 int mp_process_join(mp_process *p, double timeout)
 {
+    mp_clear_error();
     if (!p) return mp_set_error(MP_EINVAL, "NULL process");
     int rc = mp_timeout_check(timeout);
     if (rc < 0) return rc;
@@ -211,6 +216,7 @@ static int poll_exit(mp_process *p)
 
 int mp_process_is_alive(mp_process *p)
 {
+    mp_clear_error();
     if (!p || !p->started) return 0;
     poll_exit(p);
     return !p->proc.exited;
@@ -223,6 +229,7 @@ int64_t mp_process_pid(const mp_process *p)
 
 int mp_process_exitcode(mp_process *p, int *code)
 {
+    mp_clear_error();
     if (!p || !code) return mp_set_error(MP_EINVAL, "NULL argument");
     if (!p->started) return mp_set_error(MP_ESTATE, "process not started");
     int rc = poll_exit(p);
@@ -242,16 +249,19 @@ static int send_signal(mp_process *p, int hard)
 
 int mp_process_terminate(mp_process *p)
 {
+    mp_clear_error();
     return send_signal(p, 0);
 }
 
 int mp_process_kill(mp_process *p)
 {
+    mp_clear_error();
     return send_signal(p, 1);
 }
 
 int mp_process_close(mp_process *p)
 {
+    mp_clear_error();
     if (!p) return 0;
     if (p->started) {
         poll_exit(p);

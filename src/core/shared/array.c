@@ -38,16 +38,19 @@ static int array_new(mp_array **a, char typecode, size_t len, int has_lock)
 
 int mp_array_new(mp_array **a, char typecode, size_t len)
 {
+    mp_clear_error();
     return array_new(a, typecode, len, 1);
 }
 
 int mp_array_new_raw(mp_array **a, char typecode, size_t len)
 {
+    mp_clear_error();
     return array_new(a, typecode, len, 0);
 }
 
 int mp_array_new_from(mp_array **a, char typecode, const void *init, size_t len)
 {
+    mp_clear_error();
     if (!a) return null_array();
     *a = NULL;
     if (!init && len) return mp_set_error(MP_EINVAL, "NULL initializer");
@@ -65,6 +68,7 @@ int mp_array_new_from(mp_array **a, char typecode, const void *init, size_t len)
 
 int mp_array_new_range(mp_array **a, char typecode, size_t len)
 {
+    mp_clear_error();
     if (!a) return null_array();
     *a = NULL;
     const mp_typecode *tc = mp_typecode_find(typecode);
@@ -110,46 +114,55 @@ size_t mp_array_itemsize(const mp_array *a)
 
 int mp_array_get_int(mp_array *a, size_t i, int64_t *out)
 {
+    mp_clear_error();
     return a ? mp_block_get_int(&a->b, i, out) : null_array();
 }
 
 int mp_array_get_uint(mp_array *a, size_t i, uint64_t *out)
 {
+    mp_clear_error();
     return a ? mp_block_get_uint(&a->b, i, out) : null_array();
 }
 
 int mp_array_get_double(mp_array *a, size_t i, double *out)
 {
+    mp_clear_error();
     return a ? mp_block_get_double(&a->b, i, out) : null_array();
 }
 
 int mp_array_set_int(mp_array *a, size_t i, int64_t x)
 {
+    mp_clear_error();
     return a ? mp_block_set_int(&a->b, i, x) : null_array();
 }
 
 int mp_array_set_uint(mp_array *a, size_t i, uint64_t x)
 {
+    mp_clear_error();
     return a ? mp_block_set_uint(&a->b, i, x) : null_array();
 }
 
 int mp_array_set_double(mp_array *a, size_t i, double x)
 {
+    mp_clear_error();
     return a ? mp_block_set_double(&a->b, i, x) : null_array();
 }
 
 int mp_array_read(mp_array *a, size_t start, size_t count, void *out)
 {
+    mp_clear_error();
     return a ? mp_block_read(&a->b, start, count, out) : null_array();
 }
 
 int mp_array_write(mp_array *a, size_t start, size_t count, const void *in)
 {
+    mp_clear_error();
     return a ? mp_block_write(&a->b, start, count, in) : null_array();
 }
 
 int mp_array_lock_timeout(mp_array *a, void **data, double timeout)
 {
+    mp_clear_error();
     if (data) *data = NULL;
     if (!a) return null_array();
     int rc = mp_timeout_check(timeout);
@@ -161,11 +174,13 @@ int mp_array_lock_timeout(mp_array *a, void **data, double timeout)
 
 int mp_array_lock(mp_array *a, void **data)
 {
+    mp_clear_error();
     return mp_array_lock_timeout(a, data, MP_FOREVER);
 }
 
 int mp_array_unlock(mp_array *a)
 {
+    mp_clear_error();
     return a ? mp_block_unlock(&a->b) : null_array();
 }
 
@@ -176,6 +191,7 @@ void *mp_array_data(mp_array *a)
 
 int mp_array_repr(mp_array *a, char **out)
 {
+    mp_clear_error();
     if (out) *out = NULL;
     if (!a || !out) return mp_set_error(MP_EINVAL, "NULL array or output");
     const mp_block *b = &a->b;
@@ -216,6 +232,7 @@ int mp_array_repr(mp_array *a, char **out)
 
 int mp_array_print(mp_array *a)
 {
+    mp_clear_error();
     char *s;
     int rc = mp_array_repr(a, &s);
     if (rc < 0) return rc;

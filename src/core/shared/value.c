@@ -37,11 +37,13 @@ static int value_new(mp_value **v, char typecode, int has_lock)
 
 int mp_value_new(mp_value **v, char typecode)
 {
+    mp_clear_error();
     return value_new(v, typecode, 1);
 }
 
 int mp_value_new_raw(mp_value **v, char typecode)
 {
+    mp_clear_error();
     return value_new(v, typecode, 0);
 }
 
@@ -59,41 +61,49 @@ char mp_value_typecode(const mp_value *v)
 
 int mp_value_get_int(mp_value *v, int64_t *out)
 {
+    mp_clear_error();
     return v ? mp_block_get_int(&v->b, 0, out) : null_value();
 }
 
 int mp_value_get_uint(mp_value *v, uint64_t *out)
 {
+    mp_clear_error();
     return v ? mp_block_get_uint(&v->b, 0, out) : null_value();
 }
 
 int mp_value_get_double(mp_value *v, double *out)
 {
+    mp_clear_error();
     return v ? mp_block_get_double(&v->b, 0, out) : null_value();
 }
 
 int mp_value_set_int(mp_value *v, int64_t x)
 {
+    mp_clear_error();
     return v ? mp_block_set_int(&v->b, 0, x) : null_value();
 }
 
 int mp_value_set_uint(mp_value *v, uint64_t x)
 {
+    mp_clear_error();
     return v ? mp_block_set_uint(&v->b, 0, x) : null_value();
 }
 
 int mp_value_set_double(mp_value *v, double x)
 {
+    mp_clear_error();
     return v ? mp_block_set_double(&v->b, 0, x) : null_value();
 }
 
 int mp_value_lock(mp_value *v)
 {
+    mp_clear_error();
     return v ? mp_block_lock(&v->b, MP_NO_DEADLINE) : null_value();
 }
 
 int mp_value_lock_timeout(mp_value *v, double timeout)
 {
+    mp_clear_error();
     if (!v) return null_value();
     int rc = mp_timeout_check(timeout);
     return rc < 0 ? rc : mp_block_lock(&v->b, mp_deadline(timeout));
@@ -101,6 +111,7 @@ int mp_value_lock_timeout(mp_value *v, double timeout)
 
 int mp_value_unlock(mp_value *v)
 {
+    mp_clear_error();
     return v ? mp_block_unlock(&v->b) : null_value();
 }
 
@@ -122,6 +133,7 @@ static int value_repr_buf(mp_value *v, mp_buf *out)
 
 int mp_value_repr(mp_value *v, char *buf, size_t size)
 {
+    mp_clear_error();
     if (!v) return null_value();
     if (!buf && size) return mp_set_error(MP_EINVAL, "NULL buffer with a size");
     mp_buf r;
@@ -139,6 +151,7 @@ int mp_value_repr(mp_value *v, char *buf, size_t size)
 
 int mp_value_print(mp_value *v)
 {
+    mp_clear_error();
     if (!v) return null_value();
     mp_buf r;
     int rc = value_repr_buf(v, &r);
