@@ -16,6 +16,7 @@ cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" ||
     { cat "$tmp/install.log"; exit 1; }
 echo "installed into $prefix:"
 (cd "$prefix" && find . -type f -o -type l | sort | sed 's/^/  /')
+tools/check-no-test-hooks.sh "$prefix" "$build"
 
 run() { # run <label> <program>: the program must succeed
     echo "---- $1"

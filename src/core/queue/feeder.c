@@ -17,8 +17,10 @@
 #include "core/queue/testview.h"
 #include "core/queue/layout.h"
 
+#ifdef MPROC_TEST_HOOKS
 void (*mp__queue_feeder_hook)(size_t written);
 void (*mp__queue_publish_hook)(uint32_t unpublished);
+#endif
 
 /* ---- the per-process count ----------------------------------------------------- */
 
@@ -94,11 +96,11 @@ static void publish_batch(mp_queue *q, struct batch *b)
     uint32_t gap = b->c - b->published;
     if ((gap & 1) == 0) {
         mp_store64(&s->p.tail[(b->c - 1) & 1], b->last, MP_RELAXED);
-        if (mp__queue_publish_hook) mp__queue_publish_hook(gap);
+        MP_TEST_HOOK(if (mp__queue_publish_hook) mp__queue_publish_hook(gap));
         q_publish(&s->p.lk, b->c - 1);
     }
     mp_store64(&s->p.tail[b->c & 1], b->tail, MP_RELAXED);
-    if (mp__queue_publish_hook) mp__queue_publish_hook(gap);
+    MP_TEST_HOOK(if (mp__queue_publish_hook) mp__queue_publish_hook(gap));
     q_publish(&s->p.lk, b->c);
     b->published = b->c;
     q_notify(&q->data_wq, &s->data);
@@ -158,7 +160,7 @@ static size_t write_batch(mp_queue *q, struct qmsg *m, int slot)
         }
         if (rc == 0) {
             counted++;
-            if (mp__queue_feeder_hook) mp__queue_feeder_hook(counted);
+            MP_TEST_HOOK(if (mp__queue_feeder_hook) mp__queue_feeder_hook(counted));
         }
     }
     publish_batch(q, &b);

@@ -103,12 +103,13 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
              * MP_LOCK_WOKEN). */
             uint32_t seen = mp_load32(&sd->lseq, MP_SEQ_CST);
             mp_add32(&sd->lwaiters, 1, MP_SEQ_CST);
-            if (mp__lock_waiter_hook) mp__lock_waiter_hook();
+            MP_TEST_HOOK(if (mp__lock_waiter_hook) mp__lock_waiter_hook());
             w = mp_load64(&sd->word, MP_SEQ_CST);
             rc = 0;
             if (Q_OWNER(w) != 0 && !flagged(parked) && !flagged(stop))
                 rc = mp_os_wq_wait(wq, &sd->lseq, seen, until);
-            if (rc == MP_ETIMEDOUT) mp_add32(&mp__lock_slices_out, 1, MP_RELAXED);
+            MP_TEST_HOOK(if (rc == MP_ETIMEDOUT)
+                             mp_add32(&mp__lock_slices_out, 1, MP_RELAXED));
             mp_sub32(&sd->lwaiters, 1, MP_RELAXED);
             mp__lock_clear_wakeup(&sd->lwaiters);
         }

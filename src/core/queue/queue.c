@@ -518,7 +518,9 @@ static int data_soon(mp_queue *q, uint32_t k, uint64_t head, uint64_t deadline)
  * as soon as a look finds nothing new (a lone message or the last of a
  * burst waits one round, Q_LAG_ROUND_NS), or finds them too slow to close
  * the gap in the rounds left. */
-static mp_atomic_u32 lag_rounds; /* for tests (queue/testview.h) */
+#ifdef MPROC_TEST_HOOKS
+static mp_atomic_u32 lag_rounds; /* queue/testview.h */
+#endif
 
 static Q_NOINLINE uint32_t keep_behind(mp_queue *q, uint32_t k, uint64_t head,
                                        uint32_t pub)
@@ -535,7 +537,7 @@ static Q_NOINLINE uint32_t keep_behind(mp_queue *q, uint32_t k, uint64_t head,
                 mp_cpu_relax();
         } while (mp_os_now_ns() < until);
         uint32_t now = q_published(q);
-        mp_add32(&lag_rounds, 1, MP_RELAXED);
+        MP_TEST_HOOK(mp_add32(&lag_rounds, 1, MP_RELAXED));
         int64_t g = (int64_t)(mp_load64(&s->p.tail[now & 1], MP_RELAXED) - head);
         int64_t got = g - gap;
         if ((int32_t)(now - pub) > 0) pub = now;
@@ -844,6 +846,7 @@ void mp_queue_free(mp_queue *q)
     free(q);
 }
 
+#ifdef MPROC_TEST_HOOKS
 /* ---- test views (queue/testview.h) --------------------------------------------- */
 
 uint64_t mp__queue_ring_used(mp_queue *q)
@@ -896,3 +899,4 @@ int mp__queue_lag_enabled(void)
 {
     return Q_CACHES;
 }
+#endif

@@ -1,12 +1,16 @@
 /* testview.h - views into a queue's shared state, for tests that
- * must wait until a peer is in the middle of a message. */
+ * must wait until a peer is in the middle of a message, and the feeder's
+ * hooks: only in the instrumented build (base/testhook.h). */
 #ifndef MP_CORE_QUEUE_INTERNAL_H
 #define MP_CORE_QUEUE_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/testhook.h"
 #include "mproc/queue.h"
+
+#ifdef MPROC_TEST_HOOKS
 
 /* Bytes published and not yet consumed. */
 uint64_t mp__queue_ring_used(mp_queue *q);
@@ -45,5 +49,7 @@ extern void (*mp__queue_feeder_hook)(size_t written);
  * its slot already written (unpublished: records of the batch not yet
  * published). NULL: none. Lets a test kill a feeder between the two. */
 extern void (*mp__queue_publish_hook)(uint32_t unpublished);
+
+#endif /* MPROC_TEST_HOOKS */
 
 #endif

@@ -13,9 +13,11 @@
 #define SLICE_MAX_NS 100000000ull
 #define LOCK_SPINS   100
 
+#ifdef MPROC_TEST_HOOKS
 void (*mp__lock_waiter_hook)(void);
-uint64_t mp__lock_first_slice_ns = 2000000u;
+uint64_t mp__lock_first_slice_ns = MP_LOCK_FIRST_SLICE_NS;
 mp_atomic_u32 mp__lock_slices_out;
+#endif
 
 int mp_lock_create(mp_lock *l, mp_lock_shared *s)
 {
@@ -78,11 +80,12 @@ int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
          * waiter then never finds this one asleep (MP_LOCK_WOKEN). */
         uint32_t seen = mp_load32(&s->wseq, MP_SEQ_CST);
         mp_add32(&s->waiters, 1, MP_SEQ_CST);
-        if (mp__lock_waiter_hook) mp__lock_waiter_hook();
+        MP_TEST_HOOK(if (mp__lock_waiter_hook) mp__lock_waiter_hook());
         cur = mp_load32(&s->owner, MP_SEQ_CST);
         int rc = 0;
         if (cur != 0) rc = mp_os_wq_wait(&l->wq, &s->wseq, seen, until);
-        if (rc == MP_ETIMEDOUT) mp_add32(&mp__lock_slices_out, 1, MP_RELAXED);
+        MP_TEST_HOOK(if (rc == MP_ETIMEDOUT)
+                         mp_add32(&mp__lock_slices_out, 1, MP_RELAXED));
         mp_sub32(&s->waiters, 1, MP_RELAXED);
         mp__lock_clear_wakeup(&s->waiters);
 

@@ -104,15 +104,23 @@ static inline void mp_lock_release(mp_lock *l)
     if (mp_load32(&l->s->waiters, MP_SEQ_CST) != 0) mp__lock_wake(l);
 }
 
-/* Test hooks, shared with the queue's side locks (queue/locks.c), which
- * follow the same protocol. A waiter calls mp__lock_waiter_hook (if set)
- * once it has registered, before its last look at the word; its first
- * sleep lasts mp__lock_first_slice_ns; every sleep that runs out its
- * slice counts in mp__lock_slices_out. A waiter that slept through a
- * wake-up shows there. */
+/* A waiter's first sleep, before it asks whether the holder is alive. */
+#define MP_LOCK_FIRST_SLICE_NS 2000000u
+
+/* Test hooks (base/testhook.h), shared with the queue's side locks
+ * (queue/locks.c), which follow the same protocol. A waiter calls
+ * mp__lock_waiter_hook (if set) once it has registered, before its last
+ * look at the word; its first sleep lasts mp__lock_first_slice_ns; every
+ * sleep that runs out its slice counts in mp__lock_slices_out. A waiter
+ * that slept through a wake-up shows there. */
+#include "base/testhook.h"
+#ifdef MPROC_TEST_HOOKS
 extern void (*mp__lock_waiter_hook)(void);
 extern uint64_t mp__lock_first_slice_ns;
 extern mp_atomic_u32 mp__lock_slices_out;
+#else
+#define mp__lock_first_slice_ns MP_LOCK_FIRST_SLICE_NS
+#endif
 
 /* The holder's pid, 0 if free (a hint: it may change at once). */
 uint32_t mp_lock_owner(const mp_lock *l);
