@@ -28,7 +28,7 @@
 #include "mproc/queue.h"
 
 #define Q_MAGIC    0x3251504du /* "MPQ2" */
-#define Q_VERSION  3u
+#define Q_VERSION  4u
 #define Q_MIN_RING ((uint64_t)4096)
 #define Q_MAX_RING ((uint64_t)1 << 30)
 #define Q_REC_HDR  8u
@@ -100,11 +100,9 @@
 /* A side's lock word and the sleeping place of those waiting for it. */
 typedef struct qside {
     mp_atomic_u64 word;
-    mp_atomic_u32 lseq;
-    /* Waiters asleep (or about to be) on lseq, and the wake-up mark of
-     * lock.h (MP_LOCK_WOKEN): the side locks follow the Value lock's
-     * protocol. */
-    mp_atomic_u32 lwaiters;
+    /* Waiters for the lock: the side locks sleep through the one waiter
+     * (sync/waiter.h), as the Value lock does. */
+    mp_waitpoint wp;
 } qside;
 
 /* A sleeping place with at most one sleeper: the holder of one side's lock
@@ -260,7 +258,7 @@ void q__wake_lock_waiter(qside *sd, mp_os_wq *wq);
 static inline void q_unlock(qside *sd, mp_os_wq *wq, uint32_t count)
 {
     mp_xchg64(&sd->word, Q_WORD(0, count), MP_SEQ_CST);
-    if (mp_load32(&sd->lwaiters, MP_SEQ_CST) != 0) q__wake_lock_waiter(sd, wq);
+    if (mp_load32(&sd->wp.waiters, MP_SEQ_CST) != 0) q__wake_lock_waiter(sd, wq);
 }
 
 /* Publishes count and releases the lock as q_unlock does, but wakes no
@@ -270,7 +268,8 @@ static inline void q_unlock(qside *sd, mp_os_wq *wq, uint32_t count)
 static inline int q_release_quiet(qside *sd, qwait *w, uint32_t count)
 {
     mp_xchg64(&sd->word, Q_WORD(0, count), MP_SEQ_CST);
-    return (mp_load32(&sd->lwaiters, MP_SEQ_CST) | mp_load32(&w->flag, MP_SEQ_CST)) != 0;
+    return (mp_load32(&sd->wp.waiters, MP_SEQ_CST) | mp_load32(&w->flag, MP_SEQ_CST)) !=
+           0;
 }
 
 /* Publishes count while keeping the lock. */

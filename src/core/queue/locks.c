@@ -57,6 +57,55 @@ static int flagged(mp_atomic_u32 *f)
     return f && mp_load32(f, MP_SEQ_CST) != 0;
 }
 
+/* What the waiter asks of a side lock: the word is holder | count. */
+typedef struct side_wait {
+    qside *sd;
+    uint64_t w; /* the word as last seen */
+    uint32_t self;
+    uint32_t count; /* the count it held when taken */
+    mp_atomic_u32 *parked, *stop;
+} side_wait;
+
+static int side_try_take(void *ctx, uint32_t *owner)
+{
+    side_wait *x = ctx;
+    x->w = mp_load64(&x->sd->word, MP_SEQ_CST);
+    while (Q_OWNER(x->w) == 0) {
+        if (grab(x->sd, &x->w, x->self)) {
+            x->count = Q_COUNT(x->w);
+            return 1;
+        }
+    }
+    *owner = Q_OWNER(x->w);
+    return 0;
+}
+
+static int side_is_free(void *ctx)
+{
+    side_wait *x = ctx;
+    return Q_OWNER(mp_load64(&x->sd->word, MP_SEQ_CST)) == 0;
+}
+
+static int side_take_over(void *ctx, uint32_t dead)
+{
+    side_wait *x = ctx;
+    if (Q_OWNER(x->w) != dead || !grab(x->sd, &x->w, x->self)) return 0;
+    x->count = Q_COUNT(x->w);
+    return 1;
+}
+
+/* Never both: the feeder passes stop, a producer parked. */
+static int side_stop(void *ctx)
+{
+    side_wait *x = ctx;
+    if (flagged(x->stop)) return MP_ECLOSED;
+    if (flagged(x->parked)) return Q_DIVERT;
+    return 0;
+}
+
+static const mp_wait_ops side_ops = {side_try_take, side_is_free, side_take_over,
+                                     side_stop};
+
 int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
            mp_atomic_u32 *stop, uint32_t *count)
 {
@@ -87,64 +136,16 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
         w = mp_load64(&sd->word, MP_RELAXED);
     }
 
-    uint64_t slice = mp__lock_first_slice_ns;
-    for (;;) {
-        if (flagged(stop)) return MP_ECLOSED;
-        uint64_t now = mp_os_now_ns();
-        int late = deadline != MP_NO_DEADLINE && now >= deadline;
-        int rc = MP_ETIMEDOUT;
-        if (!late) {
-            uint64_t until = now + slice;
-            if (until > deadline) until = deadline;
-            /* Registered before the last look at the word, so that a
-             * release after that look sees us and wakes us; lseq read
-             * before registering, so that a wake-up meant for any
-             * registered waiter never finds this one asleep (lock.h,
-             * MP_LOCK_WOKEN). */
-            uint32_t seen = mp_load32(&sd->lseq, MP_SEQ_CST);
-            mp_add32(&sd->lwaiters, 1, MP_SEQ_CST);
-            MP_TEST_HOOK(if (mp__lock_waiter_hook) mp__lock_waiter_hook());
-            w = mp_load64(&sd->word, MP_SEQ_CST);
-            rc = 0;
-            if (Q_OWNER(w) != 0 && !flagged(parked) && !flagged(stop))
-                rc = mp_os_wq_wait(wq, &sd->lseq, seen, until);
-            MP_TEST_HOOK(if (rc == MP_ETIMEDOUT)
-                             mp_add32(&mp__lock_slices_out, 1, MP_RELAXED));
-            mp_sub32(&sd->lwaiters, 1, MP_RELAXED);
-            mp__lock_clear_wakeup(&sd->lwaiters);
-        }
-        w = mp_load64(&sd->word, MP_SEQ_CST);
-        while (Q_OWNER(w) == 0) {
-            if (grab(sd, &w, self)) {
-                *count = Q_COUNT(w);
-                return 0;
-            }
-        }
-        if (flagged(parked)) return Q_DIVERT;
-        if (rc == MP_ETIMEDOUT) {
-            /* A caller that never waits must still recover a dead holder's
-             * lock. */
-            uint32_t owner = Q_OWNER(w);
-            if (!mp_os_pid_alive(owner) && grab(sd, &w, self)) {
-                *count = Q_COUNT(w);
-                return MP_EOWNERDEAD;
-            }
-            if (late) return MP_ETIMEDOUT;
-            if (slice < Q_SLICE_NS) slice *= 2;
-        } else if (rc < 0) {
-            return rc;
-        }
-    }
+    side_wait x = {sd, w, self, 0, parked, stop};
+    int rc = mp_wait_for(&sd->wp, wq, &side_ops, &x, deadline, MP_WAIT_FIRST_SLICE_NS,
+                         Q_SLICE_NS);
+    if (rc == 0 || rc == MP_EOWNERDEAD) *count = x.count;
+    return rc;
 }
 
-/* One wake-up in flight at a time (lock.h, MP_LOCK_WOKEN). A woken waiter
- * may take a while to run when processes outnumber CPUs, and each release
- * meanwhile made a system call for nobody: 2 -> 2 on two CPUs saw six
- * wake-ups per sleep. A waiter killed in flight leaves the mark set until
- * another waiter's slice runs out (it clears the mark too). */
 void q__wake_lock_waiter(qside *sd, mp_os_wq *wq)
 {
-    mp__lock_wake_one(&sd->lwaiters, &sd->lseq, wq);
+    mp_wait_wake_one(&sd->wp, wq);
 }
 
 void q_publish(qside *sd, uint32_t count)
@@ -187,11 +188,8 @@ void q_park(mp_queue *q)
     struct qshared *s = q->s;
     if (mp_load32(&s->p.parked, MP_RELAXED)) return;
     mp_store32(&s->p.parked, 1, MP_SEQ_CST);
-    uint32_t n = mp__lock_waiters(&s->p.lk.lwaiters, MP_SEQ_CST);
-    if (n) {
-        mp_add32(&s->p.lk.lseq, 1, MP_SEQ_CST);
-        mp_os_wq_wake(&q->plock_wq, &s->p.lk.lseq, n);
-    }
+    /* Every waiter for the lock looks again and goes the other way. */
+    mp_wait_wake_all(&s->p.lk.wp, &q->plock_wq);
 }
 
 void q_release_producers(mp_queue *q, uint32_t c)

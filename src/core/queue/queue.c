@@ -272,7 +272,7 @@ static inline int take_free(qside *sd, uint32_t *count)
  * there is. Returns 0, for callers that end with it. */
 static Q_NOINLINE int wake_after(qside *sd, mp_os_wq *lock_wq, qwait *w, mp_os_wq *wq)
 {
-    if (mp_load32(&sd->lwaiters, MP_SEQ_CST) != 0) q__wake_lock_waiter(sd, lock_wq);
+    if (mp_load32(&sd->wp.waiters, MP_SEQ_CST) != 0) q__wake_lock_waiter(sd, lock_wq);
     q_notify(wq, w);
     return 0;
 }
@@ -887,7 +887,7 @@ int mp__queue_prod_parked(mp_queue *q)
 
 uint32_t mp__queue_prod_waiters(mp_queue *q)
 {
-    return mp__lock_waiters(&q->s->p.lk.lwaiters, MP_ACQUIRE);
+    return mp_wait_count(&q->s->p.lk.wp, MP_ACQUIRE);
 }
 
 uint32_t mp__queue_lag_rounds(void)
