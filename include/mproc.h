@@ -7,6 +7,7 @@
 #define MPROC_H
 
 #include "mproc/export.h"
+#include "mproc/types.h"
 #include "mproc/version.h"
 #include "mproc/error.h"
 #include "mproc/process.h"

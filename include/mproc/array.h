@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "types.h"
 #include "process.h"
 
 #ifdef __cplusplus

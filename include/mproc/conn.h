@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "types.h"
 #include "obj.h"
 #include "process.h"
 

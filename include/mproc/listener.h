@@ -21,12 +21,11 @@
 
 #include "conn.h"
 #include "export.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct mp_listener mp_listener;
 
 /* Listens on an AF_UNIX socket at path (which must not exist yet), with a
  * backlog of pending connections. authkey NULL: no authentication; a

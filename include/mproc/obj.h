@@ -24,12 +24,11 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct mp_obj mp_obj;
 
 typedef enum mp_obj_type {
     MP_OBJ_NONE = 0,

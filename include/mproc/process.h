@@ -18,18 +18,12 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "types.h"
 #include "obj.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct mp_process mp_process;
-typedef struct mp_args mp_args;
-typedef struct mp_value mp_value;
-typedef struct mp_array mp_array;
-typedef struct mp_queue mp_queue;
-typedef struct mp_conn mp_conn;
 
 /* The child's entry point. args and the objects in it belong to the
  * runtime and stay valid until the target returns; the return value is

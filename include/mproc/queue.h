@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "export.h"
+#include "types.h"
 #include "obj.h"
 #include "process.h"
 

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "types.h"
 #include "process.h"
 
 #ifdef __cplusplus
