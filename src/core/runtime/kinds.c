@@ -4,7 +4,6 @@
  * only place that names them all. */
 #include <stddef.h>
 
-#include "base/error.h"
 #include "core/runtime/kind.h"
 
 extern const mp_kind mp__kind_int, mp__kind_double, mp__kind_str, mp__kind_bytes;
@@ -23,11 +22,4 @@ const mp_kind *mp__kind(mp_arg_type type)
 {
     size_t i = (size_t)type;
     return i < sizeof kinds / sizeof kinds[0] ? kinds[i] : NULL;
-}
-
-int mp__kind_copy_ref(mp_arg *dst, const mp_arg *src)
-{
-    if (!src->u.object) return MP_EINVAL;
-    dst->u.object = src->u.object;
-    return 0;
 }
