@@ -13,8 +13,8 @@
  * atomic would take a lock that exists once per process, not once per
  * segment. Both paths keep the plain 4- and 8-byte layout, so a segment
  * means the same to processes built either way. */
-#ifndef MP_ATOMICS_H
-#define MP_ATOMICS_H
+#ifndef MP_BASE_ATOMICS_H
+#define MP_BASE_ATOMICS_H
 
 #include <stdint.h>
 

@@ -3,8 +3,8 @@
  * Integers are written little-endian at fixed widths. Both sides latch the
  * first failure (out of memory, reading past the end) so that a sequence
  * of calls is checked once at the end. */
-#ifndef MP_CORE_BUF_H
-#define MP_CORE_BUF_H
+#ifndef MP_BASE_BUF_H
+#define MP_BASE_BUF_H
 
 #include <stddef.h>
 #include <stdint.h>

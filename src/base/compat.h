@@ -1,6 +1,6 @@
 /* compat.h - the few compiler differences core code must bridge. */
-#ifndef MP_CORE_COMPAT_H
-#define MP_CORE_COMPAT_H
+#ifndef MP_BASE_COMPAT_H
+#define MP_BASE_COMPAT_H
 
 #if defined(_MSC_VER)
 #define MP_THREAD_LOCAL __declspec(thread)

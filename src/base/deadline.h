@@ -1,6 +1,6 @@
 /* deadline.h - Python-style timeouts (double seconds) to absolute deadlines. */
-#ifndef MP_CORE_DEADLINE_H
-#define MP_CORE_DEADLINE_H
+#ifndef MP_BASE_DEADLINE_H
+#define MP_BASE_DEADLINE_H
 
 #include "platform.h"
 #include "base/error.h"

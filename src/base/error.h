@@ -1,6 +1,12 @@
-/* error.h - recording error detail for mp_last_error(). */
-#ifndef MP_CORE_ERR_H
-#define MP_CORE_ERR_H
+/* error.h - recording error detail for mp_last_error().
+ *
+ * Room base/: what core and both OS layers use - errors and the
+ * last-error message (here and error.c), byte buffers and readers
+ * (buf.h), atomics (atomics.h), deadlines (deadline.h), compiler macros
+ * (compat.h) and the test-hook macro (testhook.h). Nothing here calls
+ * into core or an OS layer but through platform.h's clock (deadline.h). */
+#ifndef MP_BASE_ERROR_H
+#define MP_BASE_ERROR_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -16,8 +16,8 @@
  * We deliver modern challenges and accept a bare 16-byte MD5 answer to
  * them (what a 3.11 client sends); we answer a 20-byte challenge the
  * legacy way and a prefixed one with its digest. */
-#ifndef MP_CORE_AUTH_H
-#define MP_CORE_AUTH_H
+#ifndef MP_CORE_CONN_AUTH_H
+#define MP_CORE_CONN_AUTH_H
 
 #include <stddef.h>
 

@@ -1,5 +1,10 @@
 /* conn.c - the ends of a Pipe, framed as CPython's Connection frames them.
  *
+ * Room conn/: connections. This file is the framing and the end itself;
+ * listener.c is Listener and Client, auth.c the authkey handshake both
+ * sides run, digest.c its built-in hashes; the OS's pipes and sockets are
+ * platform.h (src/posix/pipe.c, socket.c and their win32 twins).
+ *
  * Two transports, chosen per end by what the platform says its handle is
  * (mp_os_handle_is_message), as Python chooses its class by transport:
  *

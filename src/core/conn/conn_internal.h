@@ -3,8 +3,8 @@
  * Tests need to put raw bytes on the wire (truncated or corrupt frames, the
  * 64-bit header form) and to hand a descriptor to a python3 child, which
  * the public API deliberately cannot do. */
-#ifndef MP_CORE_CONN_INTERNAL_H
-#define MP_CORE_CONN_INTERNAL_H
+#ifndef MP_CORE_CONN_CONN_INTERNAL_H
+#define MP_CORE_CONN_CONN_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * handshake needs HMAC-MD5 all the same). The built-in code is RFC 1321,
  * FIPS 180-4 and RFC 2104 written out, checked by the test suite against
  * the published vectors. */
-#ifndef MP_CORE_DIGEST_H
-#define MP_CORE_DIGEST_H
+#ifndef MP_CORE_CONN_DIGEST_H
+#define MP_CORE_CONN_DIGEST_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* listener_internal.h - what tests reach in listener.c beyond the API:
  * which digests a handshake used (to check the legacy/modern choice per
  * Python version). */
-#ifndef MP_CORE_LISTENER_INTERNAL_H
-#define MP_CORE_LISTENER_INTERNAL_H
+#ifndef MP_CORE_CONN_LISTENER_INTERNAL_H
+#define MP_CORE_CONN_LISTENER_INTERNAL_H
 
 #include "core/conn/auth.h"
 #include "mproc/listener.h"

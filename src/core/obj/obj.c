@@ -1,5 +1,11 @@
 /* obj.c - the object model (see mproc/obj.h and obj_internal.h).
  *
+ * Room obj/: mp_obj, Python's values. This file is the model, arena.c the
+ * pickle decoder's bulk allocation, repr.c Python's repr() of an object
+ * (floats, bytes and ints through repr_scalar.c, which Value and Array
+ * share; str printability through unicode_printable.c). The codec that
+ * carries objects between processes is pickle/.
+ *
  * One struct with a union per kind. A str or bytes object is one
  * allocation: the bytes (plus a NUL) follow the struct. A str caches its
  * length in code points, counted while its UTF-8 is validated.

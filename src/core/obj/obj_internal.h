@@ -20,8 +20,8 @@
  * outlive its owner. A container of an arena that is changed marks the
  * arena dirty; a dirty arena's tree may hold memory of its own (appended
  * items, grown arrays), so freeing it walks the tree first. */
-#ifndef MP_CORE_OBJ_INTERNAL_H
-#define MP_CORE_OBJ_INTERNAL_H
+#ifndef MP_CORE_OBJ_OBJ_INTERNAL_H
+#define MP_CORE_OBJ_OBJ_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

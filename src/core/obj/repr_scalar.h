@@ -2,8 +2,8 @@
  *
  * Shared by Value/Array (their reprs) and the objects codec: every repr
  * mproc prints must be the one Python prints for the same value. */
-#ifndef MP_CORE_REPR_H
-#define MP_CORE_REPR_H
+#ifndef MP_CORE_OBJ_REPR_SCALAR_H
+#define MP_CORE_OBJ_REPR_SCALAR_H
 
 #include <stddef.h>
 

@@ -4,8 +4,8 @@
  * unicodedata by tools/gen_unicode_printable.py; mp_unicode_version names
  * the Unicode version it came from, so that tests talking to another
  * Python can stick to characters both agree on. */
-#ifndef MP_CORE_UNICODE_PRINTABLE_H
-#define MP_CORE_UNICODE_PRINTABLE_H
+#ifndef MP_CORE_OBJ_UNICODE_PRINTABLE_H
+#define MP_CORE_OBJ_UNICODE_PRINTABLE_H
 
 #include <stddef.h>
 #include <stdint.h>

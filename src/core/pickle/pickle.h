@@ -1,10 +1,15 @@
 /* pickle.h - the pickle codec behind mp_obj_dumps() and mp_obj_loads().
  *
+ * Room pickle/: encode.c writes, decode.c reads any pickle of the data
+ * subset, decode_fast.c reads the common case in one pass and hands
+ * everything else to decode.c; arg.c makes an mp_obj a process argument
+ * (runtime/kind.h).
+ *
  * The opcodes are those of Python's pickletools (PEP 307 for protocol 2,
  * PEP 3154 for protocol 4, PEP 574 for protocol 5). docs/pickle.md says
  * which ones the codec writes and reads, and why the others are refused. */
-#ifndef MP_CORE_PICKLE_H
-#define MP_CORE_PICKLE_H
+#ifndef MP_CORE_PICKLE_PICKLE_H
+#define MP_CORE_PICKLE_PICKLE_H
 
 #include <stddef.h>
 #include <stdint.h>

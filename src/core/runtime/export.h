@@ -6,8 +6,8 @@
  * by name). In the child, import rebuilds a new handle object from the same
  * bytes and handles. Each import takes ownership of exactly the handles its
  * export listed; the bootstrap closes any left over. */
-#ifndef MP_CORE_OBJECTS_H
-#define MP_CORE_OBJECTS_H
+#ifndef MP_CORE_RUNTIME_EXPORT_H
+#define MP_CORE_RUNTIME_EXPORT_H
 
 #include "platform.h"
 #include "base/buf.h"

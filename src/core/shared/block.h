@@ -1,5 +1,11 @@
 /* block.h - the shared typed block behind both Value and Array.
  *
+ * Room shared/: typed shared memory. The block (here and block.c) is what
+ * Value (value.c) and Array (array.c) share: layout, lock, element access
+ * and repr, by typecode (typecode.h). The lock itself is sync/lock.h;
+ * how a Value travels to a child is its argument kind (value.c,
+ * runtime/kind.h). Named SharedMemory and ShareableList will live here.
+ *
  * In shared memory: a header (magic, layout version, typecode, element
  * count, the lock's shared word) and, at a 64-byte aligned offset, the
  * elements. Only offsets and plain numbers live there, because every
@@ -10,8 +16,8 @@
  * a process id, so it cannot tell two threads of one process apart; the
  * handle adds that: owner is the thread that holds the lock (read by other
  * threads, hence atomic) and depth counts its nested lock calls. */
-#ifndef MP_CORE_BLOCK_H
-#define MP_CORE_BLOCK_H
+#ifndef MP_CORE_SHARED_BLOCK_H
+#define MP_CORE_SHARED_BLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * pointer into shared memory needs no particular alignment and a '?' byte
  * that holds something other than 0 or 1 (written through
  * mp_array_data) is never loaded as a _Bool. */
-#ifndef MP_CORE_TYPECODE_H
-#define MP_CORE_TYPECODE_H
+#ifndef MP_CORE_SHARED_TYPECODE_H
+#define MP_CORE_SHARED_TYPECODE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -11,8 +11,8 @@
  *
  * Known limit: a holder's pid reused by a new process before anyone looks
  * makes the lock look held until that process exits. */
-#ifndef MP_CORE_LOCK_H
-#define MP_CORE_LOCK_H
+#ifndef MP_CORE_SYNC_LOCK_H
+#define MP_CORE_SYNC_LOCK_H
 
 #include "core/sync/waiter.h"
 #include "platform.h"
