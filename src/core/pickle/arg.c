@@ -5,7 +5,6 @@
  * change or free it before start and the child gets exactly what it was
  * then; the child decodes its own copy, freed after the target. */
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "base/error.h"
 #include "core/runtime/kind.h"
@@ -19,17 +18,6 @@ static int copy_obj(mp_arg *dst, const mp_arg *src)
     if (rc < 0) return rc;
     dst->u.bytes.data = d;
     dst->u.bytes.len = n;
-    return 0;
-}
-
-static void drop_obj(mp_arg *a)
-{
-    free((void *)(uintptr_t)a->u.bytes.data);
-}
-
-static int export_obj(const mp_arg *a, mp_export *ex)
-{
-    mp_buf_blob(ex->buf, a->u.bytes.data, a->u.bytes.len);
     return 0;
 }
 
@@ -48,5 +36,6 @@ static void release_obj(mp_arg *a)
     mp_obj_free((mp_obj *)(uintptr_t)a->u.obj);
 }
 
-const mp_kind mp__kind_obj = {"object",   copy_obj,   drop_obj,
-                              export_obj, import_obj, release_obj};
+const mp_kind mp__kind_obj = {"object",           copy_obj,
+                              mp__kind_drop_blob, mp__kind_export_blob,
+                              import_obj,         release_obj};

@@ -94,12 +94,12 @@ static int copy_bytes(mp_arg *dst, const mp_arg *src)
     return 0;
 }
 
-static void drop_bytes(mp_arg *a)
+void mp__kind_drop_blob(mp_arg *a)
 {
     free((void *)(uintptr_t)a->u.bytes.data);
 }
 
-static int export_bytes(const mp_arg *a, mp_export *ex)
+int mp__kind_export_blob(const mp_arg *a, mp_export *ex)
 {
     mp_buf_blob(ex->buf, a->u.bytes.data, a->u.bytes.len);
     return 0;
@@ -111,5 +111,5 @@ static int import_bytes(mp_arg *a, mp_import *im)
     return 0;
 }
 
-const mp_kind mp__kind_bytes = {"bytes",      copy_bytes,   drop_bytes,
-                                export_bytes, import_bytes, NULL};
+const mp_kind mp__kind_bytes = {
+    "bytes", copy_bytes, mp__kind_drop_blob, mp__kind_export_blob, import_bytes, NULL};

@@ -40,4 +40,9 @@ const mp_kind *mp__kind(mp_arg_type type);
 /* The copy of every shared object: the same reference; MP_EINVAL for NULL. */
 int mp__kind_copy_ref(mp_arg *dst, const mp_arg *src);
 
+/* For kinds whose copy is a byte string in u.bytes (bytes, a pickled
+ * object): frees it, and writes it to the blob. */
+void mp__kind_drop_blob(mp_arg *a);
+int mp__kind_export_blob(const mp_arg *a, mp_export *ex);
+
 #endif
