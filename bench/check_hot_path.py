@@ -4,7 +4,7 @@
 Why this exists: the Queue's usual put and get (up to 64 bytes, lock free,
 room in the ring, no wrap) are written to call nothing except in tail
 position, so that the compiler gives them no stack frame (docs/queue.md,
-src/core/queue/queue.c). Only comments and attribute placement keep that
+src/core/queue/put.c, get.c). Only comments and attribute placement keep that
 so, and the first counter or helper call someone adds would undo it
 without any test failing. This script fails instead. Both checks are
 deterministic; no timing is involved.

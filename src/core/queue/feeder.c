@@ -7,71 +7,26 @@
  * it, waiting as long as it takes. Once anything is buffered, later puts of
  * the process go behind it, so one thread's messages keep their order.
  *
- * qsize counts buffered messages, per process, in a table in shared
- * memory: a process that dies with messages in its buffer loses them (as
- * in Python), and qsize forgets them with it. */
+ * The feeder writes a batch in one hold of the producer lock, through
+ * ring.h, stream.c (a message larger than the ring) and recover.c (a
+ * stream a dead producer left open); qsize's count of what is buffered
+ * is in buffered.c. Called by put.c (q_buffer) and queue.c (at free). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
+#include "core/queue/buffered.h"
+#include "core/queue/feeder.h"
+#include "core/queue/locks.h"
+#include "core/queue/recover.h"
+#include "core/queue/ring.h"
+#include "core/queue/stream.h"
 #include "core/queue/testview.h"
-#include "core/queue/layout.h"
 
 #ifdef MPROC_TEST_HOOKS
 void (*mp__queue_feeder_hook)(size_t written);
 void (*mp__queue_publish_hook)(uint32_t unpublished);
 #endif
-
-/* ---- the per-process count ----------------------------------------------------- */
-
-/* This process's entry, found or claimed (mu held). -1: table full. */
-static int my_slot(mp_queue *q)
-{
-    uint32_t self = mp_os_getpid();
-    if (q->slot >= 0 && q->slot_pid == self) return q->slot;
-    struct qshared *s = q->s;
-    q->slot = -1;
-    q->slot_pid = self;
-    for (int pass = 0; pass < 2 && q->slot < 0; pass++) {
-        for (int i = 0; i < Q_BUF_SLOTS; i++) {
-            uint32_t pid = mp_load32(&s->buffered[i].pid, MP_ACQUIRE);
-            if (pid == self) { /* another handle of this process */
-                q->slot = i;
-                break;
-            }
-            /* First pass: free entries; second: those of dead processes. */
-            int take = pass == 0 ? pid == 0 : pid != 0 && !mp_os_pid_alive(pid);
-            if (take && mp_cas32(&s->buffered[i].pid, &pid, self, MP_SEQ_CST)) {
-                mp_store32(&s->buffered[i].count, 0, MP_RELEASE);
-                q->slot = i;
-                break;
-            }
-        }
-    }
-    return q->slot;
-}
-
-void q_count_buffered(mp_queue *q, int slot, int64_t delta)
-{
-    if (slot >= 0)
-        mp_add32(&q->s->buffered[slot].count, (uint32_t)delta, MP_SEQ_CST);
-    else
-        mp_add64(&q->s->buffered_other, (uint64_t)delta, MP_SEQ_CST);
-}
-
-uint64_t q_buffered_total(mp_queue *q)
-{
-    struct qshared *s = q->s;
-    uint32_t self = mp_os_getpid();
-    uint64_t total = mp_load64(&s->buffered_other, MP_SEQ_CST);
-    for (int i = 0; i < Q_BUF_SLOTS; i++) {
-        uint32_t n = mp_load32(&s->buffered[i].count, MP_SEQ_CST);
-        if (n == 0 || n > INT32_MAX) continue;
-        uint32_t pid = mp_load32(&s->buffered[i].pid, MP_ACQUIRE);
-        if (pid == self || (pid != 0 && mp_os_pid_alive(pid))) total += n;
-    }
-    return total;
-}
 
 /* ---- the feeder ---------------------------------------------------------------- */
 
@@ -117,8 +72,7 @@ static int batch_write(mp_queue *q, struct batch *b, const struct qmsg *m, int s
         int rc = q_wait_room(q, b->tail, rec, MP_NO_DEADLINE);
         if (rc < 0) return rc;
     }
-    q_ring_write(q, b->tail, &len, Q_REC_HDR);
-    q_ring_write(q, b->tail + Q_REC_HDR, m->data, len);
+    q_record_write(q, b->tail, m->data, len);
     q_count_buffered(q, slot, -1);
     b->last = b->tail;
     b->tail += rec;
@@ -184,7 +138,7 @@ static void feeder_main(void *arg)
         mp_os_mutex_unlock(q->mu);
 
         mp_os_mutex_lock(q->mu);
-        int slot = my_slot(q);
+        int slot = q_my_slot(q);
         mp_os_mutex_unlock(q->mu);
         size_t counted = write_batch(q, batch, slot);
 
@@ -225,7 +179,7 @@ int q_buffer(mp_queue *q, const void *data, size_t len)
         free(m);
         return rc;
     }
-    q_count_buffered(q, my_slot(q), 1);
+    q_count_buffered(q, q_my_slot(q), 1);
     mp_add32(&q->local, 1, MP_SEQ_CST);
     if (q->last)
         q->last->next = m;
@@ -249,7 +203,7 @@ void q_drop_buffered(mp_queue *q)
     }
     q->last = NULL;
     if (n) {
-        q_count_buffered(q, my_slot(q), -(int64_t)n);
+        q_count_buffered(q, q_my_slot(q), -(int64_t)n);
         if (mp_sub32(&q->local, n, MP_SEQ_CST) == n)
             mp_store32(&q->stalled, 0, MP_RELAXED);
     }

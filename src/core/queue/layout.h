@@ -1,6 +1,9 @@
-/* layout.h - the Queue's shared layout, and what the queue's files
- * (queue.c, queue/locks.c, queue/stream.c, queue/feeder.c) share. The
- * protocol is described in docs/queue.md; the short form:
+/* layout.h - the Queue's shared layout (one segment: a header in lines
+ * of 128 bytes, then the ring), its process-local handle, and the inline
+ * helpers that only read them. No prototypes: each file of the queue
+ * declares what it defines in a header of its own name (queue.c has the
+ * map of the files and of who calls whom). The protocol is described in
+ * docs/queue.md; the short form:
  *
  * - Each side (producers, consumers) has one 64-bit word holding its lock
  *   (the holder's pid in the high half, 0 when free) and its message
@@ -21,8 +24,6 @@
 #ifndef MP_CORE_QUEUE_SHARED_H
 #define MP_CORE_QUEUE_SHARED_H
 
-#include <string.h>
-
 #include "platform.h"
 #include "core/sync/lock.h" /* the lock protocol the side locks share */
 #include "mproc/queue.h"
@@ -38,13 +39,13 @@
 #define Q_PUT_GRACE_NS(rec) (200000ull + (rec))
 /* A consumer that finds the ring empty looks again for this long, every
  * Q_DATA_PAUSES pauses (about 1.6 us here), before it sleeps (see
- * data_soon in queue.c). */
+ * data_soon in get.c). */
 #define Q_DATA_SPIN_NS 12000ull
 #define Q_DATA_PAUSES  64
 /* A consumer that keeps finding new records close ahead waits, up to
  * Q_LAG_ROUNDS rounds of Q_LAG_ROUND_NS, until the producers are
  * Q_LAG_BYTES ahead (a quarter of a smaller ring) - see keep_behind in
- * queue.c. Rounds are timed rather than counted in pauses: a pause takes
+ * get.c. Rounds are timed rather than counted in pauses: a pause takes
  * 25 ns on the AMD machine the lag was measured on, ~40 on recent Intel
  * cores and a cycle or two on ARM. */
 #define Q_LAG_BYTES    ((uint64_t)16384)
@@ -191,124 +192,6 @@ static inline int q_is_closed(mp_queue *q)
     return mp_load32(&q->closed, MP_RELAXED) != 0;
 }
 
-/* ---- queue/locks.c: ring access, locks, sleeping ----------------------------- */
-
-void q_ring_write(mp_queue *q, uint64_t pos, const void *src, uint64_t n);
-void q_ring_read(mp_queue *q, uint64_t pos, void *dst, uint64_t n);
-
-/* Copies n bytes, w <= n <= 2w, as two w-byte pieces that overlap in the
- * middle (w a constant, so each piece is a register move or two). */
-static inline void q_copy_two(unsigned char *d, const unsigned char *s, uint64_t n,
-                              size_t w)
-{
-    unsigned char a[32], b[32];
-    memcpy(a, s, w);
-    memcpy(b, s + n - w, w);
-    memcpy(d, a, w);
-    memcpy(d + n - w, b, w);
-}
-
-/* Copies n bytes between a message and the ring. Most messages are a
- * few bytes, where a call to memcpy costs more than the copy: up to 64
- * bytes move inline, in overlapping pieces that never touch a byte
- * outside either range. */
-static inline void q_copy(void *dst, const void *src, uint64_t n)
-{
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    if (n > 64)
-        memcpy(d, s, (size_t)n);
-    else if (n > 32)
-        q_copy_two(d, s, n, 32);
-    else if (n >= 16)
-        q_copy_two(d, s, n, 16);
-    else if (n >= 8)
-        q_copy_two(d, s, n, 8);
-    else if (n >= 4)
-        q_copy_two(d, s, n, 4);
-    else if (n) {
-        d[0] = s[0];
-        d[n / 2] = s[n / 2];
-        d[n - 1] = s[n - 1];
-    }
-}
-
-/* The length in the record header at pos. Headers are 8-aligned and the
- * ring is a power of two of at least 4 KiB, so a header never wraps. */
-static inline uint64_t q_read_len(mp_queue *q, uint64_t pos)
-{
-    uint64_t v;
-    memcpy(&v, q->ring + (pos & q->mask), sizeof v);
-    return v;
-}
-
-/* Takes a side's lock, waiting until the deadline. *count receives the
- * side's count. 0; MP_EOWNERDEAD when taken from a dead holder; MP_ETIMEDOUT;
- * MP_ECLOSED once *stop is set; Q_DIVERT while *parked is set (stop and
- * parked may be NULL). */
-int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
-           mp_atomic_u32 *stop, uint32_t *count);
-
-/* Takes the lock only if it is free or its holder is dead. */
-int q_trylock(qside *sd, uint32_t *count);
-
-/* Publishes count and releases the lock with one exchange. Inline, as
- * every message pays for it; the wake-up is not. */
-void q__wake_lock_waiter(qside *sd, mp_os_wq *wq);
-static inline void q_unlock(qside *sd, mp_os_wq *wq, uint32_t count)
-{
-    mp_xchg64(&sd->word, Q_WORD(0, count), MP_SEQ_CST);
-    if (mp_load32(&sd->wp.waiters, MP_SEQ_CST) != 0) q__wake_lock_waiter(sd, wq);
-}
-
-/* Publishes count and releases the lock as q_unlock does, but wakes no
- * one: nonzero if a waiter for the lock or the other side's sleeper on w
- * must be woken (by the caller, afterwards). For the usual put and get,
- * which make no call but in tail position. */
-static inline int q_release_quiet(qside *sd, qwait *w, uint32_t count)
-{
-    mp_xchg64(&sd->word, Q_WORD(0, count), MP_SEQ_CST);
-    return (mp_load32(&sd->wp.waiters, MP_SEQ_CST) | mp_load32(&w->flag, MP_SEQ_CST)) !=
-           0;
-}
-
-/* Publishes count while keeping the lock. */
-void q_publish(qside *sd, uint32_t count);
-
-/* Sleeping for the other side: flag, re-check, sleep; the other side
- * publishes, then wakes only if the flag is set. */
-uint32_t q_wait_prepare(qwait *w);
-int q_wait_sleep(mp_os_wq *wq, qwait *w, uint32_t seen, uint64_t deadline);
-void q_wait_done(qwait *w);
-void q__notify_sleeper(mp_os_wq *wq, qwait *w);
-static inline void q_notify(mp_os_wq *wq, qwait *w)
-{
-    if (mp_load32(&w->flag, MP_SEQ_CST) != 0) q__notify_sleeper(wq, w);
-}
-
-/* The producer lock holder is about to wait for consumers: tells would-be
- * lock waiters among put() callers to buffer instead. */
-void q_park(mp_queue *q);
-
-/* Producer lock held: ends any parking, publishes count c, releases the
- * lock and wakes a waiter for it and a sleeping consumer, if any. */
-void q_release_producers(mp_queue *q, uint32_t c);
-
-/* Where the consumers stand (whole records taken, or further into a
- * streamed one). Any thread may ask. */
-uint64_t q_consumer_head(mp_queue *q);
-
-/* The producers' view of the consumers' head: the cached one, or under
- * ThreadSanitizer a fresh one. */
-static inline uint64_t q_head_view(mp_queue *q)
-{
-#if Q_CACHES
-    return mp_load64(&q->s->p.head_seen, MP_RELAXED);
-#else
-    return q_consumer_head(q);
-#endif
-}
-
 /* Free bytes after tail, seen from a view of the consumers' head. A
  * cached view can lag by more than the ring (a stream written off jumps
  * the positions past bytes never written): then it shows no room, never
@@ -324,75 +207,5 @@ static inline uint32_t q_published(mp_queue *q)
 {
     return Q_COUNT(mp_load64(&q->s->p.lk.word, MP_SEQ_CST));
 }
-
-/* Producer lock held with count c: waits until want bytes are free after
- * tail, parking while it waits. MP_ETIMEDOUT at the deadline, MP_ECLOSED
- * once q->stop is set. */
-int q_wait_room(mp_queue *q, uint64_t tail, uint64_t want, uint64_t deadline);
-
-/* ---- queue/stream.c: records larger than the ring, and repairs -------------- */
-
-/* Producer lock held with count *c: writes one record of any size,
- * waiting for room (until the deadline, which a stream once begun
- * ignores). Advances *c and the tail slot when the record is written; the
- * caller publishes *c (q_unlock). A message from a buffer (buffered_slot
- * >= -1, see q_count_buffered; Q_NOT_BUFFERED otherwise) leaves the
- * buffered count just before it counts as published. */
-#define Q_NOT_BUFFERED (-2)
-int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
-                   uint64_t deadline, int buffered_slot);
-
-/* Producer lock held with count *c: finishes a stream left open by a dead
- * or cancelled producer (restartable if cut short). */
-int q_finish_abandoned(mp_queue *q, uint32_t *c, uint64_t deadline);
-
-/* Consumer lock held with count k, the record at head larger than the
- * ring (or being streamed): reads it as it arrives, into user (cap bytes)
- * or a new buffer at *data. Publishes k + 1 and releases the lock. */
-int q_read_stream(mp_queue *q, uint32_t k, uint64_t head, void *user, size_t cap,
-                  void **data, size_t *len);
-
-/* Consumer lock just taken with count *k: skips what a dead consumer left
- * half-read. 1 if a message was dropped (count advanced). */
-int q_skip_dead_consumers_record(mp_queue *q, uint32_t *k);
-
-/* Consumer lock held with count k, a message of n bytes at the head: where
- * to read it, the caller's buffer (user, of cap bytes) or a new one. NULL
- * after releasing the lock, with *rc MP_ETOOSHORT (*len = n) or
- * MP_ENOMEM. */
-unsigned char *q__reader_buffer(mp_queue *q, uint32_t k, uint64_t n, void *user,
-                                size_t cap, size_t *len, int *rc);
-static inline unsigned char *q_reader_buffer(mp_queue *q, uint32_t k, uint64_t n,
-                                             void *user, size_t cap, size_t *len, int *rc)
-{
-    if (user && n <= cap) return user;
-    return q__reader_buffer(q, k, n, user, cap, len, rc);
-}
-
-/* 1 if the record ending at end was padded after its writer died; clears
- * the mark (the reader drops the record). Every get asks; the answer is
- * almost always no, from one load. */
-int q__take_abort_mark(mp_queue *q, uint64_t end);
-static inline int q_take_abort_mark(mp_queue *q, uint64_t end)
-{
-    if (mp_load64(&q->s->aborted_end, MP_ACQUIRE) != end) return 0;
-    return q__take_abort_mark(q, end);
-}
-
-/* ---- queue/feeder.c: the process's buffer ------------------------------------ */
-
-/* Buffers a copy of the message for the feeder thread (started on first
- * need). MP_ENOMEM, MP_ESTATE if closed meanwhile. */
-int q_buffer(mp_queue *q, const void *data, size_t len);
-
-/* Adds delta to the buffered count of this process's entry (slot -1: the
- * shared count of processes without one). */
-void q_count_buffered(mp_queue *q, int slot, int64_t delta);
-
-/* Messages buffered by live processes. */
-uint64_t q_buffered_total(mp_queue *q);
-
-/* Drops what is still buffered (after cancel_join_thread, at free). */
-void q_drop_buffered(mp_queue *q);
 
 #endif

@@ -1,35 +1,12 @@
-/* locks.c - the Queue's ring access, side locks and sleeping (see
- * queue/layout.h and docs/queue.md). */
-#include <string.h>
-
+/* locks.c - the side locks (a spin, a few yields, then the one waiter of
+ * sync/waiter.h), the one-sleeper waits of a side's holder for the other
+ * side, parking, and where the consumers stand. Declared in locks.h;
+ * calls nothing else of the queue. */
 #include "base/error.h"
-#include "core/queue/layout.h"
+#include "core/queue/locks.h"
 
 #define SPINS  64
 #define YIELDS 16
-
-/* ---- ring access ------------------------------------------------------------ */
-
-void q_ring_write(mp_queue *q, uint64_t pos, const void *src, uint64_t n)
-{
-    uint64_t off = pos & q->mask;
-    uint64_t first = n < q->cap - off ? n : q->cap - off;
-    if (src) {
-        memcpy(q->ring + off, src, (size_t)first);
-        memcpy(q->ring, (const unsigned char *)src + first, (size_t)(n - first));
-    } else {
-        memset(q->ring + off, 0, (size_t)first);
-        memset(q->ring, 0, (size_t)(n - first));
-    }
-}
-
-void q_ring_read(mp_queue *q, uint64_t pos, void *dst, uint64_t n)
-{
-    uint64_t off = pos & q->mask;
-    uint64_t first = n < q->cap - off ? n : q->cap - off;
-    memcpy(dst, q->ring + off, (size_t)first);
-    memcpy((unsigned char *)dst + first, q->ring, (size_t)(n - first));
-}
 
 /* ---- side locks ----------------------------------------------------------------- */
 
@@ -146,6 +123,13 @@ int q_lock(qside *sd, mp_os_wq *wq, uint64_t deadline, mp_atomic_u32 *parked,
 void q__wake_lock_waiter(qside *sd, mp_os_wq *wq)
 {
     mp_wait_wake_one(&sd->wp, wq);
+}
+
+Q_NOINLINE int q_wake_after(qside *sd, mp_os_wq *lock_wq, qwait *w, mp_os_wq *wq)
+{
+    if (mp_load32(&sd->wp.waiters, MP_SEQ_CST) != 0) q__wake_lock_waiter(sd, lock_wq);
+    q_notify(wq, w);
+    return 0;
 }
 
 void q_publish(qside *sd, uint32_t count)

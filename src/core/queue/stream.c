@@ -1,6 +1,6 @@
-/* stream.c - records that wait for room or are larger than the ring,
- * and the repairs after a peer died inside one (docs/queue.md, "Peers that
- * die").
+/* stream.c - records that wait for room or are larger than the ring
+ * (stream.h). Called by put.c, get.c and feeder.c; recover.c builds its
+ * repairs on the steps here.
  *
  * A record larger than the ring streams: with the producer lock held for
  * the whole record, the producer names it (msg_start, msg_end) before
@@ -8,11 +8,18 @@
  * appears; a consumer, holding its lock for the whole record, names its
  * end in cons_end before reading any of it and publishes its progress in
  * c.live. The record counts as published, and as taken, only when whole.
- * Recovery trusts only positions and counts, each written by one store. */
+ * Recovery trusts only positions and counts, each written by one store.
+ *
+ * Two repairs live here rather than in recover.c, because a stream's own
+ * loop makes them and recover.c calls that loop: a reader waiting for the
+ * rest of a record whose writer is gone writes it off (drop_orphan), and
+ * the reader of a padded record clears the abort mark. */
 #include <stdlib.h>
 
 #include "base/error.h"
-#include "core/queue/layout.h"
+#include "core/queue/locks.h"
+#include "core/queue/ring.h"
+#include "core/queue/stream.h"
 
 /* ---- producers ------------------------------------------------------------- */
 
@@ -25,7 +32,7 @@ static void publish_live(mp_queue *q, uint64_t live)
 
 /* Streams n bytes (zeros if src is NULL) from *live on, publishing as room
  * appears. */
-static int stream(mp_queue *q, uint64_t *live, const unsigned char *src, uint64_t n)
+int q_stream_out(mp_queue *q, uint64_t *live, const unsigned char *src, uint64_t n)
 {
     while (n > 0) {
         int rc = q_wait_room(q, *live, 1, MP_NO_DEADLINE);
@@ -44,7 +51,7 @@ static int stream(mp_queue *q, uint64_t *live, const unsigned char *src, uint64_
 /* Makes the record [start, end) count as published: slot first, then the
  * count (keeping the lock), then the stream is closed. A producer killed
  * between any two of these leaves a state the next one reads right. */
-static void close_stream(mp_queue *q, uint32_t *c, uint64_t end, int buffered_slot)
+void q_stream_close(mp_queue *q, uint32_t *c, uint64_t end, int buffered_slot)
 {
     struct qshared *s = q->s;
     if (buffered_slot != Q_NOT_BUFFERED) q_count_buffered(q, buffered_slot, -1);
@@ -53,49 +60,6 @@ static void close_stream(mp_queue *q, uint32_t *c, uint64_t end, int buffered_sl
     *c += 1;
     mp_store64(&s->p.msg_end, 0, MP_RELEASE);
     q_notify(&q->data_wq, &s->data);
-}
-
-/* Waits until consumers have acknowledged the last padded record, so
- * that aborted_end can name another. */
-static int wait_mark_free(mp_queue *q, uint64_t deadline)
-{
-    struct qshared *s = q->s;
-    while (mp_load64(&s->aborted_end, MP_ACQUIRE) != 0) {
-        if (mp_load32(&q->stop, MP_RELAXED)) return MP_ECLOSED;
-        if (deadline != MP_NO_DEADLINE && mp_os_now_ns() >= deadline) return MP_ETIMEDOUT;
-        q_park(q);
-        uint32_t seen = q_wait_prepare(&s->room);
-        if (mp_load64(&s->aborted_end, MP_SEQ_CST) != 0)
-            q_wait_sleep(&q->room_wq, &s->room, seen, deadline);
-        q_wait_done(&s->room);
-    }
-    return 0;
-}
-
-int q_finish_abandoned(mp_queue *q, uint32_t *c, uint64_t deadline)
-{
-    struct qshared *s = q->s;
-    uint64_t end = mp_load64(&s->p.msg_end, MP_ACQUIRE);
-    if (end == 0) return 0;
-    uint64_t start = mp_load64(&s->p.msg_start, MP_RELAXED);
-    uint64_t live = mp_load64(&s->p.live, MP_RELAXED);
-    if (mp_load64(&s->p.tail[*c & 1], MP_RELAXED) == end || live == start) {
-        /* Already counted, or nothing of it was ever published. */
-        mp_store64(&s->p.msg_end, 0, MP_RELEASE);
-        return 0;
-    }
-    if (live != end) {
-        /* Part of it is out: pad the rest and have it dropped. */
-        if (mp_load64(&s->aborted_end, MP_ACQUIRE) != end) {
-            int rc = wait_mark_free(q, deadline);
-            if (rc < 0) return rc;
-            mp_store64(&s->aborted_end, end, MP_SEQ_CST);
-        }
-        int rc = stream(q, &live, NULL, end - live);
-        if (rc < 0) return rc;
-    }
-    close_stream(q, c, end, Q_NOT_BUFFERED);
-    return 0;
 }
 
 int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
@@ -107,8 +71,7 @@ int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
     if (rec <= q->cap) {
         int rc = q_wait_room(q, tail, rec, deadline);
         if (rc < 0) return rc;
-        q_ring_write(q, tail, &len, Q_REC_HDR);
-        q_ring_write(q, tail + Q_REC_HDR, data, len);
+        q_record_write(q, tail, data, len);
         mp_store64(&s->p.tail[(*c + 1) & 1], tail + rec, MP_RELAXED);
         *c += 1;
         if (buffered_slot != Q_NOT_BUFFERED) q_count_buffered(q, buffered_slot, -1);
@@ -121,13 +84,13 @@ int q_write_record(mp_queue *q, uint32_t *c, const void *data, uint64_t len,
     mp_store64(&s->p.live, tail, MP_RELAXED);
     mp_store64(&s->p.msg_start, tail, MP_RELAXED);
     mp_store64(&s->p.msg_end, tail + rec, MP_RELEASE);
-    q_ring_write(q, tail, &len, Q_REC_HDR);
+    q_record_header(q, tail, len);
     uint64_t live = tail + Q_REC_HDR;
     publish_live(q, live);
-    rc = stream(q, &live, data, len);
-    if (rc == 0) rc = stream(q, &live, NULL, q_pad8(len) - len);
+    rc = q_stream_out(q, &live, data, len);
+    if (rc == 0) rc = q_stream_out(q, &live, NULL, q_pad8(len) - len);
     if (rc < 0) return rc; /* cancelled: the next producer repairs it */
-    close_stream(q, c, live, buffered_slot);
+    q_stream_close(q, c, live, buffered_slot);
     return 0;
 }
 
@@ -153,7 +116,7 @@ int q__take_abort_mark(mp_queue *q, uint64_t end)
 {
     uint64_t mark = end;
     if (!mp_cas64(&q->s->aborted_end, &mark, 0, MP_SEQ_CST)) return 0;
-    q_notify(&q->room_wq, &q->s->room); /* see wait_mark_free */
+    q_notify(&q->room_wq, &q->s->room); /* see wait_mark_free, recover.c */
     return 1;
 }
 
@@ -173,7 +136,7 @@ static int drop_orphan(mp_queue *q, uint64_t end, uint64_t pos)
     if (mp_load64(&s->p.msg_end, MP_ACQUIRE) == end &&
         mp_load64(&s->p.live, MP_ACQUIRE) == pos) {
         mp_store64(&s->p.live, end, MP_RELAXED);
-        close_stream(q, &c, end, Q_NOT_BUFFERED);
+        q_stream_close(q, &c, end, Q_NOT_BUFFERED);
         dropped = 1;
     }
     q_unlock(&s->p.lk, &q->plock_wq, c);
@@ -183,8 +146,8 @@ static int drop_orphan(mp_queue *q, uint64_t end, uint64_t pos)
 /* Reads the streamed record ending at end from *pos up to upto, into dst
  * (NULL: discard), as the producer publishes it. MP_EOWNERDEAD if the
  * producer vanished with the record unfinished. */
-static int consume(mp_queue *q, unsigned char *dst, uint64_t *pos, uint64_t upto,
-                   uint64_t end)
+int q_stream_consume(mp_queue *q, unsigned char *dst, uint64_t *pos, uint64_t upto,
+                     uint64_t end)
 {
     struct qshared *s = q->s;
     while (*pos < upto) {
@@ -216,7 +179,7 @@ static int consume(mp_queue *q, unsigned char *dst, uint64_t *pos, uint64_t upto
 }
 
 /* The record ending at end is read (or written off): count it taken. */
-static void finish_read(mp_queue *q, uint32_t *k, uint64_t end)
+void q_stream_taken(mp_queue *q, uint32_t *k, uint64_t end)
 {
     struct qshared *s = q->s;
     mp_store64(&s->c.head[(*k + 1) & 1], end, MP_RELAXED);
@@ -245,12 +208,12 @@ int q_read_stream(mp_queue *q, uint32_t k, uint64_t head, void *user, size_t cap
     uint64_t end = head + Q_REC_HDR + q_pad8(n);
     mp_store64(&s->c.cons_end, end, MP_SEQ_CST);
     uint64_t pos = head + Q_REC_HDR;
-    rc = consume(q, buf, &pos, head + Q_REC_HDR + n, end);
-    if (rc == 0) rc = consume(q, NULL, &pos, end, end);
+    rc = q_stream_consume(q, buf, &pos, head + Q_REC_HDR + n, end);
+    if (rc == 0) rc = q_stream_consume(q, NULL, &pos, end, end);
     /* Cleared also for a record written off (drop_orphan): no reader will
      * reach that end again, and the mark must be free for the next one. */
     if (q_take_abort_mark(q, end) && rc == 0) rc = MP_EOWNERDEAD;
-    finish_read(q, &k, end);
+    q_stream_taken(q, &k, end);
     q_unlock(&s->c.lk, &q->clock_wq, k);
     if (rc < 0) {
         if (!user) free(buf);
@@ -261,22 +224,4 @@ int q_read_stream(mp_queue *q, uint32_t k, uint64_t head, void *user, size_t cap
     if (data) *data = buf;
     *len = (size_t)n;
     return 0;
-}
-
-int q_skip_dead_consumers_record(mp_queue *q, uint32_t *k)
-{
-    struct qshared *s = q->s;
-    uint64_t end = mp_load64(&s->c.cons_end, MP_ACQUIRE);
-    if (end == 0) return 0;
-    uint64_t head = mp_load64(&s->c.head[*k & 1], MP_RELAXED);
-    if (head == end) { /* it had finished: only the mark was left */
-        mp_store64(&s->c.cons_end, 0, MP_RELEASE);
-        return 0;
-    }
-    uint64_t pos = mp_load64(&s->c.live, MP_ACQUIRE);
-    if (pos < head) pos = head;
-    consume(q, NULL, &pos, end, end);
-    q_take_abort_mark(q, end);
-    finish_read(q, k, end);
-    return 1;
 }

@@ -1,8 +1,8 @@
 /* testview.h - views into a queue's shared state, for tests that
  * must wait until a peer is in the middle of a message, and the feeder's
  * hooks: only in the instrumented build (base/testhook.h). */
-#ifndef MP_CORE_QUEUE_INTERNAL_H
-#define MP_CORE_QUEUE_INTERNAL_H
+#ifndef MP_CORE_QUEUE_TESTVIEW_H
+#define MP_CORE_QUEUE_TESTVIEW_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +35,7 @@ int mp__queue_prod_parked(mp_queue *q);
 uint32_t mp__queue_prod_waiters(mp_queue *q);
 
 /* Rounds this process's consumers have waited to keep behind streaming
- * producers (keep_behind in queue.c), and whether they ever do (not
+ * producers (keep_behind in get.c), and whether they ever do (not
  * under ThreadSanitizer, where the caches it rests on are off). */
 uint32_t mp__queue_lag_rounds(void);
 int mp__queue_lag_enabled(void);
