@@ -159,23 +159,46 @@ typedef struct mp_os_proc {
 /* Remembers argv[0]; the layer may use it to find its own executable. */
 void mp_os_set_argv0(const char *argv0);
 
-/* Starts this program again as a child that inherits exactly the n handles
- * given (plus what the layer needs itself) and can read blob (len bytes)
- * through mp_os_child_boot(). */
-int mp_os_spawn(mp_os_proc *p, const void *blob, size_t len, const mp_os_handle *handles,
-                size_t n);
+/* Spawning runs this program's executable again, in two steps, so that
+ * core (runtime/boot.c) can write the child's bootstrap segment between
+ * them: it must hold the handle values the child will see, which only the
+ * layer knows before the child runs. The layer knows nothing of the
+ * segment's format; to it the segment is one more handle to pass. */
+typedef struct mp_os_spawn mp_os_spawn;
+
+/* Step 1: gets ready to start a child that inherits exactly the n handles
+ * and the layer's own (none, or the POSIX exit sentinel), nothing else of
+ * this process. child[i] gets the value handles[i] will have in the child;
+ * *own the value of the layer's own handle there (MP_OS_NO_HANDLE if
+ * none), for the child's mp_os_child_keep. Nothing runs yet: *s ends in
+ * mp_os_spawn_start or mp_os_spawn_cancel. MP_EINVAL for a value that is
+ * no handle; MP_EUNSUPPORTED if this program's executable is not found. */
+int mp_os_spawn_prepare(mp_os_spawn **s, const mp_os_handle *handles, size_t n,
+                        mp_os_handle *child, mp_os_handle *own);
+
+/* Step 2: starts the executable with arg as its one argument (argv[1]),
+ * sets p->pid and p->sentinel or p->process, and frees s, also on
+ * failure. */
+int mp_os_spawn_start(mp_os_spawn *s, const char *arg, mp_os_proc *p);
+
+/* Frees s, and what it holds for the child, without starting it. NULL is
+ * ignored. */
+void mp_os_spawn_cancel(mp_os_spawn *s);
 
 /* fork(): returns 0 in both processes; *in_child says which one this is.
  * In the child every handle of the parent is still open under the same
  * value. MP_EUNSUPPORTED where the OS has no fork. */
 int mp_os_fork(mp_os_proc *p, int *in_child);
 
-/* If this process was started by mp_os_spawn (argv says so), returns 1 and
- * hands over the blob (*blob, freed with free()) and the handles as they
- * are numbered in this process (*handles, freed with free()). Returns 0 in
- * any other process, a negative code if the bootstrap data is unusable. */
-int mp_os_child_boot(int argc, char **argv, void **blob, size_t *len,
-                     mp_os_handle **handles, size_t *n);
+/* In a spawned child: checks that h, a value the parent's step 1 gave, is
+ * open in this process, and makes it private again (close-on-exec, not
+ * inheritable) so that the child's own children do not get it. MP_EPROTO
+ * if h is no open handle here. */
+int mp_os_child_adopt(mp_os_handle h);
+
+/* In a spawned child: takes over the layer's own handle (*own of step 1),
+ * to hold until exit. MP_OS_NO_HANDLE, or a handle not open, is ignored. */
+void mp_os_child_keep(mp_os_handle own);
 
 /* Waits for the child until the deadline; on exit fills p->exited and
  * p->exitcode and returns 0. MP_ETIMEDOUT otherwise. Reaps the child. */
@@ -273,15 +296,32 @@ typedef struct mp_os_listener mp_os_listener;
 
 /* Binds and listens on an AF_UNIX socket at path, which must not exist
  * (MP_ESYS naming EADDRINUSE if it does). MP_EINVAL if path does not fit
- * the system's sockaddr_un (the limit is in the message). */
+ * the system's sockaddr_un (the limit is in the message). Core has refused
+ * an empty path. */
 int mp_os_listen_unix(mp_os_listener **l, const char *path, int backlog);
 
-/* Binds and listens on TCP host:port, host a numeric address or a name
- * ("" for every interface); IPv4 is preferred when a name has both,
- * because Python's Listener and Client speak AF_INET only. Port 0 binds
- * a free port; mp_os_listener_port() tells which. The address is reusable
- * at once after close (SO_REUSEADDR, as Python sets on POSIX). */
-int mp_os_listen_tcp(mp_os_listener **l, const char *host, int port, int backlog);
+/* A host's TCP addresses as the system resolved them. Core walks them
+ * (conn/listener.c): IPv4 first when listening, in order when connecting;
+ * the layer knows how to resolve, bind and connect, not which to try. */
+typedef struct mp_os_addrs mp_os_addrs;
+
+/* Resolves host, a numeric address or a name, with port. passive (to
+ * listen): "" is every interface; otherwise "" is localhost. Core has
+ * checked that host is not NULL and port is in 0..65535. */
+int mp_os_resolve_tcp(mp_os_addrs **a, const char *host, int port, int passive);
+
+/* How many addresses there are; the i-th one's family: 4 (IPv4), 6
+ * (IPv6) or 0 (another). */
+size_t mp_os_addrs_count(const mp_os_addrs *a);
+int mp_os_addrs_family(const mp_os_addrs *a, size_t i);
+
+/* Frees a. NULL is ignored. */
+void mp_os_addrs_free(mp_os_addrs *a);
+
+/* Binds and listens on the i-th address of a. Port 0 binds a free port;
+ * mp_os_listener_port() tells which. The address is reusable at once
+ * after close (SO_REUSEADDR, as Python sets on POSIX). */
+int mp_os_listen_tcp(mp_os_listener **l, const mp_os_addrs *a, size_t i, int backlog);
 
 /* The bound TCP port; 0 for AF_UNIX. */
 int mp_os_listener_port(const mp_os_listener *l);
@@ -301,10 +341,10 @@ int mp_os_accept(mp_os_listener *l, mp_os_handle *h);
  * Python's Finalize does). NULL is ignored. */
 void mp_os_listener_close(mp_os_listener *l);
 
-/* Connects to an AF_UNIX path / to TCP host:port (every address the name
- * has, in order, until one answers). MP_ESYS if nothing listens there. */
+/* Connects to an AF_UNIX path (not empty) / to the i-th address of a.
+ * MP_ESYS, naming the host and port, if nothing listens there. */
 int mp_os_connect_unix(const char *path, mp_os_handle *h);
-int mp_os_connect_tcp(const char *host, int port, mp_os_handle *h);
+int mp_os_connect_tcp(const mp_os_addrs *a, size_t i, mp_os_handle *h);
 
 /* ---- hmac provider (optional) ---------------------------------------------- */
 

@@ -8,7 +8,7 @@
 set -eu
 prefix=$1
 build=${2:-}
-hooks='mp__[a-z_]*_hook$|mp__lock_slices_out$|mp__lock_first_slice_ns$'
+hooks='mp__[a-z_]*_hook$|mp__lock_slices_out$|mp__lock_first_slice_ns$|mp__w32_start_faults$'
 hooks="$hooks|mp__queue_(ring_used|capacity|cons_left|prod_[a-z]+|lag_[a-z]+)$"
 
 defined() { # defined <library>: the external symbols it defines

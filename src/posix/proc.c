@@ -5,15 +5,9 @@
  * close-on-exec, so a child gets exactly the fds passed to it: each is
  * dup2()ed by the spawn to a fresh number above every source fd, which
  * clears close-on-exec on the copy alone and can never overwrite a source
- * before it is copied. The child learns it is a child from its argv
- * ("--mproc-child=<fd>", as CPython's --multiprocessing-fork), not from
- * the environment, which grandchildren would inherit. <fd> is an
- * anonymous shared-memory segment holding the rest:
- *
- *   u32 magic 'MPB1' | u32 n | i32 sentinel fd or -1 | n x i32 fds |
- *   u64 bloblen | blob
- *
- * (fields unaligned, native byte order: only this program reads it).
+ * before it is copied. What the child is told, and the marker in its argv
+ * that says where, is core's (runtime/boot.c); this file only passes the
+ * fds and, in the child, marks them close-on-exec again.
  *
  * The sentinel is a pipe per child whose write end only the child holds:
  * the parent's read end reaches EOF when the child exits, so the parent
@@ -34,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,10 +48,6 @@
 extern char **environ;
 #define MP_ENVIRON environ
 #endif
-
-#define BOOT_MAGIC  0x3142504du /* "MPB1" read as little-endian bytes */
-#define BOOT_MARKER "--mproc-child="
-#define BOOT_HEAD   12u /* magic, n, sentinel */
 
 static char argv0_copy[PATH_MAX];
 static char argv0_path[PATH_MAX]; /* absolute, resolved when argv0 was given */
@@ -135,254 +123,164 @@ static const char *get_exe(void)
 
 /* ---- spawn ---------------------------------------------------------------- */
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
+struct mp_os_spawn {
+    const char *exe;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int fa_init, attr_init;
+    int sentinel[2]; /* read end for the parent, write end for the child */
+};
 
-static uint32_t get32(const unsigned char *p)
+/* The highest of the source fds; MP_EINVAL if one is not an fd. */
+static int check_handles(const mp_os_handle *handles, size_t n, int *maxfd)
 {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static int spawn_fail(const char *what, int err)
-{
-    return mp_px_fail(what, err);
-}
-
-int mp_os_spawn(mp_os_proc *p, const void *blob, size_t len, const mp_os_handle *handles,
-                size_t n)
-{
-    p->pid = 0;
-    p->sentinel = MP_OS_NO_HANDLE;
-    p->process = MP_OS_NO_HANDLE;
-    p->exited = 0;
-    p->exitcode = 0;
-    const char *exe = get_exe();
-    if (!exe)
-        return mp_set_error(MP_EUNSUPPORTED,
-                            "spawn: cannot find this program's executable "
-                            "(call mp_main(argc, argv) first)");
-    if (n > 4096) return mp_set_error(MP_EINVAL, "spawn: %zu handles is too many", n);
-    if (len && !blob) return mp_set_error(MP_EINVAL, "spawn: NULL blob");
-    int maxfd = -1;
+    *maxfd = -1;
     for (size_t i = 0; i < n; i++) {
         if (handles[i] < 0 || handles[i] > INT_MAX)
             return mp_set_error(MP_EINVAL, "spawn: invalid handle %ld", (long)handles[i]);
-        if ((int)handles[i] > maxfd) maxfd = (int)handles[i];
+        if ((int)handles[i] > *maxfd) *maxfd = (int)handles[i];
     }
-    if (len > SIZE_MAX - BOOT_HEAD - 8 - 4 * n)
-        return mp_set_error(MP_EINVAL, "spawn: bootstrap data too large");
+    return 0;
+}
 
-    mp_os_shm seg;
-    int rc = mp_os_shm_create(&seg, BOOT_HEAD + 4 * n + 8 + len);
-    if (rc) return rc;
-    int sfd[2];
-    if (mp_px_pipe_cloexec(sfd) < 0) {
-        int e = errno;
-        mp_os_shm_close(&seg);
-        return spawn_fail("pipe", e);
-    }
-    int segfd = (int)seg.handle;
-    if (segfd > maxfd) maxfd = segfd;
-    if (sfd[1] > maxfd) maxfd = sfd[1];
-    /* The child's numbers: handles at base.., then the segment, then the
-     * sentinel; all above every source, so no dup2 clobbers a source. */
-    int base = maxfd + 1;
-    if ((size_t)(INT_MAX - base) < n + 2) {
-        mp_os_shm_close(&seg);
-        close(sfd[0]);
-        close(sfd[1]);
-        return mp_set_error(MP_EINVAL, "spawn: fd numbers out of range");
-    }
-    int child_seg = base + (int)n, child_sentinel = base + (int)n + 1;
-
-    unsigned char *b = seg.base;
-    put32(b, BOOT_MAGIC);
-    put32(b + 4, (uint32_t)n);
-    put32(b + 8, (uint32_t)child_sentinel);
-    for (size_t i = 0; i < n; i++)
-        put32(b + BOOT_HEAD + 4 * i, (uint32_t)(base + (int)i));
-    uint64_t len64 = len;
-    memcpy(b + BOOT_HEAD + 4 * n, &len64, 8);
-    if (len) memcpy(b + BOOT_HEAD + 4 * n + 8, blob, len);
-
-    char marker[sizeof BOOT_MARKER + 16];
-    snprintf(marker, sizeof marker, BOOT_MARKER "%d", child_seg);
-    char *argv[3] = {argv0_copy[0] ? argv0_copy : (char *)exe, marker, NULL};
-
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    int err = posix_spawn_file_actions_init(&fa);
-    if (err) {
-        mp_os_shm_close(&seg);
-        close(sfd[0]);
-        close(sfd[1]);
-        return spawn_fail("posix_spawn_file_actions_init", err);
-    }
-    err = posix_spawnattr_init(&attr);
-    if (err) {
-        posix_spawn_file_actions_destroy(&fa);
-        mp_os_shm_close(&seg);
-        close(sfd[0]);
-        close(sfd[1]);
-        return spawn_fail("posix_spawnattr_init", err);
-    }
-    const char *what = NULL;
-    for (size_t i = 0; i < n && !err; i++) {
-        err = posix_spawn_file_actions_adddup2(&fa, (int)handles[i], base + (int)i);
-        what = "posix_spawn_file_actions_adddup2";
-    }
-    if (!err) err = posix_spawn_file_actions_adddup2(&fa, segfd, child_seg);
-    if (!err) err = posix_spawn_file_actions_adddup2(&fa, sfd[1], child_sentinel);
+/* handles[i] becomes base + i in the child, the sentinel base + n. */
+static int file_actions(mp_os_spawn *s, const mp_os_handle *handles, size_t n, int base)
+{
+    int err = posix_spawn_file_actions_init(&s->fa);
+    if (err) return mp_px_fail("posix_spawn_file_actions_init", err);
+    s->fa_init = 1;
+    for (size_t i = 0; i < n && !err; i++)
+        err = posix_spawn_file_actions_adddup2(&s->fa, (int)handles[i], base + (int)i);
+    if (!err)
+        err = posix_spawn_file_actions_adddup2(&s->fa, s->sentinel[1], base + (int)n);
+    if (err) return mp_px_fail("posix_spawn_file_actions_adddup2", err);
 #if MP_HAVE_ADDCLOSEFROM_NP
     /* Fds a careless caller left inheritable stay out of the child. Only
      * above the passed ones: below them, everything of ours is CLOEXEC. */
-    if (!err) {
-        err = posix_spawn_file_actions_addclosefrom_np(&fa, child_sentinel + 1);
-        what = "posix_spawn_file_actions_addclosefrom_np";
-    }
+    err = posix_spawn_file_actions_addclosefrom_np(&s->fa, base + (int)n + 1);
+    if (err) return mp_px_fail("posix_spawn_file_actions_addclosefrom_np", err);
 #endif
+#if defined(__APPLE__) && defined(POSIX_SPAWN_CLOEXEC_DEFAULT)
+    /* macOS has no closefrom action: spawn_attrs closes everything not
+     * named here, so the standard fds are named. */
+    for (int fd = 0; fd <= 2 && !err; fd++)
+        err = posix_spawn_file_actions_addinherit_np(&s->fa, fd);
+    if (err) return mp_px_fail("posix_spawn_file_actions_addinherit_np", err);
+#endif
+    return 0;
+}
+
+/* No blocked signals in the child, whatever the spawning thread blocks. */
+static int spawn_attrs(mp_os_spawn *s)
+{
+    int err = posix_spawnattr_init(&s->attr);
+    if (err) return mp_px_fail("posix_spawnattr_init", err);
+    s->attr_init = 1;
     int flags = POSIX_SPAWN_SETSIGMASK;
 #if defined(__APPLE__) && defined(POSIX_SPAWN_CLOEXEC_DEFAULT)
-    /* macOS has no closefrom action: close everything not named here. */
     flags |= POSIX_SPAWN_CLOEXEC_DEFAULT;
-    for (int fd = 0; fd <= 2 && !err; fd++) {
-        err = posix_spawn_file_actions_addinherit_np(&fa, fd);
-        what = "posix_spawn_file_actions_addinherit_np";
-    }
 #endif
-    if (!err) {
-        sigset_t none;
-        sigemptyset(&none);
-        err = posix_spawnattr_setsigmask(&attr, &none);
-        if (!err) err = posix_spawnattr_setflags(&attr, (short)flags);
-        what = "posix_spawnattr";
+    sigset_t none;
+    sigemptyset(&none);
+    err = posix_spawnattr_setsigmask(&s->attr, &none);
+    if (!err) err = posix_spawnattr_setflags(&s->attr, (short)flags);
+    return err ? mp_px_fail("posix_spawnattr", err) : 0;
+}
+
+void mp_os_spawn_cancel(mp_os_spawn *s)
+{
+    if (!s) return;
+    if (s->attr_init) posix_spawnattr_destroy(&s->attr);
+    if (s->fa_init) posix_spawn_file_actions_destroy(&s->fa);
+    for (int i = 0; i < 2; i++)
+        if (s->sentinel[i] >= 0) close(s->sentinel[i]);
+    free(s);
+}
+
+int mp_os_spawn_prepare(mp_os_spawn **out, const mp_os_handle *handles, size_t n,
+                        mp_os_handle *child, mp_os_handle *own)
+{
+    mp_os_spawn *s = NULL;
+    int maxfd = -1;
+    *out = NULL;
+    *own = MP_OS_NO_HANDLE;
+    int rc = check_handles(handles, n, &maxfd);
+    if (rc < 0) goto cleanup;
+    const char *exe = get_exe();
+    if (!exe) {
+        rc = mp_set_error(MP_EUNSUPPORTED, "spawn: cannot find this program's executable "
+                                           "(call mp_main(argc, argv) first)");
+        goto cleanup;
     }
+    if (!(s = calloc(1, sizeof *s))) {
+        rc = mp_set_error(MP_ENOMEM, "spawn: out of memory");
+        goto cleanup;
+    }
+    s->exe = exe;
+    s->sentinel[0] = s->sentinel[1] = -1;
+    if (mp_px_pipe_cloexec(s->sentinel) < 0) {
+        rc = mp_px_fail("pipe", errno);
+        goto cleanup;
+    }
+    if (s->sentinel[1] > maxfd) maxfd = s->sentinel[1];
+    /* The child's numbers lie above every source, so no dup2 of the spawn
+     * overwrites a source before it is copied. */
+    if ((size_t)(INT_MAX - maxfd) <= n + 1) {
+        rc = mp_set_error(MP_EINVAL, "spawn: fd numbers out of range");
+        goto cleanup;
+    }
+    int base = maxfd + 1;
+    if ((rc = file_actions(s, handles, n, base)) < 0) goto cleanup;
+    if ((rc = spawn_attrs(s)) < 0) goto cleanup;
+    for (size_t i = 0; i < n; i++)
+        child[i] = base + (mp_os_handle)i;
+    *own = base + (mp_os_handle)n;
+cleanup:
+    if (rc < 0) {
+        mp_os_spawn_cancel(s);
+        s = NULL;
+    }
+    *out = s;
+    return rc;
+}
+
+int mp_os_spawn_start(mp_os_spawn *s, const char *arg, mp_os_proc *p)
+{
+    char *argv[3] = {argv0_copy[0] ? argv0_copy : (char *)s->exe, (char *)arg, NULL};
     pid_t pid = 0;
-    if (!err) {
-        err = posix_spawn(&pid, exe, &fa, &attr, argv, MP_ENVIRON);
-        what = "posix_spawn";
-    }
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    mp_os_shm_close(&seg);
-    close(sfd[1]);
+    int rc = 0;
+    int err = posix_spawn(&pid, s->exe, &s->fa, &s->attr, argv, MP_ENVIRON);
     if (err) {
-        close(sfd[0]);
-        return mp_set_error(MP_ESYS, "%s %s: %s", what, exe, strerror(err));
+        rc = mp_set_error(MP_ESYS, "posix_spawn %s: %s", s->exe, strerror(err));
+    } else {
+        p->pid = pid;
+        p->sentinel = s->sentinel[0];
+        s->sentinel[0] = -1;
     }
-    p->pid = pid;
-    p->sentinel = sfd[0];
-    return 0;
+    mp_os_spawn_cancel(s);
+    return rc;
 }
 
 /* ---- the child's side ----------------------------------------------------- */
 
-/* Parses a decimal fd strictly: digits only, no sign, no overflow. */
-static int parse_fd(const char *s, int *fd)
+static int fd_is_open(mp_os_handle h)
 {
-    int v = 0;
-    if (!*s) return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return -1;
-        int d = *s - '0';
-        if (v > (INT_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    *fd = v;
+    return h >= 0 && h <= INT_MAX && fcntl((int)h, F_GETFD) >= 0;
+}
+
+int mp_os_child_adopt(mp_os_handle h)
+{
+    /* CLOEXEC again, so the handle does not leak into grandchildren. */
+    if (!fd_is_open(h) || mp_px_cloexec((int)h) < 0)
+        return mp_set_error(MP_EPROTO, "bootstrap: handle %ld is not open", (long)h);
     return 0;
 }
 
-static int fd_is_open(int fd)
+void mp_os_child_keep(mp_os_handle own)
 {
-    return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
-}
-
-int mp_os_child_boot(int argc, char **argv, void **blob, size_t *len,
-                     mp_os_handle **handles, size_t *n)
-{
-    *blob = NULL;
-    *len = 0;
-    *handles = NULL;
-    *n = 0;
-    if (argc < 2 || !argv || !argv[1] ||
-        strncmp(argv[1], BOOT_MARKER, sizeof BOOT_MARKER - 1) != 0)
-        return 0;
-    int segfd;
-    if (parse_fd(argv[1] + sizeof BOOT_MARKER - 1, &segfd) < 0)
-        return mp_set_error(MP_EPROTO, "bootstrap: bad marker '%s'", argv[1]);
-    struct stat st;
-    if (fstat(segfd, &st) < 0) return mp_px_fail("bootstrap: fstat", errno);
-    if (st.st_size < (off_t)(BOOT_HEAD + 8) ||
-        (uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
-        close(segfd);
-        return mp_set_error(MP_EPROTO, "bootstrap: segment of %lld bytes",
-                            (long long)st.st_size);
-    }
-    size_t size = (size_t)st.st_size;
-    unsigned char *b = mmap(NULL, size, PROT_READ, MAP_SHARED, segfd, 0);
-    if (b == MAP_FAILED) {
-        int e = errno;
-        close(segfd);
-        return mp_px_fail("bootstrap: mmap", e);
-    }
-    int rc = 0;
-    uint32_t count = get32(b + 4);
-    int sentinel = (int)get32(b + 8);
-    uint64_t bloblen = 0;
-    mp_os_handle *hs = NULL;
-    void *data = NULL;
-    if (get32(b) != BOOT_MAGIC) {
-        rc = mp_set_error(MP_EPROTO, "bootstrap: bad magic");
-        goto out;
-    }
-    if (count > (size - BOOT_HEAD - 8) / 4) {
-        rc = mp_set_error(MP_EPROTO, "bootstrap: %u handles do not fit", count);
-        goto out;
-    }
-    memcpy(&bloblen, b + BOOT_HEAD + 4 * (size_t)count, 8);
-    if (bloblen > size - BOOT_HEAD - 8 - 4 * (size_t)count) {
-        rc = mp_set_error(MP_EPROTO, "bootstrap: blob of %llu bytes does not fit",
-                          (unsigned long long)bloblen);
-        goto out;
-    }
-    /* Never NULL, so a caller may test the pointers rather than the sizes. */
-    hs = malloc(count ? count * sizeof *hs : 1);
-    data = malloc(bloblen ? (size_t)bloblen : 1);
-    if (!hs || !data) {
-        rc = mp_set_error(MP_ENOMEM, "bootstrap: out of memory");
-        goto out;
-    }
-    for (uint32_t i = 0; i < count; i++) {
-        int fd = (int)get32(b + BOOT_HEAD + 4 * (size_t)i);
-        /* CLOEXEC again, so the handles do not leak into grandchildren. */
-        if (!fd_is_open(fd) || mp_px_cloexec(fd) < 0) {
-            rc = mp_set_error(MP_EPROTO, "bootstrap: handle %d is not open", fd);
-            goto out;
-        }
-        hs[i] = fd;
-    }
-    if (bloblen) memcpy(data, b + BOOT_HEAD + 4 * (size_t)count + 8, (size_t)bloblen);
-    if (sentinel >= 0 && fd_is_open(sentinel)) {
-        mp_px_cloexec(sentinel);
-        own_sentinel = sentinel;
-    }
-out:
-    munmap(b, size);
-    close(segfd);
-    if (rc) {
-        free(hs);
-        free(data);
-        return rc;
-    }
-    *blob = data;
-    *len = (size_t)bloblen;
-    *handles = hs;
-    *n = count;
-    return 1;
+    if (!fd_is_open(own)) return;
+    mp_px_cloexec((int)own);
+    own_sentinel = (int)own;
 }
 
 /* ---- fork ----------------------------------------------------------------- */

@@ -67,10 +67,10 @@ static int new_socket(int family)
     return fd;
 }
 
-/* Fills an AF_UNIX address; MP_EINVAL if the path does not fit. */
+/* Fills an AF_UNIX address; MP_EINVAL if the path does not fit (the size
+ * of sun_path differs between systems). Core refused an empty path. */
 static int unix_addr(const char *path, struct sockaddr_un *sa)
 {
-    if (!path || !*path) return mp_set_error(MP_EINVAL, "AF_UNIX path is empty");
     size_t n = strlen(path);
     memset(sa, 0, sizeof *sa);
     sa->sun_family = AF_UNIX;
@@ -139,19 +139,24 @@ int mp_os_listen_unix(mp_os_listener **l, const char *path, int backlog)
     return 0;
 }
 
-static int check_port(int port)
-{
-    if (port < 0 || port > 65535)
-        return mp_set_error(MP_EINVAL, "TCP port %d out of range 0..65535", port);
-    return 0;
-}
+struct mp_os_addrs {
+    struct addrinfo *res;
+    size_t count;
+    int port;
+    char host[]; /* for messages */
+};
 
-/* getaddrinfo for host:port; "" (listening only) is every interface. */
-static int resolve(const char *host, int port, int passive, struct addrinfo **res)
+int mp_os_resolve_tcp(mp_os_addrs **out, const char *host, int port, int passive)
 {
-    if (!host) return mp_set_error(MP_EINVAL, "NULL host");
-    int rc = check_port(port);
-    if (rc < 0) return rc;
+    size_t hostlen = strlen(host);
+    mp_os_addrs *a = calloc(1, sizeof *a + hostlen + 1);
+    int rc = 0;
+    if (!a) {
+        rc = mp_set_error(MP_ENOMEM, "out of memory for an address");
+        goto cleanup;
+    }
+    memcpy(a->host, host, hostlen + 1);
+    a->port = port;
     char service[16];
     snprintf(service, sizeof service, "%d", port);
     struct addrinfo hints;
@@ -160,14 +165,50 @@ static int resolve(const char *host, int port, int passive, struct addrinfo **re
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-    const char *node = *host ? host : NULL;
-    if (!node && !passive) node = "localhost";
-    int g = getaddrinfo(node, service, &hints, res);
-    if (g != 0) {
-        if (g == EAI_SYSTEM) return mp_px_fail("getaddrinfo", errno);
-        return mp_set_error(MP_ESYS, "getaddrinfo %s: %s", host, gai_strerror(g));
+    const char *node = *host ? host : (passive ? NULL : "localhost");
+    int g = getaddrinfo(node, service, &hints, &a->res);
+    if (g == EAI_SYSTEM) {
+        rc = mp_px_fail("getaddrinfo", errno);
+    } else if (g != 0) {
+        rc = mp_set_error(MP_ESYS, "getaddrinfo %s: %s", host, gai_strerror(g));
     }
+    for (const struct addrinfo *ai = rc == 0 ? a->res : NULL; ai; ai = ai->ai_next)
+        a->count++;
+cleanup:
+    if (rc < 0) {
+        mp_os_addrs_free(a);
+        a = NULL;
+    }
+    *out = a;
+    return rc;
+}
+
+static const struct addrinfo *addr_at(const mp_os_addrs *a, size_t i)
+{
+    const struct addrinfo *ai = a->res;
+    while (ai && i-- > 0)
+        ai = ai->ai_next;
+    return ai;
+}
+
+size_t mp_os_addrs_count(const mp_os_addrs *a)
+{
+    return a->count;
+}
+
+int mp_os_addrs_family(const mp_os_addrs *a, size_t i)
+{
+    const struct addrinfo *ai = addr_at(a, i);
+    if (ai && ai->ai_family == AF_INET) return 4;
+    if (ai && ai->ai_family == AF_INET6) return 6;
     return 0;
+}
+
+void mp_os_addrs_free(mp_os_addrs *a)
+{
+    if (!a) return;
+    if (a->res) freeaddrinfo(a->res);
+    free(a);
 }
 
 /* The port a bound socket got. */
@@ -209,36 +250,19 @@ static int listen_on(const struct addrinfo *ai, int backlog, int *fd_out)
     return 0;
 }
 
-int mp_os_listen_tcp(mp_os_listener **l, const char *host, int port, int backlog)
+int mp_os_listen_tcp(mp_os_listener **l, const mp_os_addrs *a, size_t i, int backlog)
 {
     *l = NULL;
-    struct addrinfo *res = NULL;
-    int rc = resolve(host, port, 1, &res);
-    if (rc < 0) return rc;
-    /* IPv4 first: Python's Listener/Client are AF_INET only, so a name
-     * like "localhost" must end up where a Python client looks for it. */
-    int fd = -1;
-    rc = 1; /* nothing tried yet */
-    for (int pass = 0; pass < 2 && fd < 0; pass++)
-        for (const struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-            if ((ai->ai_family == AF_INET) != (pass == 0)) continue;
-            if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-            rc = listen_on(ai, backlog, &fd);
-        }
-    freeaddrinfo(res);
-    if (rc == 1)
-        return mp_set_error(MP_ESYS, "getaddrinfo %s: no IPv4/IPv6 address", host);
-    if (fd < 0) return rc;
-    int bp = 0;
-    rc = bound_port(fd, &bp);
+    int fd = -1, bp = 0;
+    int rc = listen_on(addr_at(a, i), backlog, &fd);
+    if (rc == 0) rc = bound_port(fd, &bp);
     if (rc < 0) {
-        close(fd);
+        if (fd >= 0) close(fd);
         return rc;
     }
     rc = listener_new(l, fd);
-    if (rc < 0) return rc;
-    (*l)->port = bp;
-    return 0;
+    if (rc == 0) (*l)->port = bp;
+    return rc;
 }
 
 int mp_os_listener_port(const mp_os_listener *l)
@@ -346,29 +370,16 @@ int mp_os_connect_unix(const char *path, mp_os_handle *h)
     return 0;
 }
 
-int mp_os_connect_tcp(const char *host, int port, mp_os_handle *h)
+int mp_os_connect_tcp(const mp_os_addrs *a, size_t i, mp_os_handle *h)
 {
     *h = MP_OS_NO_HANDLE;
-    struct addrinfo *res = NULL;
-    int rc = resolve(host, port, 0, &res);
-    if (rc < 0) return rc;
-    int e = EADDRNOTAVAIL;
-    int fd = -1;
-    for (const struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = new_socket(ai->ai_family);
-        if (fd < 0) {
-            e = errno;
-            continue;
-        }
-        e = connect_fd(fd, ai->ai_addr, ai->ai_addrlen);
-        if (e) {
-            close(fd);
-            fd = -1;
-        }
+    const struct addrinfo *ai = addr_at(a, i);
+    int fd = new_socket(ai->ai_family);
+    int e = fd < 0 ? errno : connect_fd(fd, ai->ai_addr, ai->ai_addrlen);
+    if (e) {
+        if (fd >= 0) close(fd);
+        return mp_set_error(MP_ESYS, "connect %s:%d: %s", a->host, a->port, strerror(e));
     }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return mp_set_error(MP_ESYS, "connect %s:%d: %s", host, port, strerror(e));
     /* Python's Connection sends small messages whole (header + payload in
      * one write), so Nagle does not hurt it; neither does it here (conn.c
      * does the same). Left at the default, as Python leaves it. */

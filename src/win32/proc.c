@@ -1,14 +1,10 @@
 /* proc.c - starting, bootstrapping, waiting for and ending processes.
  *
  * spawn runs this program again: CreateProcessW of GetModuleFileNameW(NULL)
- * with the command line  "<exe>" --mproc-child=<handle>  (CPython marks
- * its children with --multiprocessing-fork the same way; an environment
- * variable would also reach grandchildren). <handle> is the value of an
- * unnamed section, inherited by the child, that holds the rest:
- *
- *   u32 magic 'MPW1' | u32 n | n x u64 handle values | u64 bloblen | blob
- *
- * (fields unaligned, native byte order: only this program reads them).
+ * with the command line  "<exe>" <arg>, where core (runtime/boot.c) gives
+ * arg, the marker naming the bootstrap section, and writes the section
+ * between mp_os_spawn_prepare, which makes the child's handles, and
+ * mp_os_spawn_start.
  *
  * Only chosen handles: the child inherits exactly the handles listed in
  * PROC_THREAD_ATTRIBUTE_HANDLE_LIST (bInheritHandles=TRUE,
@@ -18,7 +14,7 @@
  * CreateProcessW. Duplicating instead of flipping HANDLE_FLAG_INHERIT on
  * the original leaves the originals alone, so two threads spawning with
  * the same Queue cannot undo each other's flag. An inherited handle keeps
- * its value in the child, so the section lists the duplicates' values.
+ * its value in the child, so prepare reports the duplicates' values.
  * (Wine accepts non-inheritable handles in the list; Windows does not.)
  *
  * Standard handles: with a handle list, the parent's stdin/stdout/stderr
@@ -29,7 +25,7 @@
  * == 3) are not kernel handles and cannot be listed; they are passed in
  * STARTUPINFO alone (the child shares the console anyway).
  *
- * In the child, mp_os_child_boot checks every handle it was given and
+ * In the child, mp_os_child_adopt checks every handle it was given and
  * clears HANDLE_FLAG_INHERIT on it, so they do not leak into grandchildren.
  *
  * No sentinel pipe: the process handle is signalled when the child ends,
@@ -46,10 +42,6 @@
 
 #include "win32_util.h"
 
-#define BOOT_MAGIC    0x3157504du /* "MPW1" read as little-endian bytes */
-#define BOOT_MARKER   "--mproc-child="
-#define BOOT_HEAD     8u /* magic, n */
-#define MAX_HANDLES   4096u
 #define EXIT_SIGNAL   0x10000u
 #define SIG_TERM      15u
 #define SIG_KILL      9u
@@ -147,30 +139,6 @@ static int exe_path(wchar_t **out)
     }
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 /* ---- spawn ----------------------------------------------------------------- */
 
 void mp_os_set_argv0(const char *argv0)
@@ -179,30 +147,29 @@ void mp_os_set_argv0(const char *argv0)
     (void)argv0;
 }
 
-struct spawn_state {
+struct mp_os_spawn {
     HANDLE *list; /* inheritable duplicates, all closed at the end */
     size_t nlist;
-    mp_os_shm boot;
     wchar_t *exe;
-    wchar_t *cmd;
+    STARTUPINFOEXW si;
     LPPROC_THREAD_ATTRIBUTE_LIST attrs;
     int attrs_init;
 };
 
-static void spawn_cleanup(struct spawn_state *s)
+void mp_os_spawn_cancel(mp_os_spawn *s)
 {
+    if (!s) return;
     if (s->attrs_init) DeleteProcThreadAttributeList(s->attrs);
     free(s->attrs);
     for (size_t i = 0; i < s->nlist; i++)
         CloseHandle(s->list[i]);
     free(s->list);
-    mp_os_shm_close(&s->boot);
     free(s->exe);
-    free(s->cmd);
+    free(s);
 }
 
 /* Lists an inheritable duplicate of h; its value is what the child sees. */
-static int add_dup(struct spawn_state *s, HANDLE h, HANDLE *child_value)
+static int add_dup(mp_os_spawn *s, HANDLE h, HANDLE *child_value)
 {
     HANDLE d;
     int rc = mp_w32_dup_inheritable(h, &d);
@@ -213,7 +180,7 @@ static int add_dup(struct spawn_state *s, HANDLE h, HANDLE *child_value)
 }
 
 /* The three standard handles: listed duplicates where possible. */
-static void add_std(struct spawn_state *s, STARTUPINFOW *si)
+static void add_std(mp_os_spawn *s, STARTUPINFOW *si)
 {
     static const DWORD ids[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
     HANDLE *slots[3] = {&si->hStdInput, &si->hStdOutput, &si->hStdError};
@@ -232,261 +199,184 @@ static void add_std(struct spawn_state *s, STARTUPINFOW *si)
     si->dwFlags |= STARTF_USESTDHANDLES;
 }
 
-int mp__w32_start_faults; /* win32_util.h */
-
-int mp_os_spawn(mp_os_proc *p, const void *blob, size_t len, const mp_os_handle *handles,
-                size_t n)
+/* The attribute list that limits inheritance to s->list. */
+static int handle_list(mp_os_spawn *s)
 {
-    p->pid = 0;
-    p->sentinel = MP_OS_NO_HANDLE;
-    p->process = MP_OS_NO_HANDLE;
-    p->exited = 0;
-    p->exitcode = 0;
-    if (n > MAX_HANDLES)
-        return mp_set_error(MP_EINVAL, "spawn: %zu handles is too many", n);
-    if (len && !blob) return mp_set_error(MP_EINVAL, "spawn: NULL blob");
-    for (size_t i = 0; i < n; i++)
-        if (!mp_w32_valid(handles[i]))
-            return mp_set_error(MP_EINVAL, "spawn: invalid handle %lld",
-                                (long long)handles[i]);
-    if (len > SIZE_MAX / 2)
-        return mp_set_error(MP_EINVAL, "spawn: bootstrap data too large");
-
-    struct spawn_state s;
-    memset(&s, 0, sizeof s);
-    s.boot.handle = MP_OS_NO_HANDLE;
-    int rc = 0;
-    s.list = malloc((n + 4) * sizeof *s.list);
-    if (!s.list) return mp_set_error(MP_ENOMEM, "spawn: out of memory");
-    rc = exe_path(&s.exe);
-    if (rc) goto out;
-
-    /* The child's copies of the handles, and the section describing them. */
-    rc = mp_os_shm_create(&s.boot, BOOT_HEAD + 8 * n + 8 + len);
-    if (rc) goto out;
-    unsigned char *b = s.boot.base;
-    put32(b, BOOT_MAGIC);
-    put32(b + 4, (uint32_t)n);
-    for (size_t i = 0; i < n; i++) {
-        HANDLE d;
-        rc = add_dup(&s, mp_w32_h(handles[i]), &d);
-        if (rc) goto out;
-        put64(b + BOOT_HEAD + 8 * i, (uint64_t)(uintptr_t)d);
-    }
-    put64(b + BOOT_HEAD + 8 * n, (uint64_t)len);
-    if (len) memcpy(b + BOOT_HEAD + 8 * n + 8, blob, len);
-    HANDLE boot_child;
-    rc = add_dup(&s, mp_w32_h(s.boot.handle), &boot_child);
-    if (rc) goto out;
-
-    STARTUPINFOEXW si;
-    memset(&si, 0, sizeof si);
-    si.StartupInfo.cb = sizeof si;
-    add_std(&s, &si.StartupInfo);
-
-    /* "<exe>" --mproc-child=<value>. argv[0] is read by its own rule (up
-     * to the next quote, no escapes), and a path holds no quote. */
-    size_t exelen = wcslen(s.exe);
-    size_t cap = exelen + 64;
-    if (cap > CMDLINE_LIMIT) {
-        rc = mp_set_error(MP_EUNSUPPORTED, "spawn: executable path too long");
-        goto out;
-    }
-    s.cmd = malloc(cap * sizeof *s.cmd);
-    if (!s.cmd) {
-        rc = mp_set_error(MP_ENOMEM, "spawn: out of memory");
-        goto out;
-    }
-    size_t k = 0;
-    s.cmd[k++] = L'"';
-    memcpy(s.cmd + k, s.exe, exelen * sizeof *s.cmd);
-    k += exelen;
-    s.cmd[k++] = L'"';
-    s.cmd[k++] = L' ';
-    for (const char *m = BOOT_MARKER; *m; m++)
-        s.cmd[k++] = (wchar_t)*m;
-    wchar_t digits[24];
-    int nd = 0;
-    uint64_t bv = (uint64_t)(uintptr_t)boot_child;
-    do {
-        digits[nd++] = (wchar_t)(L'0' + (int)(bv % 10));
-        bv /= 10;
-    } while (bv);
-    while (nd > 0)
-        s.cmd[k++] = digits[--nd];
-    s.cmd[k] = L'\0';
-
     SIZE_T asize = 0;
     InitializeProcThreadAttributeList(NULL, 1, 0, &asize);
-    s.attrs = malloc(asize);
-    if (!s.attrs) {
-        rc = mp_set_error(MP_ENOMEM, "spawn: out of memory");
-        goto out;
-    }
-    if (!InitializeProcThreadAttributeList(s.attrs, 1, 0, &asize)) {
-        rc = mp_w32_fail("InitializeProcThreadAttributeList", GetLastError());
-        goto out;
-    }
-    s.attrs_init = 1;
-    if (!UpdateProcThreadAttribute(s.attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, s.list,
-                                   s.nlist * sizeof *s.list, NULL, NULL)) {
-        rc = mp_w32_fail("UpdateProcThreadAttribute(HANDLE_LIST)", GetLastError());
-        goto out;
-    }
-    si.lpAttributeList = s.attrs;
+    s->attrs = malloc(asize);
+    if (!s->attrs) return mp_set_error(MP_ENOMEM, "spawn: out of memory");
+    if (!InitializeProcThreadAttributeList(s->attrs, 1, 0, &asize))
+        return mp_w32_fail("InitializeProcThreadAttributeList", GetLastError());
+    s->attrs_init = 1;
+    if (!UpdateProcThreadAttribute(s->attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
+                                   s->list, s->nlist * sizeof *s->list, NULL, NULL))
+        return mp_w32_fail("UpdateProcThreadAttribute(HANDLE_LIST)", GetLastError());
+    s->si.lpAttributeList = s->attrs;
+    return 0;
+}
 
-    PROCESS_INFORMATION pi;
-    memset(&pi, 0, sizeof pi);
-    /* Wine fails a start with ERROR_INTERNAL_ERROR when the new process
-     * ended before its loader reported it started (its Unix side could not
-     * lay out the image, for one): seen once in a loaded CI run. Such a
-     * child never ran a line of this program nor looked at the handles, so
-     * it is started again, a few times at most. CreateProcessW may write
-     * into the command line, so each try gets a fresh copy. */
-    size_t cmdlen = wcslen(s.cmd) + 1;
-    wchar_t *cmd = malloc(cmdlen * sizeof *cmd);
-    if (!cmd) {
+int mp_os_spawn_prepare(mp_os_spawn **out, const mp_os_handle *handles, size_t n,
+                        mp_os_handle *child, mp_os_handle *own)
+{
+    mp_os_spawn *s = NULL;
+    int rc = 0;
+    *out = NULL;
+    *own = MP_OS_NO_HANDLE; /* the process handle tells the exit: no sentinel */
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (!mp_w32_valid(handles[i]))
+            rc = mp_set_error(MP_EINVAL, "spawn: invalid handle %lld",
+                              (long long)handles[i]);
+    if (rc < 0) goto cleanup;
+    s = calloc(1, sizeof *s);
+    if (s) s->list = malloc((n + 3) * sizeof *s->list);
+    if (!s || !s->list) {
         rc = mp_set_error(MP_ENOMEM, "spawn: out of memory");
-        goto out;
+        goto cleanup;
     }
+    if ((rc = exe_path(&s->exe)) < 0) goto cleanup;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        HANDLE d = NULL;
+        rc = add_dup(s, mp_w32_h(handles[i]), &d);
+        child[i] = (mp_os_handle)d;
+    }
+    if (rc < 0) goto cleanup;
+    s->si.StartupInfo.cb = sizeof s->si;
+    add_std(s, &s->si.StartupInfo);
+    rc = handle_list(s);
+cleanup:
+    if (rc < 0) {
+        mp_os_spawn_cancel(s);
+        s = NULL;
+    }
+    *out = s;
+    return rc;
+}
+
+/* "<exe>" <arg>, in a new buffer. argv[0] is read by its own rule (up to
+ * the next quote, no escapes), and a path holds no quote; arg is quoted
+ * for CommandLineToArgvW. */
+static int command_line(const wchar_t *exe, const char *arg, wchar_t **out)
+{
+    wchar_t *warg = NULL, *cmd = NULL;
+    *out = NULL;
+    int rc = mp_w32_to_wide(arg, &warg);
+    if (rc < 0) goto cleanup;
+    size_t exelen = wcslen(exe), k = exelen + 2, total = k;
+    mp_w32_quote_arg(NULL, 0, &total, warg);
+    if (total >= CMDLINE_LIMIT) {
+        rc = mp_set_error(MP_EUNSUPPORTED, "spawn: executable path too long");
+        goto cleanup;
+    }
+    if (!(cmd = malloc((total + 1) * sizeof *cmd))) {
+        rc = mp_set_error(MP_ENOMEM, "spawn: out of memory");
+        goto cleanup;
+    }
+    cmd[0] = L'"';
+    memcpy(cmd + 1, exe, exelen * sizeof *cmd);
+    cmd[exelen + 1] = L'"';
+    cmd[k] = L'\0';
+    rc = mp_w32_quote_arg(cmd, total + 1, &k, warg);
+cleanup:
+    free(warg);
+    if (rc < 0) {
+        free(cmd);
+        cmd = NULL;
+    }
+    *out = cmd;
+    return rc;
+}
+
+#ifdef MPROC_TEST_HOOKS
+int mp__w32_start_faults; /* win32_util.h */
+#endif
+
+/* Whether a test asked this start to fail as Wine's can (win32_util.h). */
+static int start_fault(void)
+{
+#ifdef MPROC_TEST_HOOKS
+    if (mp__w32_start_faults > 0) {
+        mp__w32_start_faults--;
+        return 1;
+    }
+#endif
+    return 0;
+}
+
+/* Wine fails a start with ERROR_INTERNAL_ERROR when the new process ended
+ * before its loader reported it started (its Unix side could not lay out
+ * the image, for one): seen once in a loaded CI run. Such a child never
+ * ran a line of this program nor looked at the handles, so it is started
+ * again, a few times at most. CreateProcessW may write into the command
+ * line, so each try gets a fresh copy. */
+static int create_process(mp_os_spawn *s, const wchar_t *cmdline, PROCESS_INFORMATION *pi)
+{
+    size_t cmdlen = wcslen(cmdline) + 1;
+    wchar_t *cmd = malloc(cmdlen * sizeof *cmd);
+    if (!cmd) return mp_set_error(MP_ENOMEM, "spawn: out of memory");
     BOOL ok = FALSE;
     DWORD e = 0;
     for (int attempt = 0; attempt < START_TRIES && !ok; attempt++) {
         if (attempt) mp_os_sleep_ns(1000000ull << attempt);
-        memcpy(cmd, s.cmd, cmdlen * sizeof *cmd);
-        if (mp__w32_start_faults > 0) {
-            mp__w32_start_faults--;
-            ok = FALSE;
+        memcpy(cmd, cmdline, cmdlen * sizeof *cmd);
+        if (start_fault()) {
             e = ERROR_INTERNAL_ERROR;
         } else {
-            ok =
-                CreateProcessW(s.exe, cmd, NULL, NULL, TRUE, EXTENDED_STARTUPINFO_PRESENT,
-                               NULL, NULL, &si.StartupInfo, &pi);
+            ok = CreateProcessW(s->exe, cmd, NULL, NULL, TRUE,
+                                EXTENDED_STARTUPINFO_PRESENT, NULL, NULL,
+                                &s->si.StartupInfo, pi);
             e = ok ? 0 : GetLastError();
         }
         if (e != ERROR_INTERNAL_ERROR) break;
     }
     free(cmd);
-    if (!ok) {
-        char *u = NULL;
-        mp_w32_to_utf8(s.exe, &u);
-        char what[300];
-        snprintf(what, sizeof what, "CreateProcessW %s", u ? u : "(this program)");
-        free(u);
-        rc = mp_w32_fail(what, e);
-        goto out;
-    }
+    if (ok) return 0;
+    char *u = NULL;
+    mp_w32_to_utf8(s->exe, &u);
+    char what[300];
+    snprintf(what, sizeof what, "CreateProcessW %s", u ? u : "(this program)");
+    free(u);
+    return mp_w32_fail(what, e);
+}
+
+int mp_os_spawn_start(mp_os_spawn *s, const char *arg, mp_os_proc *p)
+{
+    wchar_t *cmd = NULL;
+    PROCESS_INFORMATION pi;
+    memset(&pi, 0, sizeof pi);
+    int rc = command_line(s->exe, arg, &cmd);
+    if (rc < 0) goto cleanup;
+    if ((rc = create_process(s, cmd, &pi)) < 0) goto cleanup;
     CloseHandle(pi.hThread);
     p->pid = (int64_t)pi.dwProcessId;
     p->process = (mp_os_handle)pi.hProcess;
-out:
-    spawn_cleanup(&s);
+cleanup:
+    free(cmd);
+    mp_os_spawn_cancel(s);
     return rc;
 }
 
 /* ---- the child's side ------------------------------------------------------ */
 
-/* Parses a decimal handle value strictly: digits only, no overflow. */
-static int parse_u64(const char *s, uint64_t *out)
+static int handle_is_open(mp_os_handle h)
 {
-    uint64_t v = 0;
-    if (!*s) return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return -1;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
+    DWORD flags;
+    return mp_w32_valid(h) && GetHandleInformation(mp_w32_h(h), &flags);
+}
+
+int mp_os_child_adopt(mp_os_handle h)
+{
+    if (!handle_is_open(h))
+        return mp_set_error(MP_EPROTO, "bootstrap: handle %lld is not open",
+                            (long long)h);
+    /* Not inheritable again, so it does not leak into grandchildren. */
+    SetHandleInformation(mp_w32_h(h), HANDLE_FLAG_INHERIT, 0);
     return 0;
 }
 
-static int handle_is_open(HANDLE h)
+void mp_os_child_keep(mp_os_handle own)
 {
-    DWORD flags;
-    return h != NULL && h != INVALID_HANDLE_VALUE && GetHandleInformation(h, &flags);
-}
-
-int mp_os_child_boot(int argc, char **argv, void **blob, size_t *len,
-                     mp_os_handle **handles, size_t *n)
-{
-    *blob = NULL;
-    *len = 0;
-    *handles = NULL;
-    *n = 0;
-    /* The marker is ASCII, so main's ANSI argv shows it as well as the
-     * wide command line would. */
-    if (argc < 2 || !argv || !argv[1] ||
-        strncmp(argv[1], BOOT_MARKER, sizeof BOOT_MARKER - 1) != 0)
-        return 0;
-    uint64_t v;
-    if (parse_u64(argv[1] + sizeof BOOT_MARKER - 1, &v) < 0 || v > (uint64_t)UINTPTR_MAX)
-        return mp_set_error(MP_EPROTO, "bootstrap: bad marker '%s'", argv[1]);
-    HANDLE seg = (HANDLE)(uintptr_t)v;
-    if (!handle_is_open(seg))
-        return mp_set_error(MP_EPROTO, "bootstrap: handle %llu is not open",
-                            (unsigned long long)v);
-    const unsigned char *b = MapViewOfFile(seg, FILE_MAP_READ, 0, 0, 0);
-    if (!b) {
-        DWORD e = GetLastError();
-        CloseHandle(seg);
-        return mp_w32_fail("bootstrap: MapViewOfFile", e);
-    }
-    MEMORY_BASIC_INFORMATION mbi;
-    size_t size = VirtualQuery(b, &mbi, sizeof mbi) ? mbi.RegionSize : 0;
-    int rc = 0;
-    uint32_t count = 0;
-    uint64_t bloblen = 0;
-    mp_os_handle *hs = NULL;
-    void *data = NULL;
-    if (size < BOOT_HEAD + 8 || get32(b) != BOOT_MAGIC) {
-        rc = mp_set_error(MP_EPROTO, "bootstrap: bad magic or size");
-        goto out;
-    }
-    count = get32(b + 4);
-    if (count > MAX_HANDLES || count > (size - BOOT_HEAD - 8) / 8) {
-        rc = mp_set_error(MP_EPROTO, "bootstrap: %u handles do not fit", count);
-        goto out;
-    }
-    bloblen = get64(b + BOOT_HEAD + 8 * (size_t)count);
-    if (bloblen > size - BOOT_HEAD - 8 - 8 * (size_t)count) {
-        rc = mp_set_error(MP_EPROTO, "bootstrap: blob of %llu bytes does not fit",
-                          (unsigned long long)bloblen);
-        goto out;
-    }
-    /* Never NULL, so a caller may test the pointers rather than the sizes. */
-    hs = malloc(count ? count * sizeof *hs : 1);
-    data = malloc(bloblen ? (size_t)bloblen : 1);
-    if (!hs || !data) {
-        rc = mp_set_error(MP_ENOMEM, "bootstrap: out of memory");
-        goto out;
-    }
-    for (uint32_t i = 0; i < count; i++) {
-        uint64_t hv = get64(b + BOOT_HEAD + 8 * (size_t)i);
-        HANDLE h = (HANDLE)(uintptr_t)hv;
-        if (hv > (uint64_t)UINTPTR_MAX || !handle_is_open(h)) {
-            rc = mp_set_error(MP_EPROTO, "bootstrap: handle %llu is not open",
-                              (unsigned long long)hv);
-            goto out;
-        }
-        /* Not inheritable again, so it does not leak into grandchildren. */
-        SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0);
-        hs[i] = (mp_os_handle)h;
-    }
-    if (bloblen) memcpy(data, b + BOOT_HEAD + 8 * (size_t)count + 8, (size_t)bloblen);
-out:
-    UnmapViewOfFile(b);
-    CloseHandle(seg);
-    if (rc) {
-        free(hs);
-        free(data);
-        return rc;
-    }
-    *blob = data;
-    *len = (size_t)bloblen;
-    *handles = hs;
-    *n = count;
-    return 1;
+    (void)own; /* spawn_prepare passes none */
 }
 
 /* ---- fork ------------------------------------------------------------------ */

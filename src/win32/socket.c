@@ -268,10 +268,10 @@ static int listener_new(mp_os_listener **l, SOCKET s)
     return 0;
 }
 
-/* Fills an AF_UNIX address; MP_EINVAL if the path does not fit. */
+/* Fills an AF_UNIX address; MP_EINVAL if the path does not fit. Core
+ * refused an empty path. */
 static int unix_addr(const char *path, struct sockaddr_un *sa)
 {
-    if (!path || !*path) return mp_set_error(MP_EINVAL, "AF_UNIX path is empty");
     size_t n = strlen(path);
     memset(sa, 0, sizeof *sa);
     sa->sun_family = AF_UNIX;
@@ -351,32 +351,24 @@ int mp_os_listen_unix(mp_os_listener **l, const char *path, int backlog)
     return 0;
 }
 
-static int check_port(int port)
-{
-    if (port < 0 || port > 65535)
-        return mp_set_error(MP_EINVAL, "TCP port %d out of range 0..65535", port);
-    return 0;
-}
+struct mp_os_addrs {
+    ADDRINFOW *res;
+    size_t count;
+    int port;
+    char host[]; /* for messages */
+};
 
-/* GetAddrInfoW for host:port ("" when listening: every interface). The
- * host is UTF-8 at the API; the ANSI getaddrinfo would read it in the
- * machine's code page. */
-static int resolve(const char *host, int port, int passive, ADDRINFOW **res)
+/* GetAddrInfoW: the host is UTF-8 at the API; the ANSI getaddrinfo would
+ * read it in the machine's code page. */
+static int get_addr_info(const char *host, int port, int passive, ADDRINFOW **res)
 {
-    if (!host) return mp_set_error(MP_EINVAL, "NULL host");
-    int rc = check_port(port);
-    if (rc < 0) return rc;
-    rc = wsa_start();
-    if (rc < 0) return rc;
     wchar_t service[16];
     _snwprintf(service, sizeof service / sizeof service[0], L"%d", port);
     service[15] = L'\0';
     wchar_t *whost = NULL;
     const char *node = *host ? host : (passive ? NULL : "localhost");
-    if (node) {
-        rc = mp_w32_to_wide(node, &whost);
-        if (rc < 0) return rc;
-    }
+    int rc = node ? mp_w32_to_wide(node, &whost) : 0;
+    if (rc < 0) return rc;
     ADDRINFOW hints;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -391,6 +383,58 @@ static int resolve(const char *host, int port, int passive, ADDRINFOW **res)
         return mp_w32_fail(what, (DWORD)g);
     }
     return 0;
+}
+
+int mp_os_resolve_tcp(mp_os_addrs **out, const char *host, int port, int passive)
+{
+    size_t hostlen = strlen(host);
+    mp_os_addrs *a = NULL;
+    int rc = wsa_start();
+    if (rc < 0) goto cleanup;
+    if (!(a = calloc(1, sizeof *a + hostlen + 1))) {
+        rc = mp_set_error(MP_ENOMEM, "out of memory for an address");
+        goto cleanup;
+    }
+    memcpy(a->host, host, hostlen + 1);
+    a->port = port;
+    if ((rc = get_addr_info(host, port, passive, &a->res)) < 0) goto cleanup;
+    for (const ADDRINFOW *ai = a->res; ai; ai = ai->ai_next)
+        a->count++;
+cleanup:
+    if (rc < 0) {
+        mp_os_addrs_free(a);
+        a = NULL;
+    }
+    *out = a;
+    return rc;
+}
+
+static const ADDRINFOW *addr_at(const mp_os_addrs *a, size_t i)
+{
+    const ADDRINFOW *ai = a->res;
+    while (ai && i-- > 0)
+        ai = ai->ai_next;
+    return ai;
+}
+
+size_t mp_os_addrs_count(const mp_os_addrs *a)
+{
+    return a->count;
+}
+
+int mp_os_addrs_family(const mp_os_addrs *a, size_t i)
+{
+    const ADDRINFOW *ai = addr_at(a, i);
+    if (ai && ai->ai_family == AF_INET) return 4;
+    if (ai && ai->ai_family == AF_INET6) return 6;
+    return 0;
+}
+
+void mp_os_addrs_free(mp_os_addrs *a)
+{
+    if (!a) return;
+    if (a->res) FreeAddrInfoW(a->res);
+    free(a);
 }
 
 static int bound_port(SOCKET s, int *port)
@@ -427,35 +471,20 @@ static int listen_on(const ADDRINFOW *ai, int backlog, SOCKET *out)
     return 0;
 }
 
-int mp_os_listen_tcp(mp_os_listener **l, const char *host, int port, int backlog)
+int mp_os_listen_tcp(mp_os_listener **l, const mp_os_addrs *a, size_t i, int backlog)
 {
     *l = NULL;
-    ADDRINFOW *res = NULL;
-    int rc = resolve(host, port, 1, &res);
-    if (rc < 0) return rc;
-    /* IPv4 first: Python's Listener/Client are AF_INET only. */
     SOCKET s = INVALID_SOCKET;
-    rc = 1; /* nothing tried yet */
-    for (int pass = 0; pass < 2 && s == INVALID_SOCKET; pass++)
-        for (const ADDRINFOW *ai = res; ai && s == INVALID_SOCKET; ai = ai->ai_next) {
-            if ((ai->ai_family == AF_INET) != (pass == 0)) continue;
-            if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-            rc = listen_on(ai, backlog, &s);
-        }
-    FreeAddrInfoW(res);
-    if (rc == 1)
-        return mp_set_error(MP_ESYS, "getaddrinfo %s: no IPv4/IPv6 address", host);
-    if (s == INVALID_SOCKET) return rc;
     int bp = 0;
-    rc = bound_port(s, &bp);
+    int rc = listen_on(addr_at(a, i), backlog, &s);
+    if (rc == 0) rc = bound_port(s, &bp);
     if (rc < 0) {
-        closesocket(s);
+        if (s != INVALID_SOCKET) closesocket(s);
         return rc;
     }
     rc = listener_new(l, s);
-    if (rc < 0) return rc;
-    (*l)->port = bp;
-    return 0;
+    if (rc == 0) (*l)->port = bp;
+    return rc;
 }
 
 int mp_os_listener_port(const mp_os_listener *l)
@@ -545,27 +574,21 @@ int mp_os_connect_unix(const char *path, mp_os_handle *h)
     return sock_handle(s, h);
 }
 
-int mp_os_connect_tcp(const char *host, int port, mp_os_handle *h)
+int mp_os_connect_tcp(const mp_os_addrs *a, size_t i, mp_os_handle *h)
 {
     *h = MP_OS_NO_HANDLE;
-    ADDRINFOW *res = NULL;
-    int rc = resolve(host, port, 0, &res);
-    if (rc < 0) return rc;
-    int e = WSAEADDRNOTAVAIL;
-    SOCKET s = INVALID_SOCKET;
-    for (const ADDRINFOW *ai = res; ai && s == INVALID_SOCKET; ai = ai->ai_next) {
-        s = new_socket(ai->ai_family, &e);
-        if (s == INVALID_SOCKET) continue;
-        if (connect(s, ai->ai_addr, (int)ai->ai_addrlen) == SOCKET_ERROR) {
-            e = WSAGetLastError();
-            closesocket(s);
-            s = INVALID_SOCKET;
-        }
+    const ADDRINFOW *ai = addr_at(a, i);
+    int e = 0;
+    SOCKET s = new_socket(ai->ai_family, &e);
+    if (s != INVALID_SOCKET &&
+        connect(s, ai->ai_addr, (int)ai->ai_addrlen) == SOCKET_ERROR) {
+        e = WSAGetLastError();
+        closesocket(s);
+        s = INVALID_SOCKET;
     }
-    FreeAddrInfoW(res);
     if (s == INVALID_SOCKET) {
         char what[300];
-        snprintf(what, sizeof what, "connect %s:%d", host, port);
+        snprintf(what, sizeof what, "connect %s:%d", a->host, a->port);
         return mp_w32_fail(what, (DWORD)e);
     }
     return sock_handle(s, h);

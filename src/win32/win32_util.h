@@ -80,10 +80,12 @@ int mp_w32_quote_arg(wchar_t *cmd, size_t cap, size_t *len, const wchar_t *arg);
 /* A fresh inheritable duplicate of h in this process (for one spawn). */
 int mp_w32_dup_inheritable(HANDLE h, HANDLE *out);
 
-/* Tests only: the next this many process starts fail as Wine fails a start
- * whose child died while loading (ERROR_INTERNAL_ERROR), without calling
- * CreateProcessW; mp_os_spawn retries those. */
+/* Test hook (base/testhook.h): the next this many process starts fail as
+ * Wine fails a start whose child died while loading (ERROR_INTERNAL_ERROR),
+ * without calling CreateProcessW; a spawn retries those. */
+#ifdef MPROC_TEST_HOOKS
 extern int mp__w32_start_faults;
+#endif
 
 /* ---- pipe.c ---------------------------------------------------------------- */
 

@@ -34,6 +34,7 @@
 #endif
 
 #include "base/error.h"
+#include "core/runtime/boot.h"
 #include "platform.h"
 #include "test.h"
 
@@ -727,21 +728,22 @@ static void test_wait_with_grandchild(void)
     mp_os_close(h[1]); /* the grandchild, reparented to init, ends now */
 }
 
-/* The child half of spawn, fed a segment laid out as mp_os_spawn does:
- * u32 magic | u32 n | i32 sentinel | n x i32 fd | u64 bloblen | blob. */
+/* The child half of spawn, fed a segment laid out as core's boot.c writes
+ * it: u32 magic | u32 n | u64 bloblen | u64 own (all ones: none) |
+ * n x u64 handle | blob. */
 static int make_boot(mp_os_shm *seg, uint32_t magic, uint32_t n, int32_t fd,
                      uint64_t bloblen, const char *blob)
 {
-    if (mp_os_shm_create(seg, 12 + 4 * (size_t)n + 8 + strlen(blob)) != 0) return -1;
+    if (mp_os_shm_create(seg, 24 + 8 * (size_t)n + strlen(blob)) != 0) return -1;
     unsigned char *b = seg->base;
-    int32_t sentinel = -1;
+    uint64_t own = UINT64_MAX, h = (uint64_t)(int64_t)fd;
     memcpy(b, &magic, 4);
     memcpy(b + 4, &n, 4);
-    memcpy(b + 8, &sentinel, 4);
+    memcpy(b + 8, &bloblen, 8);
+    memcpy(b + 16, &own, 8);
     for (uint32_t i = 0; i < n; i++)
-        memcpy(b + 12 + 4 * i, &fd, 4);
-    memcpy(b + 12 + 4 * n, &bloblen, 8);
-    memcpy(b + 12 + 4 * n + 8, blob, strlen(blob));
+        memcpy(b + 24 + 8 * i, &h, 8);
+    memcpy(b + 24 + 8 * n, blob, strlen(blob));
     return (int)seg->handle;
 }
 
@@ -750,7 +752,7 @@ static int boot(int segfd, void **blob, size_t *len, mp_os_handle **hs, size_t *
     char marker[64];
     snprintf(marker, sizeof marker, "--mproc-child=%d", segfd);
     char *argv[] = {"prog", marker, NULL};
-    return mp_os_child_boot(2, argv, blob, len, hs, n);
+    return mp__boot_child(2, argv, blob, len, hs, n);
 }
 
 static void test_child_boot(void)
@@ -759,21 +761,21 @@ static void test_child_boot(void)
     size_t len, n;
     mp_os_handle *hs;
     char *plain[] = {"prog", "--other", NULL};
-    CU_ASSERT_EQUAL(mp_os_child_boot(1, plain, &blob, &len, &hs, &n), 0);
-    CU_ASSERT_EQUAL(mp_os_child_boot(2, plain, &blob, &len, &hs, &n), 0);
+    CU_ASSERT_EQUAL(mp__boot_child(1, plain, &blob, &len, &hs, &n), 0);
+    CU_ASSERT_EQUAL(mp__boot_child(2, plain, &blob, &len, &hs, &n), 0);
     char *bad[][3] = {{"prog", "--mproc-child=", NULL},
                       {"prog", "--mproc-child=12x", NULL},
                       {"prog", "--mproc-child=-1", NULL},
                       {"prog", "--mproc-child=99999999999", NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        MPT_EQ(mp_os_child_boot(2, bad[i], &blob, &len, &hs, &n), MP_EPROTO);
+        MPT_EQ(mp__boot_child(2, bad[i], &blob, &len, &hs, &n), MP_EPROTO);
 
     /* A good segment: the blob and the handle come out, the handle is
      * close-on-exec again, the segment's fd is closed. */
     int fd = dup(1);
     CU_ASSERT_FATAL(fd >= 0);
     mp_os_shm seg;
-    int segfd = make_boot(&seg, 0x3142504du, 1, fd, 5, "hello");
+    int segfd = make_boot(&seg, 0x3153504du, 1, fd, 5, "hello");
     CU_ASSERT_FATAL(segfd >= 0);
     CU_ASSERT_EQUAL(boot(segfd, &blob, &len, &hs, &n), 1);
     CU_ASSERT(is_closed(segfd));
@@ -793,10 +795,10 @@ static void test_child_boot(void)
         uint64_t bloblen;
         int32_t fd;
     } corrupt[] = {{0x12345678u, 1, 5, fd},
-                   {0x3142504du, 1000, 5, fd},
-                   {0x3142504du, 1, 6, fd},
-                   {0x3142504du, 1, UINT64_MAX, fd},
-                   {0x3142504du, 1, 5, 9999}};
+                   {0x3153504du, 1000, 5, fd},
+                   {0x3153504du, 1, 6, fd},
+                   {0x3153504du, 1, UINT64_MAX, fd},
+                   {0x3153504du, 1, 5, 9999}};
     for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++) {
         segfd = make_boot(&seg, corrupt[i].magic, 1, corrupt[i].fd, corrupt[i].bloblen,
                           "hello");
@@ -1194,8 +1196,8 @@ static void test_fnloc_errors(void)
 /* A forked child's test whose spawned form runs on Windows instead. */
 #define NOT_WIN_FORM(spawned) "it forks; " spawned " is its Windows form"
 #define NOT_WIN_BOOT                                                                     \
-    "it feeds mp_os_child_boot the POSIX segment layout (i32 fds); Windows has its "     \
-    "own layout, which child_boot_win32 checks"
+    "it hands mp__boot_child POSIX fds and checks them with fcntl; child_boot_win32 "    \
+    "feeds the same segment layout with Windows handles"
 
 void mpt_suite_platform(void)
 {

@@ -24,6 +24,7 @@
 
 #include "leakcheck.h"
 #include "test.h"
+#include "core/runtime/boot.h"
 #include "win32/win32_util.h"
 
 #include <shellapi.h>
@@ -501,21 +502,23 @@ static void test_fnloc_refusals(void)
 
 /* ---- the bootstrap segment ------------------------------------------------- */
 
-/* A section laid out as mp_os_spawn writes it: u32 "MPW1" | u32 count |
- * count x u64 handle | u64 bloblen | blob, with room for one handle
- * whatever count says (so a corrupt count points past the data). Returns
- * its handle (mp_os_child_boot consumes it). */
+/* A section laid out as core's boot.c writes it: u32 "MPS1" | u32 count |
+ * u64 bloblen | u64 own (all ones: none) | count x u64 handle | blob, with
+ * room for one handle whatever count says (so a corrupt count points past
+ * the data). Returns its handle (mp__boot_child consumes it). */
 static mp_os_handle make_boot(uint32_t magic, uint32_t count, uint64_t handle,
                               uint64_t bloblen, const char *blob)
 {
     mp_os_shm seg;
-    if (mp_os_shm_create(&seg, 8 + 8 + 8 + strlen(blob)) != 0) return MP_OS_NO_HANDLE;
+    if (mp_os_shm_create(&seg, 24 + 8 + strlen(blob)) != 0) return MP_OS_NO_HANDLE;
     unsigned char *b = seg.base;
+    uint64_t own = UINT64_MAX;
     memcpy(b, &magic, 4);
     memcpy(b + 4, &count, 4);
-    memcpy(b + 8, &handle, 8);
-    memcpy(b + 16, &bloblen, 8);
-    memcpy(b + 24, blob, strlen(blob));
+    memcpy(b + 8, &bloblen, 8);
+    memcpy(b + 16, &own, 8);
+    memcpy(b + 24, &handle, 8);
+    memcpy(b + 32, blob, strlen(blob));
     mp_os_handle h = seg.handle;
     seg.handle = MP_OS_NO_HANDLE; /* unmap only: the handle goes to the boot */
     mp_os_shm_close(&seg);
@@ -527,7 +530,7 @@ static int boot(mp_os_handle seg, void **blob, size_t *len, mp_os_handle **hs, s
     char marker[64];
     snprintf(marker, sizeof marker, "--mproc-child=%llu", (unsigned long long)seg);
     char *argv[] = {"prog", marker, NULL};
-    return mp_os_child_boot(2, argv, blob, len, hs, n);
+    return mp__boot_child(2, argv, blob, len, hs, n);
 }
 
 /* The child half of spawn on its own: a good segment gives the blob and
@@ -539,21 +542,21 @@ static void test_child_boot_win32(void)
     size_t len, n;
     mp_os_handle *hs;
     char *plain[] = {"prog", "--other", NULL};
-    CU_ASSERT_EQUAL(mp_os_child_boot(1, plain, &blob, &len, &hs, &n), 0);
-    CU_ASSERT_EQUAL(mp_os_child_boot(2, plain, &blob, &len, &hs, &n), 0);
+    CU_ASSERT_EQUAL(mp__boot_child(1, plain, &blob, &len, &hs, &n), 0);
+    CU_ASSERT_EQUAL(mp__boot_child(2, plain, &blob, &len, &hs, &n), 0);
     char *bad[][3] = {{"prog", "--mproc-child=", NULL},
                       {"prog", "--mproc-child=12x", NULL},
                       {"prog", "--mproc-child=-1", NULL},
                       {"prog", "--mproc-child=99999999999999999999999", NULL},
                       {"prog", "--mproc-child=2147483632", NULL}}; /* not open */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        MPT_EQ(mp_os_child_boot(2, bad[i], &blob, &len, &hs, &n), MP_EPROTO);
+        MPT_EQ(mp__boot_child(2, bad[i], &blob, &len, &hs, &n), MP_EPROTO);
 
     SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
     HANDLE ev = CreateEventW(&sa, TRUE, FALSE, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
     uint64_t hv = (uint64_t)(uintptr_t)ev;
-    mp_os_handle seg = make_boot(0x3157504du, 1, hv, 5, "hello");
+    mp_os_handle seg = make_boot(0x3153504du, 1, hv, 5, "hello");
     CU_ASSERT_FATAL(seg != MP_OS_NO_HANDLE);
     CU_ASSERT_EQUAL(boot(seg, &blob, &len, &hs, &n), 1);
     CU_ASSERT_EQUAL_FATAL(len, 5);
@@ -572,10 +575,10 @@ static void test_child_boot_win32(void)
         uint32_t magic, n;
         uint64_t bloblen, handle;
     } corrupt[] = {{0x12345678u, 1, 5, hv},
-                   {0x3157504du, 100000, 5, hv},
-                   {0x3157504du, 1, 1u << 20, hv},
-                   {0x3157504du, 1, UINT64_MAX, hv},
-                   {0x3157504du, 1, 5, 0x7ffffff0u}};
+                   {0x3153504du, 100000, 5, hv},
+                   {0x3153504du, 1, 1u << 20, hv},
+                   {0x3153504du, 1, UINT64_MAX, hv},
+                   {0x3153504du, 1, 5, 0x7ffffff0u}};
     for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++) {
         seg = make_boot(corrupt[i].magic, corrupt[i].n, corrupt[i].handle,
                         corrupt[i].bloblen, "hello");

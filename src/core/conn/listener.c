@@ -33,6 +33,64 @@ static int check_key(const void *authkey, size_t keylen)
     return 0;
 }
 
+/* The checks that are the same on every OS, made once before the layer's
+ * call; how long a path may be is the system's (sockaddr_un) and the
+ * layer's. */
+static int check_path(const char *what, const char *path)
+{
+    if (!path) return mp_set_error(MP_EINVAL, "%s: NULL path", what);
+    if (!*path) return mp_set_error(MP_EINVAL, "AF_UNIX path is empty");
+    return 0;
+}
+
+/* min is 0 to listen (any free port), 1 to connect. */
+static int check_tcp(const char *what, const char *host, int port, int min)
+{
+    if (!host) return mp_set_error(MP_EINVAL, "%s: NULL host", what);
+    if (port < min || port > 65535)
+        return mp_set_error(MP_EINVAL, "TCP port %d out of range %d..65535", port, min);
+    return 0;
+}
+
+/* The first address that takes the listener, IPv4 ones first: Python's
+ * Listener and Client speak AF_INET only, so a name like "localhost" must
+ * end up where a Python client looks for it. */
+static int listen_tcp(mp_os_listener **os, const char *host, int port, int backlog)
+{
+    mp_os_addrs *a = NULL;
+    int rc = mp_os_resolve_tcp(&a, host, port, 1);
+    if (rc < 0) goto cleanup;
+    size_t count = mp_os_addrs_count(a);
+    rc = 1; /* nothing tried yet */
+    for (int family = 4; family <= 6 && rc != 0; family += 2)
+        for (size_t i = 0; i < count && rc != 0; i++)
+            if (mp_os_addrs_family(a, i) == family)
+                rc = mp_os_listen_tcp(os, a, i, backlog);
+    if (rc == 1) rc = mp_set_error(MP_ESYS, "getaddrinfo %s: no IPv4/IPv6 address", host);
+    if (rc == 0) mp_clear_error(); /* an earlier address's failure is not this call's */
+cleanup:
+    mp_os_addrs_free(a);
+    return rc;
+}
+
+/* Every address of the name, in the resolver's order, until one answers;
+ * the message is the last one's. */
+static int connect_tcp(const char *host, int port, mp_os_handle *h)
+{
+    mp_os_addrs *a = NULL;
+    int rc = mp_os_resolve_tcp(&a, host, port, 0);
+    if (rc < 0) goto cleanup;
+    size_t count = mp_os_addrs_count(a);
+    rc = 1; /* nothing tried yet */
+    for (size_t i = 0; i < count && rc != 0; i++)
+        rc = mp_os_connect_tcp(a, i, h);
+    if (rc == 1) rc = mp_set_error(MP_ESYS, "connect %s:%d: no address", host, port);
+    if (rc == 0) mp_clear_error(); /* an earlier address's failure is not this call's */
+cleanup:
+    mp_os_addrs_free(a);
+    return rc;
+}
+
 /* Creates the wrapper around an OS listener (taken over, also on failure). */
 static int listener_wrap(mp_listener **out, mp_os_listener *os, const char *address,
                          const void *authkey, size_t keylen)
@@ -65,9 +123,10 @@ int mp_listener_new_unix(mp_listener **l, const char *path, int backlog,
     mp_clear_error();
     if (!l) return mp_set_error(MP_EINVAL, "mp_listener_new_unix: NULL listener pointer");
     *l = NULL;
-    if (!path) return mp_set_error(MP_EINVAL, "mp_listener_new_unix: NULL path");
+    int rc = check_path("mp_listener_new_unix", path);
+    if (rc < 0) return rc;
     if (backlog < 0) return mp_set_error(MP_EINVAL, "negative backlog %d", backlog);
-    int rc = check_key(authkey, keylen);
+    rc = check_key(authkey, keylen);
     if (rc < 0) return rc;
     mp_os_listener *os = NULL;
     rc = mp_os_listen_unix(&os, path, backlog);
@@ -81,14 +140,13 @@ int mp_listener_new_tcp(mp_listener **l, const char *host, int port, int backlog
     mp_clear_error();
     if (!l) return mp_set_error(MP_EINVAL, "mp_listener_new_tcp: NULL listener pointer");
     *l = NULL;
-    if (!host) return mp_set_error(MP_EINVAL, "mp_listener_new_tcp: NULL host");
-    if (port < 0 || port > 65535)
-        return mp_set_error(MP_EINVAL, "TCP port %d out of range 0..65535", port);
+    int rc = check_tcp("mp_listener_new_tcp", host, port, 0);
+    if (rc < 0) return rc;
     if (backlog < 0) return mp_set_error(MP_EINVAL, "negative backlog %d", backlog);
-    int rc = check_key(authkey, keylen);
+    rc = check_key(authkey, keylen);
     if (rc < 0) return rc;
     mp_os_listener *os = NULL;
-    rc = mp_os_listen_tcp(&os, host, port, backlog);
+    rc = listen_tcp(&os, host, port, backlog);
     if (rc < 0) return rc;
     /* "host:port"; an IPv6 literal in brackets so the port stays apart. */
     size_t n = strlen(host) + 16;
@@ -178,12 +236,11 @@ int mp__client_open(mp_conn **c, const char *path, const char *host, int port,
     if (rc < 0) return rc;
     mp_os_handle h = MP_OS_NO_HANDLE;
     if (path) {
-        rc = mp_os_connect_unix(path, &h);
+        rc = check_path("mp_client_unix", path);
+        if (rc == 0) rc = mp_os_connect_unix(path, &h);
     } else {
-        if (!host) return mp_set_error(MP_EINVAL, "mp_client_tcp: NULL host");
-        if (port < 1 || port > 65535)
-            return mp_set_error(MP_EINVAL, "TCP port %d out of range 1..65535", port);
-        rc = mp_os_connect_tcp(host, port, &h);
+        rc = check_tcp("mp_client_tcp", host, port, 1);
+        if (rc == 0) rc = connect_tcp(host, port, &h);
     }
     if (rc < 0) return rc;
     mp_conn *conn = NULL;

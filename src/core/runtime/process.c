@@ -7,7 +7,8 @@
  * included (their parameters in the blob, their OS handles in a list that
  * the platform layer makes the child inherit). A forked child reads the
  * same blob from memory, so both start methods build the child's argument
- * objects by one path. docs/spawn.md describes the protocol. */
+ * objects by one path. How a spawned child gets the blob and the handles
+ * is boot.c's; docs/spawn.md describes the protocol. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "base/error.h"
 #include "mproc/process.h"
 #include "core/runtime/args.h"
+#include "core/runtime/boot.h"
 
 #define BLOB_MAGIC   0x3143504du /* "MPC1" */
 #define EXIT_BOOTERR 255
@@ -102,7 +104,7 @@ void mp_main(int argc, char **argv)
     void *blob = NULL;
     size_t len = 0, n = 0;
     mp_os_handle *handles = NULL;
-    int rc = mp_os_child_boot(argc, argv, &blob, &len, &handles, &n);
+    int rc = mp__boot_child(argc, argv, &blob, &len, &handles, &n);
     if (rc == 0) return;
     if (rc < 0) {
         fprintf(stderr, "mproc: child start-up failed: %s (%s)\n", mp_strerror(rc),
@@ -180,7 +182,7 @@ int mp_process_start(mp_process *p)
     fflush(stderr);
 
     if (rc == 0 && method == MP_START_SPAWN) {
-        rc = mp_os_spawn(&p->proc, b.data, b.len, ex.handles, ex.n);
+        rc = mp__boot_spawn(&p->proc, b.data, b.len, ex.handles, ex.n);
     } else if (rc == 0) {
         int in_child = 0;
         rc = mp_os_fork(&p->proc, &in_child);
