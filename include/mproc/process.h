@@ -50,10 +50,12 @@ typedef enum mp_arg_type {
     MP_ARG_ARRAY,    /* mp_array * */
     MP_ARG_QUEUE,    /* mp_queue * */
     MP_ARG_CONN,     /* mp_conn * */
-    MP_ARG_OBJ,      /* mp_obj * (any Python-like value, copied) */
-    /* An unsigned integer above INT64_MAX, refused by mp_process_new. */
-    MP__ARG_UINT_RANGE = 255
+    MP_ARG_OBJ       /* mp_obj * (any Python-like value, copied) */
 } mp_arg_type;
+
+/* Not a type of its own: what mp_arg() makes of an unsigned integer above
+ * INT64_MAX, which mp_process_new refuses (MP_ERANGE). */
+#define MP__ARG_UINT_RANGE ((mp_arg_type)255)
 
 /* One argument as the parent gives it. Build it with mp_arg() or the
  * mp_arg_* helpers; nothing is copied until mp_process_new(). */
@@ -155,7 +157,8 @@ static inline mp_arg mp_arg_obj(const mp_obj *v)
  * char pointers MP_ARG_STR, mp_obj pointers MP_ARG_OBJ, and each shared
  * object its own kind; byte strings need mp_arg_bytes(). Any other type -
  * a pointer to const shared object, a pointer to anything else, a struct,
- * long double - does not compile: the error names
+ * long double, and compiler extensions such as __int128,
+ * _Float16 or _BitInt - does not compile: the error names
  * mp_arg_cannot_pass_this_type. */
 #define mp_arg(x)                                                                        \
     _Generic((x),                                                                        \

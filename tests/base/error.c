@@ -111,6 +111,23 @@ static void test_failures_name_their_cause(void)
     CU_ASSERT_STRING_NOT_EQUAL(mp_last_error(), "");
 }
 
+/* Destructors and constructors return no code: they leave the message of
+ * the failure a caller is cleaning up after. */
+static void test_destructors_keep_message(void)
+{
+    mp_queue *q = NULL;
+    mp_value *v = NULL;
+    MPT_OK(mp_queue_new(&q, 0));
+    MPT_OK(mp_value_new(&v, 'i'));
+    fail_typecode();
+    mp_queue_free(q);
+    mp_value_free(v);
+    mp_obj *d = mp_obj_dict(1, mp_obj_str("k"), mp_obj_int(1));
+    CU_ASSERT_PTR_NOT_NULL(d);
+    mp_obj_free(d);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mp_last_error(), "typecode"));
+}
+
 /* The same rules in a child of each start method: the message is the
  * child's thread's own, and a child starts with none. */
 static int child_target(const mp_args *args)
@@ -143,5 +160,6 @@ void mpt_suite_base_error(void)
             test_plain_outcome_leaves_no_message);
     mpt_add("base/error", "success_leaves_no_message", test_success_leaves_no_message);
     mpt_add("base/error", "failures_name_their_cause", test_failures_name_their_cause);
+    mpt_add("base/error", "destructors_keep_message", test_destructors_keep_message);
     MPT_BOTH("base/error", child_sequence);
 }

@@ -658,9 +658,10 @@ int mp_obj_append(mp_obj *seq, mp_obj *item)
     return 0;
 }
 
-int mp_obj_dict_set(mp_obj *d, mp_obj *key, mp_obj *value)
+/* mp_obj_dict_set without forgetting the message first: for constructors,
+ * which leave it alone. */
+static int dict_set(mp_obj *d, mp_obj *key, mp_obj *value)
 {
-    mp_clear_error();
     int rc = 0;
     uint64_t h = 0;
     if (!d || d->type != MP_OBJ_DICT)
@@ -709,6 +710,12 @@ fail:
     mp_obj_free(key);
     mp_obj_free(value);
     return rc;
+}
+
+int mp_obj_dict_set(mp_obj *d, mp_obj *key, mp_obj *value)
+{
+    mp_clear_error();
+    return dict_set(d, key, value);
 }
 
 /* ---- arena dicts --------------------------------------------------------------- */
@@ -837,7 +844,7 @@ mp_obj *mp_obj_dict(size_t n, ...)
             mp_obj_free(k);
             mp_obj_free(v);
             failed = 1;
-        } else if (mp_obj_dict_set(d, k, v) < 0) {
+        } else if (dict_set(d, k, v) < 0) {
             failed = 1;
         }
     }

@@ -256,14 +256,20 @@ int mp_queue_full(mp_queue *q)
     return q && q->maxsize != 0 && mp_queue_qsize(q) >= q->maxsize;
 }
 
-int mp_queue_close(mp_queue *q)
+/* No more puts from this process; the feeder drains what is buffered. */
+static void close_local(mp_queue *q)
 {
-    mp_clear_error();
-    if (!q) return mp_set_error(MP_EINVAL, "NULL queue");
     mp_os_mutex_lock(q->mu);
     mp_store32(&q->closed, 1, MP_RELAXED);
     mp_os_cond_broadcast(q->cv);
     mp_os_mutex_unlock(q->mu);
+}
+
+int mp_queue_close(mp_queue *q)
+{
+    mp_clear_error();
+    if (!q) return mp_set_error(MP_EINVAL, "NULL queue");
+    close_local(q);
     return 0;
 }
 
@@ -292,7 +298,7 @@ int mp_queue_join_thread(mp_queue *q)
 void mp_queue_free(mp_queue *q)
 {
     if (!q) return;
-    mp_queue_close(q);
+    close_local(q); /* not mp_queue_close: a destructor leaves the message alone */
     mp_os_mutex_lock(q->mu);
     if (q->cancelled) mp_store32(&q->stop, 1, MP_RELAXED);
     mp_os_cond_broadcast(q->cv);

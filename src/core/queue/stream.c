@@ -106,7 +106,9 @@ unsigned char *q__reader_buffer(mp_queue *q, uint32_t k, uint64_t n, void *user,
                            (unsigned long long)n, cap);
     } else {
         buf = malloc(n ? (size_t)n : 1);
-        *rc = buf ? 0 : MP_ENOMEM;
+        *rc = buf ? 0
+                  : mp_set_error(MP_ENOMEM, "out of memory for a %llu-byte message",
+                                 (unsigned long long)n);
     }
     if (!buf) q_unlock(&q->s->c.lk, &q->clock_wq, k);
     return buf;

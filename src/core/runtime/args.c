@@ -73,8 +73,9 @@ int mp__args_export(const mp_arg *args, size_t n, mp_export *ex)
         mp_buf_u8(ex->buf, (uint8_t)args[i].type);
         rc = mp__kind(args[i].type)->export_arg(&args[i], ex);
     }
-    if (rc == 0) rc = ex->failed;
-    if (rc == 0) rc = ex->buf->failed;
+    if (rc == 0) rc = ex->failed ? ex->failed : ex->buf->failed;
+    if (rc == MP_ENOMEM && !*mp_last_error())
+        rc = mp_set_error(rc, "out of memory for the bootstrap data");
     return rc;
 }
 
@@ -92,6 +93,7 @@ int mp__args_import(mp_args *args, mp_import *im)
         mp_arg *a = &args->items[i];
         mp_arg_type t = (mp_arg_type)mp_rd_u8(r);
         const mp_kind *k = r->failed ? NULL : mp__kind(t);
+        mp_clear_error();
         int rc = k ? k->import_arg(a, im) : MP_EPROTO;
         if (rc == 0) {
             a->type = t;
@@ -99,7 +101,13 @@ int mp__args_import(mp_args *args, mp_import *im)
         }
         /* What was read is whole only if the reader did not run out. */
         if (rc == 0 && r->failed) rc = MP_EPROTO;
-        if (rc < 0) return mp_set_error(rc, "argument %u: %s", i, mp_strerror(rc));
+        if (rc < 0) {
+            char why[160];
+            snprintf(why, sizeof why, "%s",
+                     *mp_last_error() ? mp_last_error() : mp_strerror(rc));
+            return mp_set_error(rc, "argument %u (%s): %s", i,
+                                k ? k->name : "unknown type", why);
+        }
     }
     return 0;
 }

@@ -198,11 +198,17 @@ static int seg_read(const mp_os_shm *seg, const seg_head *hd, void **blob,
         rc = mp_set_error(MP_ENOMEM, "bootstrap: out of memory");
         goto cleanup;
     }
-    for (uint32_t i = 0; i < hd->n && rc == 0; i++) {
-        rc = word_to_handle(mp_rd_u64(&r), &hs[i]);
-        if (rc == 0) rc = mp_os_child_adopt(hs[i]);
+    uint32_t adopted = 0;
+    for (; adopted < hd->n && rc == 0; adopted++) {
+        rc = word_to_handle(mp_rd_u64(&r), &hs[adopted]);
+        if (rc == 0) rc = mp_os_child_adopt(hs[adopted]);
     }
-    if (rc < 0) goto cleanup;
+    if (rc < 0) {
+        /* The ones adopted before the bad one are this process's now. */
+        for (uint32_t i = 0; i + 1 < adopted; i++)
+            mp_os_close(hs[i]);
+        goto cleanup;
+    }
     const void *b = mp_rd_take(&r, (size_t)hd->bloblen);
     if (hd->bloblen) memcpy(data, b, (size_t)hd->bloblen);
 cleanup:

@@ -8,7 +8,13 @@
  * the platform layer makes the child inherit). A forked child reads the
  * same blob from memory, so both start methods build the child's argument
  * objects by one path. How a spawned child gets the blob and the handles
- * is boot.c's; docs/spawn.md describes the protocol. */
+ * is boot.c's; docs/spawn.md describes the protocol.
+ *
+ * Room runtime/: this file; args.c, a process's arguments from the
+ * parent's list to the child's view, by the table of argument kinds
+ * (kinds.c, kind.h: each kind's operations live in its subject's file);
+ * export.c, the handle lists the kinds export into; boot.c, the spawn
+ * segment. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -235,7 +235,9 @@ static inline int enter(mp_block *b)
 {
     if (!b->has_lock) return 0;
     int rc = lock_recursive(b, MP_NO_DEADLINE);
-    return rc == MP_EOWNERDEAD ? 0 : rc;
+    if (rc != MP_EOWNERDEAD) return rc;
+    mp_clear_error(); /* recovered: the access succeeds and says nothing */
+    return 0;
 }
 
 static inline void leave(mp_block *b)

@@ -83,7 +83,7 @@ int mp_wait_for(mp_waitpoint *wp, mp_os_wq *wq, const mp_wait_ops *ops, void *ct
             if (owner != 0 && !mp_os_pid_alive(owner) && ops->take_over(ctx, owner))
                 return MP_EOWNERDEAD;
             if (late) return MP_ETIMEDOUT;
-            if (slice < max_slice_ns) slice *= 2;
+            slice = slice < max_slice_ns / 2 ? slice * 2 : max_slice_ns;
         } else if (rc < 0) {
             return rc;
         }
