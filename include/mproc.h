@@ -1,5 +1,6 @@
 /* mproc.h - Python's multiprocessing for C: processes that share Values and
- * Arrays and talk through Queues and Pipes, on POSIX and Windows.
+ * Arrays, talk through Queues and Pipes, and synchronize with Locks,
+ * Semaphores and Events, on POSIX and Windows.
  *
  * Start with mproc/process.h. Every function returns 0 or a negative
  * MP_E* code (mproc/error.h) unless its comment says otherwise. */
@@ -17,5 +18,6 @@
 #include "mproc/conn.h"
 #include "mproc/obj.h"
 #include "mproc/listener.h"
+#include "mproc/synchronize.h"
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sync/lock.h"
+#include "core/sync/pidlock.h"
 #include "core/queue/testview.h"
 #include "test.h"
 #include "wakeup.h"

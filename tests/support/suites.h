@@ -8,7 +8,10 @@
  * runs last, after each test. */
 MPT_SUITE(platform, "platform")
 MPT_SUITE(base_error, "base/error")
+MPT_SUITE(sync_pidlock, "sync/pidlock")
 MPT_SUITE(sync_lock, "sync/lock")
+MPT_SUITE(sync_semaphore, "sync/semaphore")
+MPT_SUITE(sync_event, "sync/event")
 MPT_SUITE(runtime_process, "runtime/process")
 MPT_SUITE(shared_value, "shared/value")
 MPT_SUITE(shared_array, "shared/array")

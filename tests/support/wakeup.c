@@ -1,7 +1,7 @@
 /* wakeup.c - see wakeup.h. */
 #include "wakeup.h"
 
-#include "core/sync/lock.h"
+#include "core/sync/pidlock.h"
 #include "test.h"
 
 static mp_atomic_u32 stage; /* 1: the waiter stopped in the hook; 2: go on */

@@ -1,298 +1,404 @@
-/* sync/lock.c - the core's shared-memory lock: mutual exclusion between
- * threads and processes, deadlines, and recovery from a dead holder.
- *
- * The lock under test is the bare mp_lock (mp_value's lock is tested in
- * the value suite), in a segment mapped here. On POSIX children are
- * forked and share the mapping and the lock's handles. Windows has no
- * fork: children are spawned with the segment's and the wait queue's
- * handle values as arguments, and take their own copies out of the parent
- * (mpt_w32_steal), so the same tests run there. */
+/* sync/lock.c - Lock and RLock (mproc/synchronize.h) across threads and
+ * real processes, under spawn and fork, with the faults beside them: a
+ * holder that dies, a waiter left behind by it, a release by the wrong
+ * thread. Each CPython case ported says which one it mirrors
+ * (Lib/test/_test_multiprocessing.py). */
 #include <stdlib.h>
+#include <string.h>
 
-#include "core/sync/lock.h"
 #include "test.h"
-#include "wakeup.h"
+#include "stage.h"
 
-struct shared {
-    mp_lock_shared lock;
-    mp_atomic_u32 stage; /* handshake between parent and child */
-    uint64_t counter;    /* guarded by lock, deliberately not atomic */
-};
+/* ---- Lock ----------------------------------------------------------------- */
 
-static mp_os_shm seg;
-static struct shared *sh;
-static mp_lock lk;
-
-static void setup(void)
+/* Mirrors _TestLock.test_lock: acquire, a second acquire without
+ * blocking fails, release, and a release too many is an error. */
+static void lock_basic(void)
 {
-    MPT_OK(mp_os_shm_create(&seg, sizeof *sh));
-    sh = seg.base;
-    MPT_OK(mp_lock_create(&lk, &sh->lock));
+    mp_lock *l;
+    MPT_OK(mp_lock_new(&l));
+    CU_ASSERT_EQUAL(mp_lock_locked(l), 0);
+    MPT_OK(mp_lock_acquire(l, MP_FOREVER));
+    CU_ASSERT_EQUAL(mp_lock_locked(l), 1);
+    MPT_EQ(mp_lock_acquire(l, 0), MP_ETIMEDOUT);
+    MPT_OK(mp_lock_release(l));
+    CU_ASSERT_EQUAL(mp_lock_locked(l), 0);
+    MPT_EQ(mp_lock_release(l), MP_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mp_last_error(), "released too many times"));
+    /* the failed release changed nothing */
+    MPT_OK(mp_lock_acquire(l, 0));
+    MPT_OK(mp_lock_release(l));
+    mp_lock_free(l);
 }
 
-static void teardown(void)
+/* A timed acquire of a held lock waits at least its timeout. */
+static void lock_timeout(void)
 {
-    mp_lock_close(&lk);
-    mp_os_shm_close(&seg);
-    sh = NULL;
+    mp_lock *l;
+    MPT_OK(mp_lock_new(&l));
+    MPT_OK(mp_lock_acquire(l, MP_FOREVER));
+    double t0 = mpt_now();
+    MPT_EQ(mp_lock_acquire(l, 0.05), MP_ETIMEDOUT);
+    CU_ASSERT(mpt_now() - t0 >= 0.049);
+    MPT_OK(mp_lock_release(l));
+    mp_lock_free(l);
 }
 
-#ifdef _WIN32
-/* Starts target in a spawned child that attaches the segment and the lock
- * first (child_attach). Arguments: parent pid, segment handle, segment
- * size, number of wait-queue handles, the handles. */
-static mp_process *start_child(mp_target target)
+/* The child finds the lock held by the parent, then releases it (any
+ * process may, as in Python) and says so. */
+static int t_lock_release_other(const mp_args *args)
 {
-    mp_os_handle h[MP_OS_WQ_MAX_HANDLES];
-    int n = mp_lock_handles(&lk, h);
-    CU_ASSERT_FATAL(n >= 0 && n <= MP_OS_WQ_MAX_HANDLES);
-    mp_arg a[4 + MP_OS_WQ_MAX_HANDLES];
-    a[0] = mp_arg((int64_t)mp_os_getpid());
-    a[1] = mp_arg((int64_t)seg.handle);
-    a[2] = mp_arg((int64_t)seg.size);
-    a[3] = mp_arg((int64_t)n);
-    for (int i = 0; i < n; i++)
-        a[4 + i] = mp_arg((int64_t)h[i]);
-    return mpt_start(target, mp_arglist_make(a, 4 + (size_t)n), MP_START_SPAWN);
-}
-
-/* In the spawned child: maps the parent's segment and rebuilds the lock
- * from copies of its handles. 0 on success. */
-static int child_attach(const mp_args *args)
-{
-    int64_t ppid, hseg, size, n, v;
-    if (mp_args_get_int(args, 0, &ppid) || mp_args_get_int(args, 1, &hseg) ||
-        mp_args_get_int(args, 2, &size) || mp_args_get_int(args, 3, &n) || n < 0 ||
-        n > MP_OS_WQ_MAX_HANDLES)
-        return 1;
-    mp_os_handle h[MP_OS_WQ_MAX_HANDLES];
-    for (int64_t i = 0; i < n; i++) {
-        if (mp_args_get_int(args, 4 + (size_t)i, &v)) return 1;
-        h[i] = mpt_w32_steal(ppid, v);
-        if (h[i] == MP_OS_NO_HANDLE) return 1;
-    }
-    mp_os_handle mine = mpt_w32_steal(ppid, hseg);
-    if (mine == MP_OS_NO_HANDLE || mp_os_shm_attach(&seg, mine, (size_t)size)) return 1;
-    sh = seg.base;
-    return mp_lock_adopt(&lk, &sh->lock, h, (int)n) ? 1 : 0;
-}
-#define CHILD_ATTACH(args) MPT_CHILD_CHECK(child_attach(args) == 0)
-#else
-/* A forked child shares the mapping and the lock's handles. */
-static mp_process *start_child(mp_target target)
-{
-    return mpt_start(target, MP_NO_ARGS, MP_START_FORK);
-}
-#define CHILD_ATTACH(args) (void)(args)
-#endif
-
-/* Waits (with a generous deadline) until the child reaches stage s. */
-static int wait_stage(uint32_t s)
-{
-    uint64_t deadline = mp_os_now_ns() + (uint64_t)(MPT_JOIN_TIMEOUT * 1e9);
-    while (mp_load32(&sh->stage, MP_ACQUIRE) != s) {
-        if (mp_os_now_ns() > deadline) return 0;
-        mp_os_sleep_ns(1000000);
-    }
-    return 1;
-}
-
-static void uncontended(void)
-{
-    setup();
-    CU_ASSERT_EQUAL(mp_lock_owner(&lk), 0);
-    MPT_OK(mp_lock_acquire(&lk, MP_NO_DEADLINE));
-    CU_ASSERT_EQUAL(mp_lock_owner(&lk), mp_os_getpid());
-    CU_ASSERT_EQUAL(mp_lock_owner_dead(&lk), 0);
-    /* Held by this process: another attempt times out, it does not recurse. */
-    MPT_EQ(mp_lock_acquire(&lk, 0), MP_ETIMEDOUT);
-    mp_lock_release(&lk);
-    CU_ASSERT_EQUAL(mp_lock_owner(&lk), 0);
-    MPT_OK(mp_lock_acquire(&lk, 0));
-    mp_lock_release(&lk);
-    teardown();
-}
-
-static int t_hold_until_released(const mp_args *args)
-{
-    CHILD_ATTACH(args);
-    MPT_CHILD_CHECK(mp_lock_acquire(&lk, MP_NO_DEADLINE) == 0);
-    mp_store32(&sh->stage, 1, MP_RELEASE);
-    while (mp_load32(&sh->stage, MP_ACQUIRE) != 2)
-        mp_os_sleep_ns(1000000);
-    mp_lock_release(&lk);
+    mp_lock *l = mp_args_lock(args, 0);
+    mp_value *stage = mp_args_value(args, 1);
+    MPT_CHILD_CHECK(l != NULL && stage != NULL);
+    MPT_CHILD_CHECK(mp_lock_locked(l) == 1);
+    MPT_CHILD_CHECK(mp_lock_acquire(l, 0) == MP_ETIMEDOUT);
+    MPT_CHILD_CHECK(mp_lock_release(l) == 0);
+    MPT_CHILD_CHECK(mpt_stage_set(stage, 1) == 0);
+    /* and takes it, for the parent to wait on */
+    MPT_CHILD_CHECK(mp_lock_acquire(l, MP_FOREVER) == 0);
+    MPT_CHILD_CHECK(mpt_stage_set(stage, 2) == 0);
+    MPT_CHILD_CHECK(mpt_stage_wait(stage, 3));
+    MPT_CHILD_CHECK(mp_lock_release(l) == 0);
     return 0;
 }
 
-static void timeout_while_held(void)
+static void lock_across(mp_start_method m)
 {
-    setup();
-    mp_process *p = start_child(t_hold_until_released);
-    CU_ASSERT_FATAL(wait_stage(1));
-    uint64_t t0 = mp_os_now_ns();
-    MPT_EQ(mp_lock_acquire(&lk, t0 + 50000000), MP_ETIMEDOUT);
-    CU_ASSERT(mp_os_now_ns() - t0 >= 50000000);
-    MPT_EQ(mp_lock_acquire(&lk, 0), MP_ETIMEDOUT);
-    CU_ASSERT_EQUAL(mp_lock_owner(&lk), (uint32_t)mp_process_pid(p));
-    mp_store32(&sh->stage, 2, MP_RELEASE);
-    /* The release wakes this waiter: no deadline needed. */
-    MPT_OK(mp_lock_acquire(&lk, MP_NO_DEADLINE));
-    mp_lock_release(&lk);
+    mp_lock *l;
+    mp_value *stage;
+    MPT_OK(mp_lock_new(&l));
+    MPT_OK(mp_value_new_raw(&stage, 'i'));
+    MPT_OK(mp_lock_acquire(l, MP_FOREVER));
+    mp_process *p = mpt_start(t_lock_release_other, mp_args_of(l, stage), m);
+    CU_ASSERT_FATAL(mpt_stage_wait(stage, 2));
+    CU_ASSERT_EQUAL(mp_lock_locked(l), 1);
+    MPT_EQ(mp_lock_acquire(l, 0), MP_ETIMEDOUT);
+    MPT_OK(mpt_stage_set(stage, 3));
+    /* the child's release wakes this waiter */
+    MPT_OK(mp_lock_acquire(l, MP_FOREVER));
+    MPT_OK(mp_lock_release(l));
     CU_ASSERT_EQUAL(mpt_join(p), 0);
-    teardown();
+    mp_value_free(stage);
+    mp_lock_free(l);
 }
+MPT_DEFINE_BOTH(lock_across)
 
-static int t_die_holding(const mp_args *args)
-{
-    CHILD_ATTACH(args);
-    MPT_CHILD_CHECK(mp_lock_acquire(&lk, MP_NO_DEADLINE) == 0);
-    mp_store32(&sh->stage, 1, MP_RELEASE);
-    return 0; /* exits with the lock held */
-}
+/* ---- exclusion: a counter no lock-free code could keep exact --------------- */
 
-static void owner_death(int wait_first)
-{
-    setup();
-    mp_process *p = start_child(t_die_holding);
-    CU_ASSERT_FATAL(wait_stage(1));
-    if (wait_first) {
-        CU_ASSERT_EQUAL(mpt_join(p), 0);
-    }
-    /* Not joined yet in the other case: the dead holder is a zombie (on
-     * Windows: an exited process whose handle the parent still holds, so
-     * OpenProcess on its pid still succeeds), which the lock must still
-     * see as dead. */
-    int rc = mp_lock_acquire(&lk, MP_NO_DEADLINE);
-    CU_ASSERT_EQUAL(rc, MP_EOWNERDEAD);
-    CU_ASSERT_EQUAL(mp_lock_owner(&lk), mp_os_getpid());
-    mp_lock_release(&lk);
-    MPT_OK(mp_lock_acquire(&lk, 0));
-    mp_lock_release(&lk);
-    if (!wait_first) {
-        CU_ASSERT_EQUAL(mpt_join(p), 0);
-    }
-    teardown();
-}
+enum { ROUNDS = 5000, THREADS = 2, CHILDREN = 2 };
 
-static void owner_death_joined(void)
-{
-    owner_death(1);
-}
+typedef struct counting {
+    mp_lock *l;
+    mp_rlock *r;
+    mp_value *counter; /* raw: only the lock under test guards it */
+} counting;
 
-static void owner_death_zombie(void)
-{
-    owner_death(0);
-}
-
-static void owner_death_trylock(void)
-{
-    setup();
-    CU_ASSERT_EQUAL(mpt_join(start_child(t_die_holding)), 0);
-    CU_ASSERT_EQUAL(mp_lock_owner_dead(&lk), 1);
-    /* Even a caller that never waits recovers a dead holder's lock. */
-    MPT_EQ(mp_lock_acquire(&lk, 0), MP_EOWNERDEAD);
-    mp_lock_release(&lk);
-    teardown();
-}
-
-enum { ROUNDS = 20000, THREADS = 3 };
-
-static void count_rounds(void)
+static int count_rounds(const counting *c)
 {
     for (int i = 0; i < ROUNDS; i++) {
-        mp_lock_acquire(&lk, MP_NO_DEADLINE);
-        sh->counter++;
-        mp_lock_release(&lk);
+        int64_t x;
+        if (c->l && mp_lock_acquire(c->l, MP_FOREVER) != 0) return 1;
+        /* the RLock twice, to count depth as well */
+        if (c->r && (mp_rlock_acquire(c->r, MP_FOREVER) != 0 ||
+                     mp_rlock_acquire(c->r, MP_FOREVER) != 0))
+            return 1;
+        if (mp_value_get_int(c->counter, &x) || mp_value_set_int(c->counter, x + 1)) return 1;
+        if (c->r && (mp_rlock_release(c->r) != 0 || mp_rlock_release(c->r) != 0)) return 1;
+        if (c->l && mp_lock_release(c->l) != 0) return 1;
     }
+    return 0;
 }
 
-static void thread_body(void *arg)
+static void count_thread(void *arg)
 {
-    (void)arg;
-    count_rounds();
+    CU_ASSERT_EQUAL(count_rounds(arg), 0);
 }
 
 static int t_count(const mp_args *args)
 {
-    CHILD_ATTACH(args);
-    count_rounds();
+    counting c = {mp_args_lock(args, 0), mp_args_rlock(args, 0), mp_args_value(args, 1)};
+    MPT_CHILD_CHECK((c.l || c.r) && c.counter);
+    MPT_CHILD_CHECK(count_rounds(&c) == 0);
     return 0;
 }
 
-static void exclusion(void)
+static void exclusion(mp_start_method m, int recursive)
 {
-    setup();
-    mp_process *p[2];
+    counting c = {NULL, NULL, NULL};
+    if (recursive)
+        MPT_OK(mp_rlock_new(&c.r));
+    else
+        MPT_OK(mp_lock_new(&c.l));
+    MPT_OK(mp_value_new_raw(&c.counter, 'q'));
+    mp_arg lock_arg = recursive ? mp_arg(c.r) : mp_arg(c.l);
+    mp_process *p[CHILDREN];
     mp_os_thread *t[THREADS];
-    for (int i = 0; i < 2; i++)
-        p[i] = start_child(t_count);
+    for (int i = 0; i < CHILDREN; i++)
+        p[i] = mpt_start(t_count, mp_args_of(lock_arg, c.counter), m);
     for (int i = 0; i < THREADS; i++)
-        MPT_OK(mp_os_thread_start(&t[i], thread_body, NULL));
-    count_rounds();
+        MPT_OK(mp_os_thread_start(&t[i], count_thread, &c));
+    CU_ASSERT_EQUAL(count_rounds(&c), 0);
     for (int i = 0; i < THREADS; i++)
         MPT_OK(mp_os_thread_join(t[i]));
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < CHILDREN; i++)
         CU_ASSERT_EQUAL(mpt_join(p[i]), 0);
-    CU_ASSERT_EQUAL(sh->counter, (uint64_t)ROUNDS * (THREADS + 3));
-    teardown();
+    int64_t total = 0;
+    MPT_OK(mp_value_get_int(c.counter, &total));
+    CU_ASSERT_EQUAL(total, (int64_t)ROUNDS * (1 + THREADS + CHILDREN));
+    mp_value_free(c.counter);
+    mp_lock_free(c.l);
+    mp_rlock_free(c.r);
 }
 
-/* ---- a wake-up is never slept through (wakeup.h) ------------------------ */
-
-static int take_lock(void *arg)
+static void lock_exclusion(mp_start_method m)
 {
-    (void)arg;
-    return mp_lock_acquire(&lk, MP_NO_DEADLINE);
+    exclusion(m, 0);
+}
+MPT_DEFINE_BOTH(lock_exclusion)
+
+static void rlock_exclusion(mp_start_method m)
+{
+    exclusion(m, 1);
+}
+MPT_DEFINE_BOTH(rlock_exclusion)
+
+/* ---- a holder that dies ----------------------------------------------------- */
+
+/* Takes the lock (a Lock or an RLock), says so, and then either ends
+ * holding it or waits to be killed. */
+static int t_hold(const mp_args *args)
+{
+    mp_lock *l = mp_args_lock(args, 0);
+    mp_rlock *r = mp_args_rlock(args, 0);
+    mp_value *stage = mp_args_value(args, 1);
+    int64_t then_exit = 0;
+    MPT_CHILD_CHECK((l || r) && stage && mp_args_get_int(args, 2, &then_exit) == 0);
+    MPT_CHILD_CHECK((l ? mp_lock_acquire(l, MP_FOREVER) : mp_rlock_acquire(r, MP_FOREVER)) ==
+                    0);
+    MPT_CHILD_CHECK(mpt_stage_set(stage, 1) == 0);
+    if (then_exit) return 0;
+    for (;;)
+        mpt_sleep_ms(1000);
 }
 
-static void drop_lock(void *arg)
+/* how: 0 the holder exits holding it and the parent acquires after;
+ * 1 the parent waits first and the holder is killed under it. */
+static void dead_holder(mp_start_method m, int recursive, int how)
 {
-    (void)arg;
-    mp_lock_release(&lk);
+    mp_lock *l = NULL;
+    mp_rlock *r = NULL;
+    mp_value *stage;
+    if (recursive)
+        MPT_OK(mp_rlock_new(&r));
+    else
+        MPT_OK(mp_lock_new(&l));
+    MPT_OK(mp_value_new_raw(&stage, 'i'));
+    mp_arg lock_arg = recursive ? mp_arg(r) : mp_arg(l);
+    mp_process *p = mpt_start(t_hold, mp_args_of(lock_arg, stage, how == 0), m);
+    CU_ASSERT_FATAL(mpt_stage_wait(stage, 1));
+    if (how == 1) {
+        /* the holder is alive: a try fails, and it is killed while this
+         * process waits */
+        MPT_EQ(recursive ? mp_rlock_acquire(r, 0) : mp_lock_acquire(l, 0), MP_ETIMEDOUT);
+        mpt_kill_soon(p, 0.2);
+    }
+    double t0 = mpt_now();
+    int rc = recursive ? mp_rlock_acquire(r, 60) : mp_lock_acquire(l, 60);
+    CU_ASSERT_EQUAL(rc, MP_EOWNERDEAD);
+    CU_ASSERT(mpt_now() - t0 < 60);
+    if (recursive) {
+        CU_ASSERT_EQUAL(mp_rlock_count(r), 1);
+        MPT_OK(mp_rlock_release(r));
+        MPT_EQ(mp_rlock_release(r), MP_ESTATE);
+        MPT_OK(mp_rlock_acquire(r, 0));
+        MPT_OK(mp_rlock_release(r));
+    } else {
+        CU_ASSERT_EQUAL(mp_lock_locked(l), 1);
+        MPT_OK(mp_lock_release(l));
+        MPT_OK(mp_lock_acquire(l, 0));
+        MPT_OK(mp_lock_release(l));
+    }
+    mpt_kill_join();
+    int code = mpt_join(p);
+    CU_ASSERT(how == 0 ? code == 0 : code != 0);
+    mp_value_free(stage);
+    mp_lock_free(l);
+    mp_rlock_free(r);
 }
 
-static void take_and_count(void *arg)
+static void lock_dead_holder(mp_start_method m)
 {
-    CU_ASSERT_EQUAL(take_lock(arg), 0);
-    sh->counter++;
-    drop_lock(arg);
+    dead_holder(m, 0, 0);
+}
+MPT_DEFINE_BOTH(lock_dead_holder)
+
+static void lock_killed_under_waiter(mp_start_method m)
+{
+    dead_holder(m, 0, 1);
+}
+MPT_DEFINE_BOTH(lock_killed_under_waiter)
+
+static void rlock_dead_holder(mp_start_method m)
+{
+    dead_holder(m, 1, 0);
+}
+MPT_DEFINE_BOTH(rlock_dead_holder)
+
+static void rlock_killed_under_waiter(mp_start_method m)
+{
+    dead_holder(m, 1, 1);
+}
+MPT_DEFINE_BOTH(rlock_killed_under_waiter)
+
+/* ---- RLock ------------------------------------------------------------------ */
+
+/* Mirrors _TestLock.test_rlock: three acquires, three releases, and one
+ * more release is an error. */
+static void rlock_basic(void)
+{
+    mp_rlock *r;
+    MPT_OK(mp_rlock_new(&r));
+    CU_ASSERT_EQUAL(mp_rlock_count(r), 0);
+    for (int i = 1; i <= 3; i++) {
+        MPT_OK(mp_rlock_acquire(r, MP_FOREVER));
+        CU_ASSERT_EQUAL(mp_rlock_count(r), i);
+    }
+    MPT_OK(mp_rlock_acquire(r, 0)); /* its owner never waits */
+    MPT_OK(mp_rlock_release(r));
+    for (int i = 2; i >= 0; i--) {
+        MPT_OK(mp_rlock_release(r));
+        CU_ASSERT_EQUAL(mp_rlock_count(r), i);
+    }
+    MPT_EQ(mp_rlock_release(r), MP_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mp_last_error(), "un-acquired"));
+    mp_rlock_free(r);
 }
 
-static void wakeup_not_slept_through(void)
+typedef struct other_thread {
+    mp_rlock *r;
+    int try_rc, release_rc;
+    int64_t count;
+} other_thread;
+
+static void rlock_from_other(void *arg)
 {
-    setup();
-    uint32_t slept_out = mpt_wakeup_scenario(take_lock, drop_lock, take_and_count, NULL);
-    CU_ASSERT_EQUAL(sh->counter, 1);
-    CU_ASSERT_EQUAL(slept_out, 0);
-    teardown();
+    other_thread *o = arg;
+    o->try_rc = mp_rlock_acquire(o->r, 0);
+    o->release_rc = mp_rlock_release(o->r);
+    o->count = mp_rlock_count(o->r);
 }
 
-static uintptr_t other_id;
-
-static void record_id(void *arg)
+/* The owner is a thread, not a process: another thread of the holder
+ * can neither take the lock nor release it. */
+static void rlock_other_thread(void)
 {
-    (void)arg;
-    other_id = mp_thread_self();
-}
-
-static void thread_ids(void)
-{
+    mp_rlock *r;
+    MPT_OK(mp_rlock_new(&r));
+    MPT_OK(mp_rlock_acquire(r, MP_FOREVER));
+    other_thread o = {r, 1, 1, -1};
     mp_os_thread *t;
-    MPT_OK(mp_os_thread_start(&t, record_id, NULL));
+    MPT_OK(mp_os_thread_start(&t, rlock_from_other, &o));
     MPT_OK(mp_os_thread_join(t));
-    CU_ASSERT_NOT_EQUAL(other_id, 0);
-    CU_ASSERT_NOT_EQUAL(other_id, mp_thread_self());
-    CU_ASSERT_EQUAL(mp_thread_self(), mp_thread_self());
+    CU_ASSERT_EQUAL(o.try_rc, MP_ETIMEDOUT);
+    CU_ASSERT_EQUAL(o.release_rc, MP_ESTATE);
+    CU_ASSERT_EQUAL(o.count, 0);
+    CU_ASSERT_EQUAL(mp_rlock_count(r), 1);
+    MPT_OK(mp_rlock_release(r));
+    mp_rlock_free(r);
 }
+
+/* A child can neither take nor release the parent's RLock. */
+static int t_rlock_not_owner(const mp_args *args)
+{
+    mp_rlock *r = mp_args_rlock(args, 0);
+    MPT_CHILD_CHECK(r != NULL);
+    MPT_CHILD_CHECK(mp_rlock_count(r) == 0);
+    MPT_CHILD_CHECK(mp_rlock_acquire(r, 0) == MP_ETIMEDOUT);
+    MPT_CHILD_CHECK(mp_rlock_release(r) == MP_ESTATE);
+    return 0;
+}
+
+static void rlock_across(mp_start_method m)
+{
+    mp_rlock *r;
+    MPT_OK(mp_rlock_new(&r));
+    MPT_OK(mp_rlock_acquire(r, MP_FOREVER));
+    MPT_OK(mp_rlock_acquire(r, MP_FOREVER));
+    CU_ASSERT_EQUAL(mpt_run(t_rlock_not_owner, mp_args_of(r), m), 0);
+    CU_ASSERT_EQUAL(mp_rlock_count(r), 2);
+    MPT_OK(mp_rlock_release(r));
+    MPT_OK(mp_rlock_release(r));
+    mp_rlock_free(r);
+}
+MPT_DEFINE_BOTH(rlock_across)
+
+/* ---- bad input ------------------------------------------------------------- */
+
+static void misuse(void)
+{
+    mp_lock *l;
+    mp_rlock *r;
+    MPT_EQ(mp_lock_new(NULL), MP_EINVAL);
+    MPT_EQ(mp_rlock_new(NULL), MP_EINVAL);
+    MPT_EQ(mp_lock_acquire(NULL, 0), MP_EINVAL);
+    MPT_EQ(mp_lock_release(NULL), MP_EINVAL);
+    MPT_EQ(mp_lock_locked(NULL), MP_EINVAL);
+    MPT_EQ(mp_rlock_acquire(NULL, 0), MP_EINVAL);
+    MPT_EQ(mp_rlock_release(NULL), MP_EINVAL);
+    CU_ASSERT_EQUAL(mp_rlock_count(NULL), MP_EINVAL);
+    mp_lock_free(NULL);
+    mp_rlock_free(NULL);
+    MPT_OK(mp_lock_new(&l));
+    MPT_OK(mp_rlock_new(&r));
+    /* NaN is refused, free or held, and nothing is taken */
+    MPT_EQ(mp_lock_acquire(l, 0.0 / 0.0), MP_EINVAL);
+    CU_ASSERT_EQUAL(mp_lock_locked(l), 0);
+    MPT_EQ(mp_rlock_acquire(r, 0.0 / 0.0), MP_EINVAL);
+    CU_ASSERT_EQUAL(mp_rlock_count(r), 0);
+    MPT_OK(mp_rlock_acquire(r, 0));
+    MPT_EQ(mp_rlock_acquire(r, 0.0 / 0.0), MP_EINVAL);
+    CU_ASSERT_EQUAL(mp_rlock_count(r), 1);
+    MPT_OK(mp_rlock_release(r));
+    /* a child asking for the wrong kind gets NULL */
+    mp_lock_free(l);
+    mp_rlock_free(r);
+}
+
+static int t_wrong_kind(const mp_args *args)
+{
+    MPT_CHILD_CHECK(mp_args_lock(args, 0) == NULL);
+    MPT_CHILD_CHECK(mp_args_rlock(args, 0) != NULL);
+    MPT_CHILD_CHECK(mp_args_semaphore(args, 0) == NULL);
+    MPT_CHILD_CHECK(mp_args_event(args, 0) == NULL);
+    MPT_CHILD_CHECK(mp_args_lock(args, 1) == NULL);
+    return 0;
+}
+
+static void wrong_kind(mp_start_method m)
+{
+    mp_rlock *r;
+    MPT_OK(mp_rlock_new(&r));
+    CU_ASSERT_EQUAL(mpt_run(t_wrong_kind, mp_args_of(r), m), 0);
+    mp_rlock_free(r);
+}
+MPT_DEFINE_BOTH(wrong_kind)
 
 void mpt_suite_sync_lock(void)
 {
-    mpt_add("sync/lock", "uncontended", uncontended);
-    mpt_add("sync/lock", "timeout_while_held", timeout_while_held);
-    mpt_add("sync/lock", "owner_death_joined", owner_death_joined);
-    mpt_add("sync/lock", "owner_death_zombie", owner_death_zombie);
-    mpt_add("sync/lock", "owner_death_trylock", owner_death_trylock);
-    mpt_add("sync/lock", "exclusion", exclusion);
-    mpt_add("sync/lock", "wakeup_not_slept_through", wakeup_not_slept_through);
-    mpt_add("sync/lock", "thread_ids", thread_ids);
+    const char *s = "sync/lock";
+    mpt_add(s, "lock_basic", lock_basic);
+    mpt_add(s, "lock_timeout", lock_timeout);
+    MPT_BOTH(s, lock_across);
+    MPT_BOTH(s, lock_exclusion);
+    MPT_BOTH(s, lock_dead_holder);
+    MPT_BOTH(s, lock_killed_under_waiter);
+    mpt_add(s, "rlock_basic", rlock_basic);
+    mpt_add(s, "rlock_other_thread", rlock_other_thread);
+    MPT_BOTH(s, rlock_across);
+    MPT_BOTH(s, rlock_exclusion);
+    MPT_BOTH(s, rlock_dead_holder);
+    MPT_BOTH(s, rlock_killed_under_waiter);
+    mpt_add(s, "misuse", misuse);
+    MPT_BOTH(s, wrong_kind);
 }

@@ -25,7 +25,7 @@
 #define MP_CORE_QUEUE_SHARED_H
 
 #include "platform.h"
-#include "core/sync/lock.h" /* the lock protocol the side locks share */
+#include "core/sync/pidlock.h" /* the lock protocol the side locks share */
 #include "mproc/queue.h"
 
 #define Q_MAGIC    0x3251504du /* "MPQ2" */

@@ -42,7 +42,7 @@ int mp_block_create(mp_block *b, char typecode, size_t count, int has_lock)
     h->count = count;
     h->data_offset = DATA_OFFSET;
     if (has_lock) {
-        rc = mp_lock_create(&b->lock, &h->lock);
+        rc = mp_pidlock_create(&b->lock, &h->lock);
         if (rc < 0) {
             mp_os_shm_close(&b->shm);
             return rc;
@@ -57,7 +57,7 @@ int mp_block_create(mp_block *b, char typecode, size_t count, int has_lock)
 
 void mp_block_close(mp_block *b)
 {
-    if (b->has_lock) mp_lock_close(&b->lock);
+    if (b->has_lock) mp_pidlock_close(&b->lock);
     mp_os_shm_close(&b->shm);
     b->data = NULL;
 }
@@ -69,7 +69,7 @@ int mp_block_export(mp_block *b, mp_export *ex)
     mp_os_handle hs[MP_OS_WQ_MAX_HANDLES];
     int n = 0;
     if (b->has_lock) {
-        n = mp_lock_handles(&b->lock, hs);
+        n = mp_pidlock_handles(&b->lock, hs);
         if (n < 0) return n;
         if (n > MP_OS_WQ_MAX_HANDLES)
             return mp_set_error(MP_ESYS, "lock has %d handles, more than expected", n);
@@ -162,7 +162,7 @@ int mp_block_import(mp_block *b, mp_import *im, size_t want_count)
         return bad_import("the shared header disagrees");
     }
     if (has_lock) {
-        rc = mp_lock_adopt(&b->lock, &((mp_block_header *)b->shm.base)->lock, hs + 1,
+        rc = mp_pidlock_adopt(&b->lock, &((mp_block_header *)b->shm.base)->lock, hs + 1,
                            (int)nlock);
         if (rc < 0) {
             mp_os_shm_close(&b->shm);
@@ -181,7 +181,7 @@ int mp_block_import(mp_block *b, mp_import *im, size_t want_count)
 /* The shared lock taken by a thread that does not hold it yet. */
 static int lock_first(mp_block *b, uint64_t self, uint64_t deadline_ns)
 {
-    int rc = mp_lock_acquire(&b->lock, deadline_ns);
+    int rc = mp_pidlock_acquire(&b->lock, deadline_ns);
     if (rc == MP_ETIMEDOUT) return mp_set_error(rc, "the lock is held elsewhere");
     if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
     mp_store64(&b->owner, self, MP_RELAXED);
@@ -209,7 +209,7 @@ static inline void unlock_recursive(mp_block *b)
 {
     if (--b->depth == 0) {
         mp_store64(&b->owner, 0, MP_RELAXED);
-        mp_lock_release(&b->lock);
+        mp_pidlock_release(&b->lock);
     }
 }
 

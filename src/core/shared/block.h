@@ -2,7 +2,7 @@
  *
  * Room shared/: typed shared memory. The block (here and block.c) is what
  * Value (value.c) and Array (array.c) share: layout, lock, element access
- * and repr, by typecode (typecode.h). The lock itself is sync/lock.h;
+ * and repr, by typecode (typecode.h). The lock itself is sync/pidlock.h;
  * how a Value travels to a child is its argument kind (value.c,
  * runtime/kind.h). Named SharedMemory and ShareableList will live here.
  *
@@ -24,7 +24,7 @@
 
 #include "platform.h"
 #include "base/buf.h"
-#include "core/sync/lock.h"
+#include "core/sync/pidlock.h"
 #include "core/runtime/export.h"
 #include "core/shared/typecode.h"
 
@@ -42,12 +42,12 @@ typedef struct mp_block_header {
     uint32_t has_lock;
     uint64_t count;
     uint64_t data_offset;
-    mp_lock_shared lock;
+    mp_pidlock_shared lock;
 } mp_block_header;
 
 typedef struct mp_block {
     mp_os_shm shm;
-    mp_lock lock;
+    mp_pidlock lock;
     int has_lock;
     const mp_typecode *tc;
     size_t count;

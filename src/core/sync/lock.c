@@ -1,96 +1,121 @@
-/* lock.c - the Value/Array lock (see lock.h): a spin, then the one waiter. */
-#include "base/compat.h"
+/* lock.c - Lock (mproc/synchronize.h): a pid lock (pidlock.h) in a
+ * segment of its own (object.h), released by anyone, as Python's is. */
+#include <stdlib.h>
+
+#include "base/deadline.h"
 #include "base/error.h"
-#include "core/sync/lock.h"
+#include "core/runtime/args.h"
+#include "core/runtime/kind.h"
+#include "core/sync/object.h"
+#include "core/sync/pidlock.h"
+#include "mproc/synchronize.h"
 
-#define SLICE_MAX_NS 100000000ull
-#define LOCK_SPINS   100
+struct mp_lock {
+    mp_syncobj o;
+    mp_pidlock lk; /* lk.s is the segment's state */
+};
 
-int mp_lock_create(mp_lock *l, mp_lock_shared *s)
+static int null_lock(void)
 {
-    l->s = s;
-    mp_store32(&s->owner, 0, MP_RELAXED);
-    mp_store32(&s->wp.waiters, 0, MP_RELAXED);
-    mp_store32(&s->wp.seq, 0, MP_RELAXED);
-    return mp_os_wq_create(&l->wq);
+    return mp_set_error(MP_EINVAL, "NULL lock");
 }
 
-int mp_lock_handles(const mp_lock *l, mp_os_handle *out)
+int mp_lock_new(mp_lock **lock)
 {
-    return mp_os_wq_handles(&l->wq, out);
-}
-
-int mp_lock_adopt(mp_lock *l, mp_lock_shared *s, const mp_os_handle *h, int n)
-{
-    l->s = s;
-    return mp_os_wq_adopt(&l->wq, h, n);
-}
-
-/* What the waiter asks of this lock: the word is the holder's pid. */
-typedef struct lock_wait {
-    mp_atomic_u32 *owner;
-    uint32_t self;
-} lock_wait;
-
-static int lock_try_take(void *ctx, uint32_t *owner)
-{
-    lock_wait *w = ctx;
-    uint32_t cur = 0;
-    if (mp_cas32(w->owner, &cur, w->self, MP_SEQ_CST)) return 1;
-    *owner = cur;
+    mp_clear_error();
+    if (!lock) return null_lock();
+    *lock = NULL;
+    mp_lock *l = calloc(1, sizeof *l);
+    if (!l) return mp_set_error(MP_ENOMEM, "out of memory for a Lock");
+    int rc = mp_syncobj_create(&l->o, &l->lk.wq, MP_SYNC_LOCK, sizeof(mp_pidlock_shared),
+                               "Lock");
+    if (rc < 0) {
+        free(l);
+        return rc;
+    }
+    l->lk.s = l->o.state;
+    *lock = l;
     return 0;
 }
 
-static int lock_is_free(void *ctx)
+void mp_lock_free(mp_lock *lock)
 {
-    lock_wait *w = ctx;
-    return mp_load32(w->owner, MP_SEQ_CST) == 0;
+    if (!lock) return;
+    mp_syncobj_close(&lock->o, &lock->lk.wq);
+    free(lock);
 }
 
-static int lock_take_over(void *ctx, uint32_t dead)
+/* Out of line: the caller found the lock held (or was given NaN). */
+static int lock_acquire_slow(mp_lock *lock, double timeout)
 {
-    lock_wait *w = ctx;
-    return mp_cas32(w->owner, &dead, w->self, MP_ACQUIRE);
+    int rc = mp_timeout_check(timeout);
+    if (rc < 0) return rc;
+    rc = mp__pidlock_acquire_slow(&lock->lk, mp_deadline(timeout));
+    if (rc == MP_EOWNERDEAD)
+        mp_set_error(rc, "a process died holding the Lock; it is yours now");
+    return rc;
 }
 
-static const mp_wait_ops lock_ops = {lock_try_take, lock_is_free, lock_take_over, NULL};
-
-int mp__lock_acquire_slow(mp_lock *l, uint64_t deadline_ns)
+int mp_lock_acquire(mp_lock *lock, double timeout)
 {
-    lock_wait w = {&l->s->owner, mp_os_getpid()};
+    mp_clear_error();
+    if (!lock) return null_lock();
     uint32_t cur = 0;
-    if (mp_cas32(w.owner, &cur, w.self, MP_ACQUIRE)) return 0;
-    /* Holders of a Value's lock keep it for a few loads and stores, so a
-     * short spin usually wins it without the two system calls of a sleep
-     * and a wake-up (the queue's side locks do the same). */
-    for (int spin = 0; spin < LOCK_SPINS; spin++) {
-        mp_cpu_relax();
-        cur = mp_load32(w.owner, MP_RELAXED);
-        if (cur == 0 && mp_cas32(w.owner, &cur, w.self, MP_ACQUIRE)) return 0;
+    /* timeout == timeout: NaN goes the slow way, to be refused there. */
+    if (timeout == timeout && mp_cas32(&lock->lk.s->owner, &cur, mp_os_self(), MP_ACQUIRE))
+        return 0;
+    return lock_acquire_slow(lock, timeout);
+}
+
+int mp_lock_release(mp_lock *lock)
+{
+    mp_clear_error();
+    if (!lock) return null_lock();
+    mp_pidlock_shared *s = lock->lk.s;
+    if (mp_xchg32(&s->owner, 0, MP_SEQ_CST) == 0)
+        return mp_set_error(MP_ESTATE, "Lock released too many times");
+    if (mp_load32(&s->wp.waiters, MP_SEQ_CST) != 0) mp__pidlock_wake(&lock->lk);
+    return 0;
+}
+
+int mp_lock_locked(mp_lock *lock)
+{
+    if (!lock) return null_lock();
+    return mp_pidlock_owner(&lock->lk) != 0;
+}
+
+/* ---- as a process argument ------------------------------------------------ */
+
+static int lock_export(const mp_arg *a, mp_export *ex)
+{
+    mp_lock *l = a->u.object;
+    return mp_syncobj_export(&l->o, &l->lk.wq, MP_SYNC_LOCK, ex);
+}
+
+static int lock_import(mp_arg *a, mp_import *im)
+{
+    mp_lock *l = calloc(1, sizeof *l);
+    if (!l) return mp_set_error(MP_ENOMEM, "out of memory for a Lock");
+    int rc = mp_syncobj_import(&l->o, &l->lk.wq, MP_SYNC_LOCK, sizeof(mp_pidlock_shared),
+                               im, "Lock");
+    if (rc < 0) {
+        free(l);
+        return rc;
     }
-    return mp_wait_for(&l->s->wp, &l->wq, &lock_ops, &w, deadline_ns,
-                       MP_WAIT_FIRST_SLICE_NS, SLICE_MAX_NS);
+    l->lk.s = l->o.state;
+    a->u.object = l;
+    return 0;
 }
 
-void mp__lock_wake(mp_lock *l)
+static void lock_release_arg(mp_arg *a)
 {
-    mp_wait_wake_one(&l->s->wp, &l->wq);
+    mp_lock_free(a->u.object);
 }
 
-uint32_t mp_lock_owner(const mp_lock *l)
+const mp_kind mp__kind_lock = {"Lock",      mp__kind_copy_ref, NULL,
+                               lock_export, lock_import,       lock_release_arg};
+
+mp_lock *mp_args_lock(const mp_args *args, size_t i)
 {
-    return mp_load32(&l->s->owner, MP_ACQUIRE);
+    return mp__args_object(args, i, MP_ARG_LOCK);
 }
-
-int mp_lock_owner_dead(const mp_lock *l)
-{
-    uint32_t owner = mp_lock_owner(l);
-    return owner != 0 && !mp_os_pid_alive(owner);
-}
-
-void mp_lock_close(mp_lock *l)
-{
-    mp_os_wq_close(&l->wq);
-}
-
-MP_THREAD_LOCAL char mp__thread_anchor;

@@ -1,9 +1,9 @@
 /* waiter.h - the one way mproc waits for a word in shared memory.
  *
  * Room sync/: the waiter (this file), and every primitive that sleeps on
- * it - today the Value/Array lock (lock.h) and, from queue/, the Queue's
+ * it - today the Value/Array lock (pidlock.h) and, from queue/, the Queue's
  * two side locks; the toolkit's Lock, RLock, Semaphore, Event, Condition
- * and Barrier belong here too. The story continues in lock.h and in
+ * and Barrier belong here too. The story continues in pidlock.h and in
  * docs/design.md ("One waiter").
  *
  * A primitive keeps its own word (an owner pid, a count) and, beside it,
