@@ -31,7 +31,8 @@ enum {
     MP_ESTATE = -12,       /* not valid in the object's state (closed, not started...) */
     MP_EUNSUPPORTED = -13, /* not supported here (platform or start method) */
     MP_ERANGE = -14,       /* index or value out of range; nothing was written */
-    MP_EAUTH = -15         /* authkey challenge failed (AuthenticationError) */
+    MP_EAUTH = -15,        /* authkey challenge failed (AuthenticationError) */
+    MP_EBROKEN = -16       /* the Barrier is broken (BrokenBarrierError) */
 };
 
 /* A short static description of an error code ("queue empty"); never NULL. */

@@ -8,8 +8,8 @@
  * shared library) it belongs to, so no registration step is needed.
  *
  * Arguments are passed as an mp_arglist, usually built with mp_args_of():
- * shared objects (mp_value, mp_array, mp_queue, mp_conn, and the locks,
- * semaphores and events of mproc/synchronize.h) reach the child as
+ * shared objects (mp_value, mp_array, mp_queue, mp_conn, and the objects
+ * of mproc/synchronize.h) reach the child as
  * new handles onto the same shared state; plain values (integers, doubles,
  * strings, byte strings, and any mp_obj) are copied. */
 #ifndef MPROC_PROCESS_H
@@ -42,20 +42,22 @@ MP_API void mp_main(int argc, char **argv);
 /* ---- arguments -------------------------------------------------------- */
 
 typedef enum mp_arg_type {
-    MP_ARG_NONE = 0, /* index past the end */
-    MP_ARG_INT,      /* int64_t */
-    MP_ARG_DOUBLE,   /* double */
-    MP_ARG_STR,      /* NUL-terminated string */
-    MP_ARG_BYTES,    /* pointer + length */
-    MP_ARG_VALUE,    /* mp_value * */
-    MP_ARG_ARRAY,    /* mp_array * */
-    MP_ARG_QUEUE,    /* mp_queue * */
-    MP_ARG_CONN,     /* mp_conn * */
-    MP_ARG_OBJ,      /* mp_obj * (any Python-like value, copied) */
-    MP_ARG_LOCK,     /* mp_lock * */
-    MP_ARG_RLOCK,    /* mp_rlock * */
+    MP_ARG_NONE = 0,  /* index past the end */
+    MP_ARG_INT,       /* int64_t */
+    MP_ARG_DOUBLE,    /* double */
+    MP_ARG_STR,       /* NUL-terminated string */
+    MP_ARG_BYTES,     /* pointer + length */
+    MP_ARG_VALUE,     /* mp_value * */
+    MP_ARG_ARRAY,     /* mp_array * */
+    MP_ARG_QUEUE,     /* mp_queue * */
+    MP_ARG_CONN,      /* mp_conn * */
+    MP_ARG_OBJ,       /* mp_obj * (any Python-like value, copied) */
+    MP_ARG_LOCK,      /* mp_lock * */
+    MP_ARG_RLOCK,     /* mp_rlock * */
     MP_ARG_SEMAPHORE, /* mp_semaphore * (bounded or not) */
-    MP_ARG_EVENT     /* mp_event * */
+    MP_ARG_EVENT,     /* mp_event * */
+    MP_ARG_CONDITION, /* mp_condition * (with its lock) */
+    MP_ARG_BARRIER    /* mp_barrier * */
 } mp_arg_type;
 
 /* Not a type of its own: what mp_arg() makes of an unsigned integer above
@@ -148,7 +150,7 @@ static inline mp_arg mp_arg_conn(mp_conn *v)
 }
 
 /* The synchronization objects (mproc/synchronize.h): each sets u.object. */
-#define MP__ARG_OBJECT(name_, ctype_, tag_)                                               \
+#define MP__ARG_OBJECT(name_, ctype_, tag_)                                              \
     static inline mp_arg mp_arg_##name_(ctype_ *v)                                       \
     {                                                                                    \
         mp_arg a;                                                                        \
@@ -160,6 +162,8 @@ MP__ARG_OBJECT(lock, mp_lock, MP_ARG_LOCK)
 MP__ARG_OBJECT(rlock, mp_rlock, MP_ARG_RLOCK)
 MP__ARG_OBJECT(semaphore, mp_semaphore, MP_ARG_SEMAPHORE)
 MP__ARG_OBJECT(event, mp_event, MP_ARG_EVENT)
+MP__ARG_OBJECT(condition, mp_condition, MP_ARG_CONDITION)
+MP__ARG_OBJECT(barrier, mp_barrier, MP_ARG_BARRIER)
 
 static inline mp_arg mp_arg_obj(const mp_obj *v)
 {
@@ -184,6 +188,7 @@ static inline mp_arg mp_arg_obj(const mp_obj *v)
         mp_value *: mp_arg_value, mp_array *: mp_arg_array, mp_queue *: mp_arg_queue,    \
         mp_conn *: mp_arg_conn, mp_lock *: mp_arg_lock, mp_rlock *: mp_arg_rlock,        \
         mp_semaphore *: mp_arg_semaphore, mp_event *: mp_arg_event,                      \
+        mp_condition *: mp_arg_condition, mp_barrier *: mp_arg_barrier,                  \
         mp_obj *: mp_arg_obj, const mp_obj *: mp_arg_obj,                                \
         char *: mp_arg_str, const char *: mp_arg_str, float: mp_arg_double,              \
         double: mp_arg_double, _Bool: mp_arg_int, char: mp_arg_int,                      \
@@ -252,6 +257,8 @@ MP_API mp_lock *mp_args_lock(const mp_args *args, size_t i);
 MP_API mp_rlock *mp_args_rlock(const mp_args *args, size_t i);
 MP_API mp_semaphore *mp_args_semaphore(const mp_args *args, size_t i);
 MP_API mp_event *mp_args_event(const mp_args *args, size_t i);
+MP_API mp_condition *mp_args_condition(const mp_args *args, size_t i);
+MP_API mp_barrier *mp_args_barrier(const mp_args *args, size_t i);
 
 /* An mp_obj argument: the child's own copy, owned by the runtime (do not
  * free), or NULL if argument i is not an object. */

@@ -31,6 +31,7 @@ static const struct {
     {MP_EUNSUPPORTED, "MP_EUNSUPPORTED", "not supported"},
     {MP_ERANGE, "MP_ERANGE", "out of range"},
     {MP_EAUTH, "MP_EAUTH", "authentication failed"},
+    {MP_EBROKEN, "MP_EBROKEN", "barrier broken"},
 };
 
 const char *mp_strerror(int code)

@@ -60,7 +60,8 @@ static int t_wait(const mp_args *args)
     MPT_CHILD_CHECK(e && waiting);
     MPT_CHILD_CHECK(mp_value_lock(waiting) == 0);
     int64_t n = 0;
-    MPT_CHILD_CHECK(mp_value_get_int(waiting, &n) == 0 && mp_value_set_int(waiting, n + 1) == 0);
+    MPT_CHILD_CHECK(mp_value_get_int(waiting, &n) == 0 &&
+                    mp_value_set_int(waiting, n + 1) == 0);
     MPT_CHILD_CHECK(mp_value_unlock(waiting) == 0);
     MPT_CHILD_CHECK(mp_event_wait(e, MP_FOREVER) == 0);
     MPT_CHILD_CHECK(mp_event_is_set(e) == 1);

@@ -103,8 +103,10 @@ static int count_rounds(const counting *c)
         if (c->r && (mp_rlock_acquire(c->r, MP_FOREVER) != 0 ||
                      mp_rlock_acquire(c->r, MP_FOREVER) != 0))
             return 1;
-        if (mp_value_get_int(c->counter, &x) || mp_value_set_int(c->counter, x + 1)) return 1;
-        if (c->r && (mp_rlock_release(c->r) != 0 || mp_rlock_release(c->r) != 0)) return 1;
+        if (mp_value_get_int(c->counter, &x) || mp_value_set_int(c->counter, x + 1))
+            return 1;
+        if (c->r && (mp_rlock_release(c->r) != 0 || mp_rlock_release(c->r) != 0))
+            return 1;
         if (c->l && mp_lock_release(c->l) != 0) return 1;
     }
     return 0;
@@ -174,8 +176,8 @@ static int t_hold(const mp_args *args)
     mp_value *stage = mp_args_value(args, 1);
     int64_t then_exit = 0;
     MPT_CHILD_CHECK((l || r) && stage && mp_args_get_int(args, 2, &then_exit) == 0);
-    MPT_CHILD_CHECK((l ? mp_lock_acquire(l, MP_FOREVER) : mp_rlock_acquire(r, MP_FOREVER)) ==
-                    0);
+    MPT_CHILD_CHECK(
+        (l ? mp_lock_acquire(l, MP_FOREVER) : mp_rlock_acquire(r, MP_FOREVER)) == 0);
     MPT_CHILD_CHECK(mpt_stage_set(stage, 1) == 0);
     if (then_exit) return 0;
     for (;;)

@@ -96,7 +96,8 @@ static int t_take_one(const mp_args *args)
     MPT_CHILD_CHECK(mp_semaphore_acquire(s, MP_FOREVER) == 0);
     MPT_CHILD_CHECK(mp_value_lock(done) == 0);
     int64_t n = 0;
-    MPT_CHILD_CHECK(mp_value_get_int(done, &n) == 0 && mp_value_set_int(done, n + 1) == 0);
+    MPT_CHILD_CHECK(mp_value_get_int(done, &n) == 0 &&
+                    mp_value_set_int(done, n + 1) == 0);
     MPT_CHILD_CHECK(mp_value_unlock(done) == 0);
     return 0;
 }

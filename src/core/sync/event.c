@@ -35,7 +35,8 @@ int mp_event_new(mp_event **ev)
     *ev = NULL;
     mp_event *e = calloc(1, sizeof *e);
     if (!e) return mp_set_error(MP_ENOMEM, "out of memory for an Event");
-    int rc = mp_syncobj_create(&e->o, &e->wq, MP_SYNC_EVENT, sizeof(event_state), "Event");
+    int rc =
+        mp_syncobj_create(&e->o, &e->wq, MP_SYNC_EVENT, sizeof(event_state), "Event");
     if (rc < 0) {
         free(e);
         return rc;
@@ -120,8 +121,8 @@ static int event_import(mp_arg *a, mp_import *im)
 {
     mp_event *e = calloc(1, sizeof *e);
     if (!e) return mp_set_error(MP_ENOMEM, "out of memory for an Event");
-    int rc = mp_syncobj_import(&e->o, &e->wq, MP_SYNC_EVENT, sizeof(event_state), im,
-                               "Event");
+    int rc =
+        mp_syncobj_import(&e->o, &e->wq, MP_SYNC_EVENT, sizeof(event_state), im, "Event");
     if (rc < 0) {
         free(e);
         return rc;

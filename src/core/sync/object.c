@@ -118,3 +118,35 @@ out:
     }
     return rc;
 }
+
+int mp_syncobj_export_wq(const mp_os_wq *wq, mp_export *ex)
+{
+    mp_os_handle hs[MP_OS_WQ_MAX_HANDLES];
+    int n = mp_os_wq_handles(wq, hs);
+    if (n < 0) return n;
+    mp_buf_u32(ex->buf, (uint32_t)n);
+    for (int i = 0; i < n; i++)
+        mp_export_handle(ex, hs[i]);
+    if (ex->failed) return ex->failed;
+    return ex->buf->failed;
+}
+
+int mp_syncobj_import_wq(mp_os_wq *wq, mp_import *im, const char *what)
+{
+    mp_os_handle hs[MP_OS_WQ_MAX_HANDLES];
+    uint32_t n = mp_rd_u32(im->rd), taken = 0;
+    int rc = 0;
+    if (im->rd->failed || n > MP_OS_WQ_MAX_HANDLES) {
+        rc = mp_set_error(MP_EPROTO, "%s from the parent: bad wait queue handle count",
+                          what);
+        goto out;
+    }
+    for (; taken < n; taken++)
+        if ((rc = mp_import_handle(im, &hs[taken])) < 0) goto out;
+    rc = mp_os_wq_adopt(wq, hs, (int)n);
+    taken = 0; /* the adopt took them, also on failure */
+out:
+    for (uint32_t i = 0; i < taken; i++)
+        mp_os_close(hs[i]);
+    return rc;
+}

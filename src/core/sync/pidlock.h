@@ -93,4 +93,11 @@ static inline uint32_t mp_thread_number(void)
     return n ? n : mp__thread_number_assign();
 }
 
+/* The calling thread among all threads of all processes: pid << 32 |
+ * thread number. */
+static inline uint64_t mp_thread_id(void)
+{
+    return (uint64_t)mp_os_self() << 32 | mp_thread_number();
+}
+
 #endif

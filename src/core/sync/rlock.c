@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "core/runtime/args.h"
 #include "core/runtime/kind.h"
+#include "core/sync/locks.h"
 #include "core/sync/object.h"
 #include "core/sync/pidlock.h"
 #include "mproc/synchronize.h"
@@ -35,11 +36,6 @@ static int null_rlock(void)
     return mp_set_error(MP_EINVAL, "NULL rlock");
 }
 
-static uint64_t identity(void)
-{
-    return (uint64_t)mp_os_self() << 32 | mp_thread_number();
-}
-
 static void attach_state(mp_rlock *l)
 {
     l->st = l->o.state;
@@ -53,7 +49,8 @@ int mp_rlock_new(mp_rlock **lock)
     *lock = NULL;
     mp_rlock *l = calloc(1, sizeof *l);
     if (!l) return mp_set_error(MP_ENOMEM, "out of memory for an RLock");
-    int rc = mp_syncobj_create(&l->o, &l->lk.wq, MP_SYNC_RLOCK, sizeof(rlock_state), "RLock");
+    int rc =
+        mp_syncobj_create(&l->o, &l->lk.wq, MP_SYNC_RLOCK, sizeof(rlock_state), "RLock");
     if (rc < 0) {
         free(l);
         return rc;
@@ -77,7 +74,7 @@ int mp_rlock_acquire(mp_rlock *lock, double timeout)
     int rc = mp_timeout_check(timeout);
     if (rc < 0) return rc;
     rlock_state *st = lock->st;
-    uint64_t me = identity();
+    uint64_t me = mp_thread_id();
     if (mp_load64(&st->owner, MP_RELAXED) == me) {
         uint32_t d = mp_load32(&st->depth, MP_RELAXED);
         if (d == UINT32_MAX)
@@ -101,7 +98,7 @@ int mp_rlock_release(mp_rlock *lock)
     mp_clear_error();
     if (!lock) return null_rlock();
     rlock_state *st = lock->st;
-    if (mp_load64(&st->owner, MP_RELAXED) != identity())
+    if (mp_load64(&st->owner, MP_RELAXED) != mp_thread_id())
         return mp_set_error(MP_ESTATE, "cannot release un-acquired RLock");
     uint32_t d = mp_load32(&st->depth, MP_RELAXED) - 1;
     mp_store32(&st->depth, d, MP_RELAXED);
@@ -112,11 +109,36 @@ int mp_rlock_release(mp_rlock *lock)
     return 0;
 }
 
+int mp__rlock_is_mine(mp_rlock *lock)
+{
+    return mp_load64(&lock->st->owner, MP_RELAXED) == mp_thread_id();
+}
+
+uint32_t mp__rlock_release_all(mp_rlock *lock)
+{
+    rlock_state *st = lock->st;
+    uint32_t depth = mp_load32(&st->depth, MP_RELAXED);
+    mp_store32(&st->depth, 0, MP_RELAXED);
+    mp_store64(&st->owner, 0, MP_RELAXED);
+    mp_pidlock_release(&lock->lk);
+    return depth;
+}
+
+int mp__rlock_restore(mp_rlock *lock, uint32_t depth)
+{
+    rlock_state *st = lock->st;
+    int rc = mp_pidlock_acquire(&lock->lk, MP_NO_DEADLINE);
+    if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
+    mp_store64(&st->owner, mp_thread_id(), MP_RELAXED);
+    mp_store32(&st->depth, depth, MP_RELAXED);
+    return rc;
+}
+
 int64_t mp_rlock_count(mp_rlock *lock)
 {
     if (!lock) return null_rlock();
     rlock_state *st = lock->st;
-    if (mp_load64(&st->owner, MP_RELAXED) != identity()) return 0;
+    if (mp_load64(&st->owner, MP_RELAXED) != mp_thread_id()) return 0;
     return mp_load32(&st->depth, MP_RELAXED);
 }
 
