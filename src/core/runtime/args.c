@@ -168,6 +168,36 @@ mp_conn *mp_args_conn(const mp_args *args, size_t i)
     return mp__args_object(args, i, MP_ARG_CONN);
 }
 
+mp_lock *mp_args_lock(const mp_args *args, size_t i)
+{
+    return mp__args_object(args, i, MP_ARG_LOCK);
+}
+
+mp_rlock *mp_args_rlock(const mp_args *args, size_t i)
+{
+    return mp__args_object(args, i, MP_ARG_RLOCK);
+}
+
+mp_semaphore *mp_args_semaphore(const mp_args *args, size_t i)
+{
+    return mp__args_object(args, i, MP_ARG_SEMAPHORE);
+}
+
+mp_event *mp_args_event(const mp_args *args, size_t i)
+{
+    return mp__args_object(args, i, MP_ARG_EVENT);
+}
+
+mp_condition *mp_args_condition(const mp_args *args, size_t i)
+{
+    return mp__args_object(args, i, MP_ARG_CONDITION);
+}
+
+mp_barrier *mp_args_barrier(const mp_args *args, size_t i)
+{
+    return mp__args_object(args, i, MP_ARG_BARRIER);
+}
+
 mp_obj *mp_args_obj(const mp_args *args, size_t i)
 {
     const mp_arg *a = arg_at(args, i, MP_ARG_OBJ);

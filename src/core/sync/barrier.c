@@ -20,7 +20,7 @@
 
 #include "base/deadline.h"
 #include "base/error.h"
-#include "core/runtime/args.h"
+#include "core/runtime/args.h" /* struct mp_args */
 #include "core/runtime/kind.h"
 #include "core/sync/object.h"
 #include "core/sync/pidlock.h"
@@ -389,8 +389,3 @@ static void barrier_release_arg(mp_arg *a)
 
 const mp_kind mp__kind_barrier = {"Barrier",      mp__kind_copy_ref, NULL,
                                   barrier_export, barrier_import,    barrier_release_arg};
-
-mp_barrier *mp_args_barrier(const mp_args *args, size_t i)
-{
-    return mp__args_object(args, i, MP_ARG_BARRIER);
-}

@@ -19,7 +19,6 @@
 
 #include "base/deadline.h"
 #include "base/error.h"
-#include "core/runtime/args.h"
 #include "core/runtime/kind.h"
 #include "core/sync/locks.h"
 #include "core/sync/object.h"
@@ -335,13 +334,22 @@ int mp_condition_notify_all(mp_condition *cond)
 
 /* ---- as a process argument ------------------------------------------------ */
 
-/* The lock travels first, by its own kind; then the condition's segment. */
+/* The lock travels first, by its own kind; then the condition's segment.
+ * The kinds are named here, not looked up in the table, which names this
+ * file's kind (no circle of calls, docs/design.md). */
+extern const mp_kind mp__kind_lock, mp__kind_rlock;
+
+static const mp_kind *lock_kind(mp_arg_type t)
+{
+    return t == MP_ARG_LOCK ? &mp__kind_lock : &mp__kind_rlock;
+}
+
 static int cond_export(const mp_arg *a, mp_export *ex)
 {
     mp_condition *c = a->u.object;
     mp_arg la = c->lock ? mp_arg_lock(c->lock) : mp_arg_rlock(c->rlock);
     mp_buf_u32(ex->buf, (uint32_t)la.type);
-    int rc = mp__kind(la.type)->export_arg(&la, ex);
+    int rc = lock_kind(la.type)->export_arg(&la, ex);
     return rc < 0 ? rc : mp_syncobj_export(&c->o, &c->wq, MP_SYNC_CONDITION, ex);
 }
 
@@ -360,7 +368,7 @@ static int cond_import(mp_arg *a, mp_import *im)
         rc = mp_set_error(MP_EPROTO, "Condition from the parent: bad lock kind");
         goto fail;
     }
-    rc = mp__kind(la.type)->import_arg(&la, im);
+    rc = lock_kind(la.type)->import_arg(&la, im);
     if (rc < 0) {
         la.type = MP_ARG_NONE;
         goto fail;
@@ -377,7 +385,7 @@ static int cond_import(mp_arg *a, mp_import *im)
     a->u.object = c;
     return 0;
 fail:
-    if (la.type != MP_ARG_NONE) mp__kind(la.type)->release(&la);
+    if (la.type != MP_ARG_NONE) lock_kind(la.type)->release(&la);
     free(c);
     return rc;
 }
@@ -389,8 +397,3 @@ static void cond_release_arg(mp_arg *a)
 
 const mp_kind mp__kind_condition = {"Condition", mp__kind_copy_ref, NULL,
                                     cond_export, cond_import,       cond_release_arg};
-
-mp_condition *mp_args_condition(const mp_args *args, size_t i)
-{
-    return mp__args_object(args, i, MP_ARG_CONDITION);
-}

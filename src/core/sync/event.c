@@ -4,7 +4,6 @@
 
 #include "base/deadline.h"
 #include "base/error.h"
-#include "core/runtime/args.h"
 #include "core/runtime/kind.h"
 #include "core/sync/object.h"
 #include "core/sync/waiter.h"
@@ -139,8 +138,3 @@ static void event_release_arg(mp_arg *a)
 
 const mp_kind mp__kind_event = {"Event",      mp__kind_copy_ref, NULL,
                                 event_export, event_import,      event_release_arg};
-
-mp_event *mp_args_event(const mp_args *args, size_t i)
-{
-    return mp__args_object(args, i, MP_ARG_EVENT);
-}

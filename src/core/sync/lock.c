@@ -9,7 +9,6 @@
 
 #include "base/deadline.h"
 #include "base/error.h"
-#include "core/runtime/args.h"
 #include "core/runtime/kind.h"
 #include "core/sync/object.h"
 #include "core/sync/locks.h"
@@ -150,8 +149,3 @@ static void lock_release_arg(mp_arg *a)
 
 const mp_kind mp__kind_lock = {"Lock",      mp__kind_copy_ref, NULL,
                                lock_export, lock_import,       lock_release_arg};
-
-mp_lock *mp_args_lock(const mp_args *args, size_t i)
-{
-    return mp__args_object(args, i, MP_ARG_LOCK);
-}

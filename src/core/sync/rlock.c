@@ -11,7 +11,6 @@
 
 #include "base/deadline.h"
 #include "base/error.h"
-#include "core/runtime/args.h"
 #include "core/runtime/kind.h"
 #include "core/sync/locks.h"
 #include "core/sync/object.h"
@@ -172,8 +171,3 @@ static void rlock_release_arg(mp_arg *a)
 
 const mp_kind mp__kind_rlock = {"RLock",      mp__kind_copy_ref, NULL,
                                 rlock_export, rlock_import,      rlock_release_arg};
-
-mp_rlock *mp_args_rlock(const mp_args *args, size_t i)
-{
-    return mp__args_object(args, i, MP_ARG_RLOCK);
-}

@@ -13,7 +13,6 @@
 
 #include "base/deadline.h"
 #include "base/error.h"
-#include "core/runtime/args.h"
 #include "core/runtime/kind.h"
 #include "core/sync/object.h"
 #include "core/sync/waiter.h"
@@ -183,8 +182,3 @@ static void sem_release_arg(mp_arg *a)
 
 const mp_kind mp__kind_semaphore = {"Semaphore", mp__kind_copy_ref, NULL,
                                     sem_export,  sem_import,        sem_release_arg};
-
-mp_semaphore *mp_args_semaphore(const mp_args *args, size_t i)
-{
-    return mp__args_object(args, i, MP_ARG_SEMAPHORE);
-}
