@@ -233,6 +233,86 @@ def value_incr(nproc, count):
     report(ns / (nproc * count), "ns/op")
 
 
+# ---- sync_lock, sync_semaphore, event_pingpong: multiprocessing.synchronize ---------------
+
+def _take_release(obj, count):
+    for _ in range(count):
+        obj.acquire()
+        obj.release()
+
+
+def _lock_worker(lock, counter, barrier, stamps, count, ident):
+    barrier.wait()
+    stamps[2 * ident] = now_ns()
+    for _ in range(count):
+        lock.acquire()
+        counter.value += 1
+        lock.release()
+    stamps[2 * ident + 1] = now_ns()
+
+
+def sync_lock(nproc, count):
+    lock = mp.Lock()
+    if nproc == 1:
+        _take_release(lock, count // 100 + 1)
+        t0 = now_ns()
+        _take_release(lock, count)
+        ns = now_ns() - t0
+        report(ns / count, "ns/op")
+        return
+    # Each worker stamps its own start and end, and the clock runs from the
+    # earlier start to the later end: a stamp the parent took after its own
+    # barrier.wait() could come after a short run had already ended.
+    counter = mp.RawValue("q", 0)
+    barrier = mp.Barrier(nproc)
+    stamps = mp.RawArray("q", 2 * nproc)
+    procs = [mp.Process(target=_lock_worker, args=(lock, counter, barrier, stamps, count, i))
+             for i in range(nproc)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    if counter.value != nproc * count:
+        sys.exit("py_peer: sync_lock: lost increments")
+    report(per_s(nproc * count, max(stamps[1::2]) - min(stamps[0::2])), "incr/s")
+
+
+def sync_semaphore(count):
+    sem = mp.Semaphore(1)
+    _take_release(sem, count // 100 + 1)
+    t0 = now_ns()
+    _take_release(sem, count)
+    ns = now_ns() - t0
+    if sem.get_value() != 1:
+        sys.exit("py_peer: sync_semaphore: wrong value at the end")
+    report(ns / count, "ns/op")
+
+
+def _event_echo(e1, e2, total):
+    for _ in range(total):
+        e1.wait()
+        e1.clear()
+        e2.set()
+
+
+def event_pingpong(count):
+    e1, e2 = mp.Event(), mp.Event()
+    warm = warm_count(count)
+    p = mp.Process(target=_event_echo, args=(e1, e2, warm + count))
+    p.start()
+    for i in range(warm + count):
+        if i == warm:
+            t0 = now_ns()
+        e1.set()
+        e2.wait()
+        e2.clear()
+    ns = now_ns() - t0
+    p.join()
+    if e1.is_set() or e2.is_set():
+        sys.exit("py_peer: event_pingpong: an Event is still set at the end")
+    report(ns / 1e3 / count, "us")
+
+
 # ---- array_slice: turns as in array_slice.c ------------------------------------------------------
 
 SLICE_AT = 64
@@ -346,6 +426,9 @@ WORKLOADS = {
     "pipe_pingpong": (pipe_pingpong, (int, int)),
     "pipe_bulk": (pipe_bulk, (str, int, int)),
     "value_incr": (value_incr, (int, int)),
+    "sync_lock": (sync_lock, (int, int)),
+    "sync_semaphore": (sync_semaphore, (int,)),
+    "event_pingpong": (event_pingpong, (int,)),
     "array_slice": (array_slice, (int, int)),
     "spawn_join": (spawn_join, (str, int, int)),
     "codec": (codec, (str, int)),

@@ -38,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = ("python", "apr", "boost", "raw")
 OPTIONAL = ("apr", "boost")  # peers whose libraries may be missing
 IMPLS = ("mproc",) + PEERS
-SPEED_UNITS = ("msgs/s", "GiB/s")  # higher is better; "us" and "ns/op": lower is
+SPEED_UNITS = ("msgs/s", "GiB/s", "incr/s")  # higher is better; "us" and "ns/op": lower is
 MIB = 1 << 20
 
 
@@ -108,6 +108,22 @@ def suite(smoke):
         python=[py, "value_incr", "2", n(200_000, 1_000)],
         apr=["apr_peer", "value_incr", "2", n(2_000_000, 10_000)],
         raw=["raw_mutex", "2", n(5_000_000, 10_000)])
+    add("lock_1p", "ns/op", "Lock acquire + release, 1 process",
+        mproc=[mp, "sync_lock", "1", n(20_000_000, 20_000)],
+        python=[py, "sync_lock", "1", n(1_000_000, 2_000)],
+        raw=["raw_sync", "lock", "1", n(20_000_000, 20_000)])
+    add("lock_2p", "incr/s", "increments under one Lock, 2 processes contending",
+        mproc=[mp, "sync_lock", "2", n(10_000_000, 10_000)],
+        python=[py, "sync_lock", "2", n(200_000, 1_000)],
+        raw=["raw_sync", "lock", "2", n(10_000_000, 10_000)])
+    add("semaphore_1p", "ns/op", "Semaphore acquire + release, 1 process",
+        mproc=[mp, "sync_semaphore", n(20_000_000, 20_000)],
+        python=[py, "sync_semaphore", n(1_000_000, 2_000)],
+        raw=["raw_sync", "semaphore", n(20_000_000, 20_000)])
+    add("event_pingpong", "us", "round trip through two Events (set, wait, clear)",
+        mproc=[mp, "event_pingpong", n(20_000, 200)],
+        python=[py, "event_pingpong", n(5_000, 100)],
+        raw=["raw_futex", "pingpong", n(20_000, 200)])
     add("array_slice_1m", "GiB/s", "1 MiB slice written by one process, read by another",
         mproc=[mp, "array_slice", str(MIB), n(5_000, 20)],
         python=[py, "array_slice", str(MIB), n(40, 2)],
@@ -163,6 +179,12 @@ TARGETS = [
     ("pipe_bulk_oneway_1m", "raw", "faster", 0.95, "raw write/read, pipe"),
     ("value_incr_1p", "apr", "faster", 1.0, "APR's apr_proc_mutex counter"),
     ("value_incr_1p", "python", "faster", 20.0, "Python"),
+    ("lock_1p", "raw", "time", 1.0, "a robust process-shared pthread mutex"),
+    ("lock_1p", "python", "faster", 10.0, "Python's Lock"),
+    ("lock_2p", "raw", "faster", 1.0, "a robust process-shared pthread mutex"),
+    ("semaphore_1p", "python", "faster", 10.0, "Python's Semaphore"),
+    ("event_pingpong", "raw", "time", 1.1, "the raw futex ping-pong"),
+    ("event_pingpong", "python", "faster", 4.0, "Python's Event"),
     ("spawn_join_spawn", "raw", "time", 1.5, "bare posix_spawn + waitpid"),
     ("spawn_join_fork", "raw", "time", 1.5, "bare fork + waitpid"),
     ("spawn_join_spawn_1g", ("spawn_join_spawn", "mproc"), "time", 1.1,

@@ -1,10 +1,11 @@
 /* waiter.h - the one way mproc waits for a word in shared memory.
  *
  * Room sync/: the waiter (this file), and every primitive that sleeps on
- * it - today the Value/Array lock (pidlock.h) and, from queue/, the Queue's
- * two side locks; the toolkit's Lock, RLock, Semaphore, Event, Condition
- * and Barrier belong here too. The story continues in pidlock.h and in
- * docs/design.md ("One waiter").
+ * it: the pid lock under Value, Array and Lock (pidlock.h), the public
+ * Lock, RLock, Semaphore, Event, Condition and Barrier (each in its own
+ * file, on the segment of object.h) and, from queue/, the Queue's two
+ * side locks. The story continues in pidlock.h, object.h and in
+ * docs/design.md ("One waiter") and docs/synchronize.md.
  *
  * A primitive keeps its own word (an owner pid, a count) and, beside it,
  * an mp_waitpoint: how many wait and a sequence that moves on with every
