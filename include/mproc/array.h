@@ -46,6 +46,18 @@ MP_API int mp_array_new_range(mp_array **a, char typecode, size_t len);
  * mp_array_write() or through mp_array_data(). */
 MP_API int mp_array_new_raw(mp_array **a, char typecode, size_t len);
 
+/* len zeroed elements over the caller's Lock or RLock instead of a lock
+ * of its own (Python's Array(typecode, len, lock=L)): as
+ * mp_value_new_with_lock (mproc/value.h). Fill it with mp_array_write. */
+MP_API int mp_array_new_with_lock(mp_array **a, char typecode, size_t len, mp_lock *lock);
+MP_API int mp_array_new_with_rlock(mp_array **a, char typecode, size_t len,
+                                   mp_rlock *lock);
+
+/* The caller's lock given at creation (Python's get_lock()), or NULL: as
+ * mp_value_get_lock. */
+MP_API mp_lock *mp_array_get_lock(mp_array *a);
+MP_API mp_rlock *mp_array_get_rlock(mp_array *a);
+
 /* Releases this process's handle; the memory lives while any process holds
  * one. NULL is ignored; a must not be used afterwards (as after free()). */
 MP_API void mp_array_free(mp_array *a);

@@ -47,6 +47,23 @@ MP_API int mp_value_new(mp_value **v, char typecode);
 /* The same without a lock (Python's RawValue / Value(lock=False)). */
 MP_API int mp_value_new_raw(mp_value **v, char typecode);
 
+/* The same over the caller's Lock or RLock instead of a lock of its own
+ * (Python's Value(typecode, lock=L)), so that several values and arrays
+ * can share one lock. Every get and set takes that lock, except that a
+ * thread already holding the Lock accesses without taking it again (where
+ * Python would deadlock); mp_value_lock / unlock take and release it. The
+ * lock is not the value's: it must outlive the value in this process; a
+ * child that gets the value gets its own handle on the lock with it.
+ * MP_EINVAL for a NULL lock, else as mp_value_new. */
+MP_API int mp_value_new_with_lock(mp_value **v, char typecode, mp_lock *lock);
+MP_API int mp_value_new_with_rlock(mp_value **v, char typecode, mp_rlock *lock);
+
+/* The caller's lock given at creation (Python's get_lock()), or NULL:
+ * for a value with a lock of its own (use mp_value_lock), a raw value,
+ * NULL, or a lock of the other kind. */
+MP_API mp_lock *mp_value_get_lock(mp_value *v);
+MP_API mp_rlock *mp_value_get_rlock(mp_value *v);
+
 /* Releases this process's handle. The shared memory lives on while any
  * process (a child) still holds a handle. NULL is ignored; v must not be
  * used afterwards (as after free()). */

@@ -48,6 +48,36 @@ int mp_array_new_raw(mp_array **a, char typecode, size_t len)
     return array_new(a, typecode, len, 0);
 }
 
+int mp_array_new_with_lock(mp_array **a, char typecode, size_t len, mp_lock *lock)
+{
+    mp_clear_error();
+    if (a) *a = NULL;
+    if (!lock) return mp_set_error(MP_EINVAL, "NULL lock");
+    int rc = array_new(a, typecode, len, 0);
+    if (rc == 0) mp_block_use_lock(&(*a)->b, lock, NULL);
+    return rc;
+}
+
+int mp_array_new_with_rlock(mp_array **a, char typecode, size_t len, mp_rlock *lock)
+{
+    mp_clear_error();
+    if (a) *a = NULL;
+    if (!lock) return mp_set_error(MP_EINVAL, "NULL rlock");
+    int rc = array_new(a, typecode, len, 0);
+    if (rc == 0) mp_block_use_lock(&(*a)->b, NULL, lock);
+    return rc;
+}
+
+mp_lock *mp_array_get_lock(mp_array *a)
+{
+    return a ? a->b.xlock : NULL;
+}
+
+mp_rlock *mp_array_get_rlock(mp_array *a)
+{
+    return a ? a->b.xrlock : NULL;
+}
+
 int mp_array_new_from(mp_array **a, char typecode, const void *init, size_t len)
 {
     mp_clear_error();

@@ -5,6 +5,8 @@
 #include "core/shared/block.h"
 #include "base/error.h"
 #include "core/obj/repr_scalar.h"
+#include "core/runtime/kind.h"
+#include "core/sync/locks.h"
 
 #define DATA_OFFSET                                                                      \
     ((sizeof(mp_block_header) + MP_BLOCK_ALIGN - 1) / MP_BLOCK_ALIGN * MP_BLOCK_ALIGN)
@@ -55,14 +57,63 @@ int mp_block_create(mp_block *b, char typecode, size_t count, int has_lock)
     return 0;
 }
 
+void mp_block_use_lock(mp_block *b, mp_lock *lock, mp_rlock *rlock)
+{
+    b->xlock = lock;
+    b->xrlock = rlock;
+    b->owns_x = 0;
+}
+
 void mp_block_close(mp_block *b)
 {
+    if (b->owns_x) {
+        mp_lock_free(b->xlock);
+        mp_rlock_free(b->xrlock);
+    }
     if (b->has_lock) mp_pidlock_close(&b->lock);
     mp_os_shm_close(&b->shm);
     b->data = NULL;
 }
 
 /* ---- travelling to a child ----------------------------------------------- */
+
+static int bad_import(const char *what);
+
+/* A caller's lock travels after the block, by its own kind (named
+ * directly: the table of kinds names this room's kinds). */
+extern const mp_kind mp__kind_lock, mp__kind_rlock;
+
+static int export_caller_lock(mp_block *b, mp_export *ex)
+{
+    mp_arg a;
+    a.type = b->xlock ? MP_ARG_LOCK : b->xrlock ? MP_ARG_RLOCK : MP_ARG_NONE;
+    a.u.object = b->xlock ? (void *)b->xlock : (void *)b->xrlock;
+    mp_buf_u8(ex->buf, (uint8_t)a.type);
+    if (a.type == MP_ARG_NONE) return 0;
+    return (a.type == MP_ARG_LOCK ? &mp__kind_lock : &mp__kind_rlock)->export_arg(&a, ex);
+}
+
+/* Rebuilds it in the child, owned by the block's handle. */
+static int import_caller_lock(mp_block *b, mp_import *im)
+{
+    mp_arg a;
+    a.type = (mp_arg_type)mp_rd_u8(im->rd);
+    a.u.object = NULL;
+    if (im->rd->failed) return bad_import("truncated");
+    if (a.type == MP_ARG_NONE) return 0;
+    if (a.type != MP_ARG_LOCK && a.type != MP_ARG_RLOCK)
+        return bad_import("bad lock kind");
+    if (b->has_lock) return bad_import("two locks");
+    int rc =
+        (a.type == MP_ARG_LOCK ? &mp__kind_lock : &mp__kind_rlock)->import_arg(&a, im);
+    if (rc < 0) return rc;
+    if (a.type == MP_ARG_LOCK)
+        b->xlock = a.u.object;
+    else
+        b->xrlock = a.u.object;
+    b->owns_x = 1;
+    return 0;
+}
 
 int mp_block_export(mp_block *b, mp_export *ex)
 {
@@ -82,6 +133,8 @@ int mp_block_export(mp_block *b, mp_export *ex)
     mp_buf_u32(ex->buf, (uint32_t)n);
     for (int i = 0; i < n; i++)
         mp_export_handle(ex, hs[i]);
+    int rc = export_caller_lock(b, ex);
+    if (rc < 0) return rc;
     if (ex->failed) return ex->failed;
     return ex->buf->failed;
 }
@@ -163,7 +216,7 @@ int mp_block_import(mp_block *b, mp_import *im, size_t want_count)
     }
     if (has_lock) {
         rc = mp_pidlock_adopt(&b->lock, &((mp_block_header *)b->shm.base)->lock, hs + 1,
-                           (int)nlock);
+                              (int)nlock);
         if (rc < 0) {
             mp_os_shm_close(&b->shm);
             return rc;
@@ -173,7 +226,9 @@ int mp_block_import(mp_block *b, mp_import *im, size_t want_count)
     b->tc = tc;
     b->count = (size_t)count;
     b->data = (unsigned char *)b->shm.base + DATA_OFFSET;
-    return 0;
+    rc = import_caller_lock(b, im);
+    if (rc < 0) mp_block_close(b);
+    return rc;
 }
 
 /* ---- locking -------------------------------------------------------------- */
@@ -213,14 +268,30 @@ static inline void unlock_recursive(mp_block *b)
     }
 }
 
+/* A caller's lock, taken until the deadline (converted back to a timeout:
+ * the public calls take timeouts). */
+static int lock_caller(mp_block *b, uint64_t deadline_ns)
+{
+    double timeout = -1;
+    if (deadline_ns != MP_NO_DEADLINE) {
+        uint64_t now = mp_os_now_ns();
+        timeout = deadline_ns > now ? (double)(deadline_ns - now) / 1e9 : 0;
+    }
+    return b->xlock ? mp_lock_acquire(b->xlock, timeout)
+                    : mp_rlock_acquire(b->xrlock, timeout);
+}
+
 int mp_block_lock(mp_block *b, uint64_t deadline_ns)
 {
+    if (b->xlock || b->xrlock) return lock_caller(b, deadline_ns);
     if (!b->has_lock) return mp_set_error(MP_ESTATE, "a raw value or array has no lock");
     return lock_recursive(b, deadline_ns);
 }
 
 int mp_block_unlock(mp_block *b)
 {
+    if (b->xlock) return mp_lock_release(b->xlock);
+    if (b->xrlock) return mp_rlock_release(b->xrlock);
     if (!b->has_lock) return mp_set_error(MP_ESTATE, "a raw value or array has no lock");
     if (mp_load64(&b->owner, MP_RELAXED) != (uint64_t)mp_thread_self())
         return mp_set_error(MP_ESTATE, "unlock of a lock this thread does not hold");
@@ -228,21 +299,45 @@ int mp_block_unlock(mp_block *b)
     return 0;
 }
 
-/* Takes the lock around one access. A dead previous holder is recovered
- * silently: a single access cannot make things worse, and whoever locks
- * explicitly is still told through mp_value_lock. */
-static inline int enter(mp_block *b)
+/* A caller's lock around one access: 1 if taken (leave releases it), 0
+ * when this thread holds the Lock already (Python would deadlock there),
+ * or a negative code. */
+static int enter_caller(mp_block *b)
 {
-    if (!b->has_lock) return 0;
-    int rc = lock_recursive(b, MP_NO_DEADLINE);
-    if (rc != MP_EOWNERDEAD) return rc;
-    mp_clear_error(); /* recovered: the access succeeds and says nothing */
-    return 0;
+    if (b->xlock && mp__lock_is_mine(b->xlock)) return 0;
+    int rc = b->xlock ? mp_lock_acquire(b->xlock, MP_FOREVER)
+                      : mp_rlock_acquire(b->xrlock, MP_FOREVER);
+    return rc == 0 || rc == MP_EOWNERDEAD ? 1 : rc;
 }
 
-static inline void leave(mp_block *b)
+/* Takes the lock around one access: 1 if leave must release it, 0 if
+ * not, or a negative code. A dead previous holder is recovered silently:
+ * a single access cannot make things worse, and whoever locks explicitly
+ * is still told through mp_value_lock. */
+static inline int enter(mp_block *b)
 {
-    if (b->has_lock) unlock_recursive(b);
+    if (b->has_lock) {
+        int rc = lock_recursive(b, MP_NO_DEADLINE);
+        if (rc == 0) return 1;
+        if (rc != MP_EOWNERDEAD) return rc;
+        mp_clear_error(); /* recovered: the access says nothing */
+        return 1;
+    }
+    if (!b->xlock && !b->xrlock) return 0;
+    int rc = enter_caller(b);
+    if (rc >= 0) mp_clear_error();
+    return rc;
+}
+
+static inline void leave(mp_block *b, int taken)
+{
+    if (!taken) return;
+    if (b->has_lock)
+        unlock_recursive(b);
+    else if (b->xlock)
+        mp__lock_release(b->xlock);
+    else
+        mp_rlock_release(b->xrlock);
 }
 
 /* ---- element access ------------------------------------------------------- */
@@ -260,11 +355,11 @@ static unsigned char *at(const mp_block *b, size_t i)
 
 #define ACCESS(call)                                                                     \
     do {                                                                                 \
-        int rc_ = check_index(b, i);                                                     \
-        if (rc_ == 0) rc_ = enter(b);                                                    \
+        int rc_ = check_index(b, i), taken_ = 0;                                         \
+        if (rc_ == 0) rc_ = taken_ = enter(b);                                           \
         if (rc_ < 0) return rc_;                                                         \
         rc_ = (call);                                                                    \
-        leave(b);                                                                        \
+        leave(b, taken_);                                                                \
         return rc_;                                                                      \
     } while (0)
 
@@ -328,10 +423,10 @@ int mp_block_read(mp_block *b, size_t start, size_t count, void *out)
 {
     int rc = check_slice(b, start, count, out);
     if (rc < 0 || count == 0) return rc;
-    rc = enter(b);
-    if (rc < 0) return rc;
+    int taken = enter(b);
+    if (taken < 0) return taken;
     memcpy(out, at(b, start), count * b->tc->size);
-    leave(b);
+    leave(b, taken);
     return 0;
 }
 
@@ -339,8 +434,8 @@ int mp_block_write(mp_block *b, size_t start, size_t count, const void *in)
 {
     int rc = check_slice(b, start, count, in);
     if (rc < 0 || count == 0) return rc;
-    rc = enter(b);
-    if (rc < 0) return rc;
+    int taken = enter(b);
+    if (taken < 0) return taken;
     if (b->tc->kind == MP_TC_BOOL) {
         /* Keeps the stored bytes 0 or 1 whatever the caller's bytes held. */
         const unsigned char *s = in;
@@ -350,7 +445,7 @@ int mp_block_write(mp_block *b, size_t start, size_t count, const void *in)
     } else {
         memcpy(at(b, start), in, count * b->tc->size);
     }
-    leave(b);
+    leave(b, taken);
     return 0;
 }
 

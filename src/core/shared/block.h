@@ -25,6 +25,7 @@
 #include "platform.h"
 #include "base/buf.h"
 #include "core/sync/pidlock.h"
+#include "mproc/synchronize.h"
 #include "core/runtime/export.h"
 #include "core/shared/typecode.h"
 
@@ -57,11 +58,23 @@ typedef struct mp_block {
      * atomics.h like every other atomic. */
     mp_atomic_u64 owner;
     size_t depth; /* touched only by the owner thread */
+    /* A caller's lock in place of the built-in one (Python's
+     * Value(..., lock=L)): at most one of them; the block then has no lock
+     * of its own (has_lock 0). Owned by this handle only in a child, which
+     * got its own handle with the argument. */
+    mp_lock *xlock;
+    mp_rlock *xrlock;
+    int owns_x;
 } mp_block;
 
 /* Creates the shared segment and, with has_lock, its lock. Elements are
  * zero. MP_EINVAL for an unknown typecode or a size that overflows. */
 int mp_block_create(mp_block *b, char typecode, size_t count, int has_lock);
+
+/* Puts the caller's Lock or RLock (one of them non-NULL) in place of a
+ * built-in lock, on a block created without one. The lock is not owned:
+ * it must outlive the block in this process. */
+void mp_block_use_lock(mp_block *b, mp_lock *lock, mp_rlock *rlock);
 
 /* Releases this process's mapping and handles. A lock this process holds
  * stays held: when the process ends, the next locker gets MP_EOWNERDEAD,
@@ -75,10 +88,11 @@ void mp_block_close(mp_block *b);
 int mp_block_export(mp_block *b, mp_export *ex);
 int mp_block_import(mp_block *b, mp_import *im, size_t want_count);
 
-/* The user's lock and unlock: recursive per thread. lock gives
- * MP_EOWNERDEAD with the lock held if the previous holder died;
- * MP_ESTATE for a block without a lock (or, unlock, one this thread does
- * not hold). */
+/* The user's lock and unlock: recursive per thread for the built-in lock
+ * and a caller's RLock; a caller's Lock is taken as mp_lock_acquire takes
+ * it (a thread that holds it waits). lock gives MP_EOWNERDEAD with the
+ * lock held if the previous holder died; MP_ESTATE for a block without a
+ * lock (or, unlock, one this thread does not hold). */
 int mp_block_lock(mp_block *b, uint64_t deadline_ns);
 int mp_block_unlock(mp_block *b);
 

@@ -47,6 +47,36 @@ int mp_value_new_raw(mp_value **v, char typecode)
     return value_new(v, typecode, 0);
 }
 
+int mp_value_new_with_lock(mp_value **v, char typecode, mp_lock *lock)
+{
+    mp_clear_error();
+    if (v) *v = NULL;
+    if (!lock) return mp_set_error(MP_EINVAL, "NULL lock");
+    int rc = value_new(v, typecode, 0);
+    if (rc == 0) mp_block_use_lock(&(*v)->b, lock, NULL);
+    return rc;
+}
+
+int mp_value_new_with_rlock(mp_value **v, char typecode, mp_rlock *lock)
+{
+    mp_clear_error();
+    if (v) *v = NULL;
+    if (!lock) return mp_set_error(MP_EINVAL, "NULL rlock");
+    int rc = value_new(v, typecode, 0);
+    if (rc == 0) mp_block_use_lock(&(*v)->b, NULL, lock);
+    return rc;
+}
+
+mp_lock *mp_value_get_lock(mp_value *v)
+{
+    return v ? v->b.xlock : NULL;
+}
+
+mp_rlock *mp_value_get_rlock(mp_value *v)
+{
+    return v ? v->b.xrlock : NULL;
+}
+
 void mp_value_free(mp_value *v)
 {
     if (!v) return;

@@ -235,6 +235,10 @@ static int wait_locked(mp_condition *c, uint64_t deadline)
     mp_store32(&s->state, SLOT_WAITING, MP_SEQ_CST);
     uint32_t depth;
     let_go(c, &depth);
+    /* Slices, though nobody is taken over: where a wake-up is a token (a
+     * kernel semaphore, a pipe) a sleeper that was not notified can wake,
+     * sleep again and take a second token, the notified one's; the slice
+     * bounds how long that one then sleeps on. */
     int rc = mp_wait_for(&st->wp, &c->wq, &slot_ops, s, deadline, MP_WAIT_FIRST_SLICE_NS,
                          SLICE_MAX_NS);
     int back = take_back(c, depth);

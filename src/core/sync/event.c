@@ -9,8 +9,6 @@
 #include "core/sync/waiter.h"
 #include "mproc/synchronize.h"
 
-#define SLICE_MAX_NS 100000000ull
-
 typedef struct event_state {
     mp_atomic_u32 flag;
     mp_waitpoint wp;
@@ -105,7 +103,7 @@ int mp_event_wait(mp_event *ev, double timeout)
     if (rc < 0) return rc;
     if (event_is_set(ev->st)) return 0;
     return mp_wait_for(&ev->st->wp, &ev->wq, &event_ops, ev->st, mp_deadline(timeout),
-                       MP_WAIT_FIRST_SLICE_NS, SLICE_MAX_NS);
+                       MP_WAIT_NO_SLICE, MP_WAIT_NO_SLICE);
 }
 
 /* ---- as a process argument ------------------------------------------------ */

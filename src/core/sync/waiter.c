@@ -60,7 +60,8 @@ static int sleep_once(mp_waitpoint *wp, mp_os_wq *wq, const mp_wait_ops *ops, vo
 int mp_wait_for(mp_waitpoint *wp, mp_os_wq *wq, const mp_wait_ops *ops, void *ctx,
                 uint64_t deadline_ns, uint64_t first_slice_ns, uint64_t max_slice_ns)
 {
-    MP_TEST_HOOK(first_slice_ns = mp__lock_first_slice_ns);
+    MP_TEST_HOOK(if (first_slice_ns != MP_WAIT_NO_SLICE) first_slice_ns =
+                     mp__lock_first_slice_ns);
     uint64_t slice = first_slice_ns;
     for (;;) {
         int rc = stop_reason(ops, ctx);
@@ -69,8 +70,8 @@ int mp_wait_for(mp_waitpoint *wp, mp_os_wq *wq, const mp_wait_ops *ops, void *ct
         int late = deadline_ns != MP_NO_DEADLINE && now >= deadline_ns;
         rc = MP_ETIMEDOUT;
         if (!late) {
-            uint64_t until = now + slice;
-            if (until > deadline_ns) until = deadline_ns;
+            /* now < deadline_ns here; the form cannot overflow */
+            uint64_t until = slice >= deadline_ns - now ? deadline_ns : now + slice;
             rc = sleep_once(wp, wq, ops, ctx, until);
         }
         uint32_t owner = 0;

@@ -63,7 +63,7 @@ typedef struct mp_wait_ops {
  * last try and a dead-owner check, so a caller that never waits still
  * recovers a dead owner's word), what ops->stop returned, or MP_ESYS.
  * The first sleep lasts first_slice_ns, later ones twice the one before,
- * up to max_slice_ns. */
+ * up to max_slice_ns; no sleep passes the deadline. */
 int mp_wait_for(mp_waitpoint *wp, mp_os_wq *wq, const mp_wait_ops *ops, void *ctx,
                 uint64_t deadline_ns, uint64_t first_slice_ns, uint64_t max_slice_ns);
 
@@ -84,6 +84,15 @@ void mp_wait_wake_all(mp_waitpoint *wp, mp_os_wq *wq);
 
 /* A waiter's first sleep, before it asks whether the owner is alive. */
 #define MP_WAIT_FIRST_SLICE_NS 2000000u
+
+/* As first_slice_ns (and max_slice_ns): no slices, one sleep to the
+ * deadline, for a primitive with no owner to ask about, whose release
+ * wakes every waiter (mp_wait_wake_all: no wake-up mark a dead waiter
+ * could leave set), and whose woken waiters all leave rather than sleep
+ * again (where wake-ups are tokens, one that slept again could take a
+ * token meant for another): an Event. Such a sleep arms no timer when
+ * there is no deadline. */
+#define MP_WAIT_NO_SLICE UINT64_MAX
 
 /* Test hooks (base/testhook.h). A waiter calls mp__lock_waiter_hook (if
  * set) once it has registered, before its last look at the word; its
