@@ -313,6 +313,65 @@ def event_pingpong(count):
     report(ns / 1e3 / count, "us")
 
 
+# ---- condition_pingpong, barrier_2p: Condition and Barrier ----------------------------------
+
+def _condition_answer(cond, turn, total):
+    for _ in range(total):
+        with cond:
+            while turn.value != 1:
+                cond.wait()
+            turn.value = 0
+            cond.notify()
+
+
+def condition_pingpong(count):
+    cond = mp.Condition()  # over an RLock of its own
+    turn = mp.RawValue("q", 0)
+    warm = warm_count(count)
+    p = mp.Process(target=_condition_answer, args=(cond, turn, warm + count))
+    p.start()
+    for i in range(warm + count):
+        if i == warm:
+            t0 = now_ns()
+        with cond:
+            turn.value = 1
+            cond.notify()
+            while turn.value != 0:
+                cond.wait()
+    ns = now_ns() - t0
+    p.join()
+    if turn.value != 0:
+        sys.exit("py_peer: condition_pingpong: the turn is not 0 at the end")
+    report(ns / 1e3 / count, "us")
+
+
+def _barrier_pass(barrier, n):
+    places = 0
+    for _ in range(n):
+        places += barrier.wait()
+    return places
+
+
+def _barrier_other(barrier, places, total):
+    places.value = _barrier_pass(barrier, total)
+
+
+def barrier_2p(count):
+    barrier = mp.Barrier(2)
+    places = mp.RawValue("q", 0)
+    warm = warm_count(count)
+    p = mp.Process(target=_barrier_other, args=(barrier, places, warm + count))
+    p.start()
+    mine = _barrier_pass(barrier, warm)
+    t0 = now_ns()
+    mine += _barrier_pass(barrier, count)
+    ns = now_ns() - t0
+    p.join()
+    if mine + places.value != warm + count:
+        sys.exit("py_peer: barrier_2p: the places do not add up")
+    report(ns / 1e3 / count, "us")
+
+
 # ---- array_slice: turns as in array_slice.c ------------------------------------------------------
 
 SLICE_AT = 64
@@ -429,6 +488,8 @@ WORKLOADS = {
     "sync_lock": (sync_lock, (int, int)),
     "sync_semaphore": (sync_semaphore, (int,)),
     "event_pingpong": (event_pingpong, (int,)),
+    "condition_pingpong": (condition_pingpong, (int,)),
+    "barrier_2p": (barrier_2p, (int,)),
     "array_slice": (array_slice, (int, int)),
     "spawn_join": (spawn_join, (str, int, int)),
     "codec": (codec, (str, int)),

@@ -124,6 +124,14 @@ def suite(smoke):
         mproc=[mp, "event_pingpong", n(20_000, 200)],
         python=[py, "event_pingpong", n(5_000, 100)],
         raw=["raw_futex", "pingpong", n(20_000, 200)])
+    add("condition_pingpong", "us", "round trip through one Condition and a turn variable",
+        mproc=[mp, "condition_pingpong", n(20_000, 200)],
+        python=[py, "condition_pingpong", n(5_000, 100)],
+        raw=["raw_futex", "pingpong", n(20_000, 200)])
+    add("barrier_2p", "us", "one pass of a Barrier(2) by two processes",
+        mproc=[mp, "barrier_2p", n(20_000, 200)],
+        python=[py, "barrier_2p", n(5_000, 100)],
+        raw=["raw_futex", "barrier", n(20_000, 200)])
     add("array_slice_1m", "GiB/s", "1 MiB slice written by one process, read by another",
         mproc=[mp, "array_slice", str(MIB), n(5_000, 20)],
         python=[py, "array_slice", str(MIB), n(40, 2)],
@@ -185,6 +193,8 @@ TARGETS = [
     ("semaphore_1p", "python", "faster", 10.0, "Python's Semaphore"),
     ("event_pingpong", "raw", "time", 1.1, "the raw futex ping-pong"),
     ("event_pingpong", "python", "faster", 4.0, "Python's Event"),
+    ("condition_pingpong", "python", "faster", 4.0, "Python's Condition"),
+    ("barrier_2p", "python", "faster", 4.0, "Python's Barrier"),
     ("spawn_join_spawn", "raw", "time", 1.5, "bare posix_spawn + waitpid"),
     ("spawn_join_fork", "raw", "time", 1.5, "bare fork + waitpid"),
     ("spawn_join_spawn_1g", ("spawn_join_spawn", "mproc"), "time", 1.1,

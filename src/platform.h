@@ -124,6 +124,12 @@ void mp_os_wq_wake(mp_os_wq *wq, mp_atomic_u32 *word, uint32_t n);
 /* Releases this process's handles. */
 void mp_os_wq_close(mp_os_wq *wq);
 
+/* 1 where a wake reaches the sleepers on that very word (a futex), 0
+ * where it leaves a token any sleeper of the queue may take (a kernel
+ * semaphore, a pipe): there a sleeper that wakes and sleeps again can take
+ * a token meant for another. */
+int mp_os_wq_by_address(void);
+
 /* ---- threads and process-local locking ------------------------------------ */
 
 typedef struct mp_os_thread mp_os_thread;

@@ -97,6 +97,11 @@ void mp_os_wq_close(mp_os_wq *wq)
     mp_os_wq_create(wq);
 }
 
+int mp_os_wq_by_address(void)
+{
+    return 1;
+}
+
 #else /* pipe tokens */
 
 int mp_os_wq_create(mp_os_wq *wq)
@@ -188,6 +193,11 @@ void mp_os_wq_close(mp_os_wq *wq)
     mp_os_close(wq->h[0]);
     mp_os_close(wq->h[1]);
     wq->h[0] = wq->h[1] = MP_OS_NO_HANDLE;
+}
+
+int mp_os_wq_by_address(void)
+{
+    return 0;
 }
 
 #endif

@@ -81,3 +81,8 @@ void mp_os_wq_close(mp_os_wq *wq)
         wq->h[i] = MP_OS_NO_HANDLE;
     }
 }
+
+int mp_os_wq_by_address(void)
+{
+    return 0;
+}

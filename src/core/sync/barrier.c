@@ -105,8 +105,9 @@ void mp_barrier_free(mp_barrier *barrier)
 
 /* ---- the barrier's own lock, and the ends of a generation ------------------- */
 
-/* Ends the generation: released (broken 0) or broken, and wakes its
- * waiters. Under the lock. */
+/* Ends the generation: released (broken 0) or broken. Under the lock;
+ * its waiters are woken by unlock, after the lock is free, so that they
+ * do not wake only to wait for it. */
 static void end_generation(mp_barrier *b, int broken)
 {
     barrier_state *st = b->st;
@@ -114,23 +115,35 @@ static void end_generation(mp_barrier *b, int broken)
     mp_store32(&st->outcome[g % OUTCOMES], broken ? 1u : 0u, MP_RELAXED);
     mp_store32(&st->count, 0, MP_RELAXED);
     mp_store32(&st->gen, g + 1, MP_SEQ_CST);
-    mp_wait_wake_all(&st->wp, &b->gen_wq);
 }
 
-static void break_barrier(mp_barrier *b)
+/* Breaks the barrier; 1 if that ended a generation (someone to wake). */
+static int break_barrier(mp_barrier *b)
 {
     mp_store32(&b->st->broken, 1, MP_RELAXED);
-    if (mp_load32(&b->st->count, MP_RELAXED) > 0) end_generation(b, 1);
+    if (mp_load32(&b->st->count, MP_RELAXED) == 0) return 0;
+    end_generation(b, 1);
+    return 1;
+}
+
+/* Releases the lock, then wakes the waiters of a generation that ended
+ * under it. */
+static void unlock(mp_barrier *b, int ended)
+{
+    mp_pidlock_release(&b->lk);
+    if (ended) mp_wait_wake_all(&b->st->wp, &b->gen_wq);
 }
 
 /* Takes the barrier's lock: 0, or MP_EBROKEN when its holder died (the
- * barrier is then broken), both with the lock held (held() says so);
- * another negative code when the OS failed, without it. */
-static int take_lock(mp_barrier *b)
+ * barrier is then broken, and *ended says whether that ended a
+ * generation), both with the lock held (held() says so); another
+ * negative code when the OS failed, without it. */
+static int take_lock(mp_barrier *b, int *ended)
 {
+    *ended = 0;
     int rc = mp_pidlock_acquire(&b->lk, MP_NO_DEADLINE);
     if (rc == MP_EOWNERDEAD) {
-        break_barrier(b);
+        *ended = break_barrier(b);
         return mp_set_error(MP_EBROKEN, "a process died inside the Barrier");
     }
     return rc;
@@ -187,16 +200,17 @@ static int gen_take_over(void *ctx, uint32_t dead)
 {
     gen_wait *w = ctx;
     mp_barrier *b = w->b;
-    int rc = take_lock(b);
+    int ended;
+    int rc = take_lock(b, &ended);
     if (rc == 0 && mp_load32(&b->st->gen, MP_RELAXED) == w->gen) {
         uint32_t n = mp_load32(&b->st->count, MP_RELAXED);
         for (uint32_t i = 0; i < n; i++)
             if (mp_load32(&b->st->pid[i], MP_RELAXED) == dead) {
-                break_barrier(b);
+                ended = break_barrier(b);
                 break;
             }
     }
-    if (held(rc)) mp_pidlock_release(&b->lk);
+    if (held(rc)) unlock(b, ended);
     return gen_over(ctx);
 }
 
@@ -215,13 +229,12 @@ static int release_all(mp_barrier *b, int index)
         mp_args none = {NULL, 0};
         int code = b->action(&none);
         if (code != 0) {
-            break_barrier(b);
-            mp_pidlock_release(&b->lk);
+            unlock(b, break_barrier(b));
             return mp_set_error(MP_EBROKEN, "the Barrier's action returned %d", code);
         }
     }
     end_generation(b, 0);
-    mp_pidlock_release(&b->lk);
+    unlock(b, 1);
     return index;
 }
 
@@ -237,8 +250,9 @@ int mp_barrier_wait(mp_barrier *barrier, double timeout)
                         : st->timeout_ns == UINT64_MAX
                             ? MP_NO_DEADLINE
                             : mp_deadline((double)st->timeout_ns / 1e9);
-    if ((rc = take_lock(b)) < 0) {
-        if (held(rc)) mp_pidlock_release(&b->lk);
+    int ended;
+    if ((rc = take_lock(b, &ended)) < 0) {
+        if (held(rc)) unlock(b, ended);
         return rc;
     }
     if (mp_load32(&st->broken, MP_RELAXED)) {
@@ -257,9 +271,9 @@ int mp_barrier_wait(mp_barrier *barrier, double timeout)
     if (rc == 0 || rc == MP_EOWNERDEAD) return outcome(b, w.gen, (int)index);
     /* Timed out (Python breaks the barrier then) or failed: unless the
      * generation ended meanwhile, this waiter breaks it for the others. */
-    int taken = take_lock(b);
-    if (taken == 0 && mp_load32(&st->gen, MP_RELAXED) == w.gen) break_barrier(b);
-    if (held(taken)) mp_pidlock_release(&b->lk);
+    int taken = take_lock(b, &ended);
+    if (taken == 0 && mp_load32(&st->gen, MP_RELAXED) == w.gen) ended = break_barrier(b);
+    if (held(taken)) unlock(b, ended);
     return outcome(b, w.gen, (int)index);
 }
 
@@ -267,11 +281,15 @@ int mp_barrier_reset(mp_barrier *barrier)
 {
     mp_clear_error();
     if (!barrier) return null_barrier();
-    int rc = take_lock(barrier); /* a dead holder's break is what reset undoes */
+    int ended;
+    int rc = take_lock(barrier, &ended); /* a dead holder's break is what reset undoes */
     if (!held(rc)) return rc;
-    if (mp_load32(&barrier->st->count, MP_RELAXED) > 0) end_generation(barrier, 1);
+    if (mp_load32(&barrier->st->count, MP_RELAXED) > 0) {
+        end_generation(barrier, 1);
+        ended = 1;
+    }
     mp_store32(&barrier->st->broken, 0, MP_RELAXED);
-    mp_pidlock_release(&barrier->lk);
+    unlock(barrier, ended);
     mp_clear_error();
     return 0;
 }
@@ -280,10 +298,11 @@ int mp_barrier_abort(mp_barrier *barrier)
 {
     mp_clear_error();
     if (!barrier) return null_barrier();
-    int rc = take_lock(barrier);
+    int ended;
+    int rc = take_lock(barrier, &ended);
     if (!held(rc)) return rc;
-    break_barrier(barrier);
-    mp_pidlock_release(&barrier->lk);
+    ended |= break_barrier(barrier);
+    unlock(barrier, ended);
     mp_clear_error();
     return 0;
 }

@@ -235,12 +235,14 @@ static int wait_locked(mp_condition *c, uint64_t deadline)
     mp_store32(&s->state, SLOT_WAITING, MP_SEQ_CST);
     uint32_t depth;
     let_go(c, &depth);
-    /* Slices, though nobody is taken over: where a wake-up is a token (a
-     * kernel semaphore, a pipe) a sleeper that was not notified can wake,
-     * sleep again and take a second token, the notified one's; the slice
-     * bounds how long that one then sleeps on. */
-    int rc = mp_wait_for(&st->wp, &c->wq, &slot_ops, s, deadline, MP_WAIT_FIRST_SLICE_NS,
-                         SLICE_MAX_NS);
+    /* Nobody is taken over, so slices are needed only where a wake-up is
+     * a token (a kernel semaphore, a pipe): a sleeper that was not
+     * notified can wake, sleep again and take a second token, the notified
+     * one's; the slice bounds how long that one then sleeps on. Elsewhere
+     * a sleep without a slice arms no timer. */
+    uint64_t slice = mp_os_wq_by_address() ? MP_WAIT_NO_SLICE : MP_WAIT_FIRST_SLICE_NS;
+    int rc = mp_wait_for(&st->wp, &c->wq, &slot_ops, s, deadline, slice,
+                         mp_os_wq_by_address() ? MP_WAIT_NO_SLICE : SLICE_MAX_NS);
     int back = take_back(c, depth);
     /* Notified is what the slot says, under the lock: a notify that came
      * after the deadline but before the lock counts (Python's alike). */
@@ -299,15 +301,26 @@ static cond_slot *oldest_waiting(cond_state *st)
     return best;
 }
 
+static uint32_t count_waiting(cond_state *st)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < st->used; i++)
+        n += mp_load32(&st->slot[i].state, MP_RELAXED) == SLOT_WAITING;
+    return n;
+}
+
 static int notify_locked(mp_condition *c, uint64_t n)
 {
     cond_state *st = c->st;
     uint32_t self = mp_os_self();
     uint64_t woken = 0;
+    /* When every waiter is to be woken, a dead one takes nothing from a
+     * live one: the OS need not be asked (a few system calls a waiter). */
+    int ask_os = count_waiting(st) > n;
     cond_slot *s;
     while (woken < n && (s = oldest_waiting(st)) != NULL) {
         uint32_t pid = mp_load32(&s->pid, MP_RELAXED);
-        if (pid != self && !mp_os_pid_alive(pid)) {
+        if (ask_os && pid != self && !mp_os_pid_alive(pid)) {
             give_slot(st, s); /* a killed waiter: not counted */
             continue;
         }
