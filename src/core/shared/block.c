@@ -22,7 +22,7 @@ static size_t segment_size(size_t count, size_t size)
 int mp_block_create(mp_block *b, char typecode, size_t count, int has_lock)
 {
     memset(b, 0, sizeof *b);
-    mp_store64(&b->owner, 0, MP_RELAXED);
+    mp_reclock_init(&b->lock);
     b->shm.handle = MP_OS_NO_HANDLE;
     const mp_typecode *tc = mp_typecode_find(typecode);
     if (!tc)
@@ -44,7 +44,7 @@ int mp_block_create(mp_block *b, char typecode, size_t count, int has_lock)
     h->count = count;
     h->data_offset = DATA_OFFSET;
     if (has_lock) {
-        rc = mp_pidlock_create(&b->lock, &h->lock);
+        rc = mp_pidlock_create(&b->lock.lk, &h->lock);
         if (rc < 0) {
             mp_os_shm_close(&b->shm);
             return rc;
@@ -70,7 +70,7 @@ void mp_block_close(mp_block *b)
         mp_lock_free(b->xlock);
         mp_rlock_free(b->xrlock);
     }
-    if (b->has_lock) mp_pidlock_close(&b->lock);
+    if (b->has_lock) mp_pidlock_close(&b->lock.lk);
     mp_os_shm_close(&b->shm);
     b->data = NULL;
 }
@@ -120,7 +120,7 @@ int mp_block_export(mp_block *b, mp_export *ex)
     mp_os_handle hs[MP_OS_WQ_MAX_HANDLES];
     int n = 0;
     if (b->has_lock) {
-        n = mp_pidlock_handles(&b->lock, hs);
+        n = mp_pidlock_handles(&b->lock.lk, hs);
         if (n < 0) return n;
         if (n > MP_OS_WQ_MAX_HANDLES)
             return mp_set_error(MP_ESYS, "lock has %d handles, more than expected", n);
@@ -153,7 +153,7 @@ static int bad_import(const char *what)
 int mp_block_import(mp_block *b, mp_import *im, size_t want_count)
 {
     memset(b, 0, sizeof *b);
-    mp_store64(&b->owner, 0, MP_RELAXED);
+    mp_reclock_init(&b->lock);
     b->shm.handle = MP_OS_NO_HANDLE;
     mp_rd *r = im->rd;
     unsigned char code = mp_rd_u8(r);
@@ -215,8 +215,8 @@ int mp_block_import(mp_block *b, mp_import *im, size_t want_count)
         return bad_import("the shared header disagrees");
     }
     if (has_lock) {
-        rc = mp_pidlock_adopt(&b->lock, &((mp_block_header *)b->shm.base)->lock, hs + 1,
-                              (int)nlock);
+        rc = mp_pidlock_adopt(&b->lock.lk, &((mp_block_header *)b->shm.base)->lock,
+                              hs + 1, (int)nlock);
         if (rc < 0) {
             mp_os_shm_close(&b->shm);
             return rc;
@@ -232,41 +232,6 @@ int mp_block_import(mp_block *b, mp_import *im, size_t want_count)
 }
 
 /* ---- locking -------------------------------------------------------------- */
-
-/* The shared lock taken by a thread that does not hold it yet. */
-static int lock_first(mp_block *b, uint64_t self, uint64_t deadline_ns)
-{
-    int rc = mp_pidlock_acquire(&b->lock, deadline_ns);
-    if (rc == MP_ETIMEDOUT) return mp_set_error(rc, "the lock is held elsewhere");
-    if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
-    mp_store64(&b->owner, self, MP_RELAXED);
-    b->depth = 1;
-    if (rc == MP_EOWNERDEAD)
-        mp_set_error(rc, "a process died holding the lock; the data may be half-updated");
-    return rc;
-}
-
-/* Inline: every element access comes through here, most often from
- * inside the user's own lock(), where it is a counter. */
-static inline int lock_recursive(mp_block *b, uint64_t deadline_ns)
-{
-    uint64_t self = (uint64_t)mp_thread_self();
-    /* Relaxed is enough: only this thread ever stores self here, so it
-     * sees self exactly when it holds the lock. */
-    if (mp_load64(&b->owner, MP_RELAXED) == self) {
-        b->depth++;
-        return 0;
-    }
-    return lock_first(b, self, deadline_ns);
-}
-
-static inline void unlock_recursive(mp_block *b)
-{
-    if (--b->depth == 0) {
-        mp_store64(&b->owner, 0, MP_RELAXED);
-        mp_pidlock_release(&b->lock);
-    }
-}
 
 /* A caller's lock, taken until the deadline (converted back to a timeout:
  * the public calls take timeouts). */
@@ -285,7 +250,7 @@ int mp_block_lock(mp_block *b, uint64_t deadline_ns)
 {
     if (b->xlock || b->xrlock) return lock_caller(b, deadline_ns);
     if (!b->has_lock) return mp_set_error(MP_ESTATE, "a raw value or array has no lock");
-    return lock_recursive(b, deadline_ns);
+    return mp_reclock_enter(&b->lock, deadline_ns);
 }
 
 int mp_block_unlock(mp_block *b)
@@ -293,9 +258,9 @@ int mp_block_unlock(mp_block *b)
     if (b->xlock) return mp_lock_release(b->xlock);
     if (b->xrlock) return mp_rlock_release(b->xrlock);
     if (!b->has_lock) return mp_set_error(MP_ESTATE, "a raw value or array has no lock");
-    if (mp_load64(&b->owner, MP_RELAXED) != (uint64_t)mp_thread_self())
+    if (!mp_reclock_mine(&b->lock))
         return mp_set_error(MP_ESTATE, "unlock of a lock this thread does not hold");
-    unlock_recursive(b);
+    mp_reclock_leave(&b->lock);
     return 0;
 }
 
@@ -317,7 +282,7 @@ static int enter_caller(mp_block *b)
 static inline int enter(mp_block *b)
 {
     if (b->has_lock) {
-        int rc = lock_recursive(b, MP_NO_DEADLINE);
+        int rc = mp_reclock_enter(&b->lock, MP_NO_DEADLINE);
         if (rc == 0) return 1;
         if (rc != MP_EOWNERDEAD) return rc;
         mp_clear_error(); /* recovered: the access says nothing */
@@ -333,7 +298,7 @@ static inline void leave(mp_block *b, int taken)
 {
     if (!taken) return;
     if (b->has_lock)
-        unlock_recursive(b);
+        mp_reclock_leave(&b->lock);
     else if (b->xlock)
         mp__lock_release(b->xlock);
     else

@@ -11,11 +11,8 @@
  * elements. Only offsets and plain numbers live there, because every
  * process maps the segment at an address of its own.
  *
- * Per process: an mp_block handle holding the mapping, this process's
- * handle on the lock, and the recursion state. The shared lock is owned by
- * a process id, so it cannot tell two threads of one process apart; the
- * handle adds that: owner is the thread that holds the lock (read by other
- * threads, hence atomic) and depth counts its nested lock calls. */
+ * Per process: an mp_block handle holding the mapping and this process's
+ * handle on the lock, recursive per thread (sync/reclock.h). */
 #ifndef MP_CORE_SHARED_BLOCK_H
 #define MP_CORE_SHARED_BLOCK_H
 
@@ -24,7 +21,7 @@
 
 #include "platform.h"
 #include "base/buf.h"
-#include "core/sync/pidlock.h"
+#include "core/sync/reclock.h"
 #include "mproc/synchronize.h"
 #include "core/runtime/export.h"
 #include "core/shared/typecode.h"
@@ -48,16 +45,11 @@ typedef struct mp_block_header {
 
 typedef struct mp_block {
     mp_os_shm shm;
-    mp_pidlock lock;
+    mp_reclock lock; /* the built-in lock, recursive per thread (sync/reclock.h) */
     int has_lock;
     const mp_typecode *tc;
     size_t count;
     unsigned char *data; /* elements, in this process's mapping */
-    /* mp_thread_self() of the holding thread, 0 when this process's
-     * threads do not hold the lock. A 64-bit word so that it goes through
-     * atomics.h like every other atomic. */
-    mp_atomic_u64 owner;
-    size_t depth; /* touched only by the owner thread */
     /* A caller's lock in place of the built-in one (Python's
      * Value(..., lock=L)): at most one of them; the block then has no lock
      * of its own (has_lock 0). Owned by this handle only in a child, which
