@@ -30,9 +30,9 @@ static inline void mp_reclock_init(mp_reclock *r)
     r->depth = 0;
 }
 
-/* The first level, for a thread that does not hold the lock: 0,
- * MP_EOWNERDEAD (taken over, held), MP_ETIMEDOUT (with a message) or
- * MP_ESYS. */
+/* The first level, for a thread that does not hold the lock and found
+ * it taken: 0, MP_EOWNERDEAD (taken over, held), MP_ETIMEDOUT (with a
+ * message) or MP_ESYS. */
 int mp__reclock_first(mp_reclock *r, uint64_t deadline_ns);
 
 /* Takes one level: a counter for the holder, the pid lock for anyone
@@ -40,10 +40,17 @@ int mp__reclock_first(mp_reclock *r, uint64_t deadline_ns);
  * from inside the user's own lock. */
 static inline int mp_reclock_enter(mp_reclock *r, uint64_t deadline_ns)
 {
+    uint64_t self = (uint64_t)mp_thread_self();
     /* Relaxed is enough: only this thread ever stores its own id here, so
      * it sees it exactly when it holds the lock. */
-    if (mp_load64(&r->owner, MP_RELAXED) == (uint64_t)mp_thread_self()) {
+    if (mp_load64(&r->owner, MP_RELAXED) == self) {
         r->depth++;
+        return 0;
+    }
+    uint32_t free_word = 0;
+    if (mp_cas32(&r->lk.s->owner, &free_word, mp_os_self(), MP_ACQUIRE)) {
+        mp_store64(&r->owner, self, MP_RELAXED);
+        r->depth = 1;
         return 0;
     }
     return mp__reclock_first(r, deadline_ns);
