@@ -31,7 +31,14 @@ int main(void)
     uint64_t big = UINT64_MAX;
     unsigned char uc = 1;
     _Bool b = 1;
-    return mp_process_new(&p, target, mp_args_of(v, n, big, uc, b, 1.0f, "s", 'c', o));
+    mp_lock *l = NULL;
+    mp_rlock *r = NULL;
+    mp_semaphore *sem = NULL;
+    mp_event *e = NULL;
+    mp_condition *c = NULL;
+    mp_barrier *bar = NULL;
+    int rc = mp_process_new(&p, target, mp_args_of(v, n, big, uc, b, 1.0f, "s", 'c', o));
+    return rc + mp_process_new(&p, target, mp_args_of(l, r, sem, e, c, bar));
 #elif MPT_CASE == 1
     return mp_process_new(&p, target, mp_args_of(cv)); /* const shared object */
 #elif MPT_CASE == 2
@@ -40,5 +47,8 @@ int main(void)
     return mp_process_new(&p, target, mp_args_of((void *)v)); /* void * */
 #elif MPT_CASE == 4
     return mp_process_new(&p, target, mp_args_of(ld)); /* long double */
+#elif MPT_CASE == 5
+    const mp_lock *cl = NULL;
+    return mp_process_new(&p, target, mp_args_of(cl)); /* const Lock */
 #endif
 }
