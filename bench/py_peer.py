@@ -204,8 +204,9 @@ def _increment(v, count):
 
 def _incr_worker(v, barrier, stamps, count, ident):
     barrier.wait()
+    stamps[2 * ident] = now_ns()
     _increment(v, count)
-    stamps[ident] = now_ns()
+    stamps[2 * ident + 1] = now_ns()
 
 
 def value_incr(nproc, count):
@@ -217,17 +218,18 @@ def value_incr(nproc, count):
         _increment(v, count)
         ns = now_ns() - t0
     else:
-        barrier = mp.Barrier(nproc + 1)
-        stamps = mp.RawArray("q", nproc)
+        # The workers stamp their own start and end (as sync_lock's do): a
+        # stamp the parent took after its own barrier.wait() could come
+        # after a short run had ended, and gave a negative time.
+        barrier = mp.Barrier(nproc)
+        stamps = mp.RawArray("q", 2 * nproc)
         procs = [mp.Process(target=_incr_worker, args=(v, barrier, stamps, count, i))
                  for i in range(nproc)]
         for p in procs:
             p.start()
-        barrier.wait()
-        t0 = now_ns()
         for p in procs:
             p.join()
-        ns = max(stamps) - t0
+        ns = max(stamps[1::2]) - min(stamps[0::2])
     if v.value != nproc * count:
         sys.exit("py_peer: value_incr: lost increments")
     report(ns / (nproc * count), "ns/op")
