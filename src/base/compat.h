@@ -19,4 +19,12 @@
 #define MP_THREAD_LOCAL_FAST MP_THREAD_LOCAL
 #endif
 
+/* Keeps a function's body out of its callers: the slow part beside a
+ * fast path, so that the fast path needs no stack frame. */
+#if defined(_MSC_VER)
+#define MP_NOINLINE __declspec(noinline)
+#else
+#define MP_NOINLINE __attribute__((noinline))
+#endif
+
 #endif

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/compat.h"
 #include "core/shared/block.h"
 #include "base/error.h"
 #include "core/obj/repr_scalar.h"
@@ -337,12 +338,33 @@ static unsigned char *at(const mp_block *b, size_t i)
         return rc_;                                                                      \
     } while (0)
 
-int mp_block_get_int(mp_block *b, size_t i, int64_t *out)
+/* 1 when an access to element i of a 64-bit integer block may go ahead
+ * at once: the calling thread holds the block's own lock (the
+ * read-modify-write idiom, lock ... get ... set ... unlock), so no other
+ * thread or process can change it, and no depth need count the access.
+ * The functions below take this way first and keep everything else out
+ * of it, so that it is a leaf with no frame. */
+static inline int held_int64(mp_block *b, size_t i)
+{
+    return b->has_lock && i < b->count && mp_tc_is_int64(b->tc) &&
+           mp_reclock_mine(&b->lock);
+}
+
+MP_NOINLINE static int get_int(mp_block *b, size_t i, int64_t *out)
 {
     if (!out) return mp_set_error(MP_EINVAL, "NULL output");
     if (mp_tc_is_int64(b->tc)) /* the common case, without conversions */
         ACCESS((memcpy(out, at(b, i), sizeof *out), 0));
     ACCESS(mp_tc_load_int(b->tc, at(b, i), out));
+}
+
+int mp_block_get_int(mp_block *b, size_t i, int64_t *out)
+{
+    if (out && held_int64(b, i)) {
+        memcpy(out, at(b, i), sizeof *out);
+        return 0;
+    }
+    return get_int(b, i, out);
 }
 
 int mp_block_get_uint(mp_block *b, size_t i, uint64_t *out)
@@ -359,13 +381,22 @@ int mp_block_get_double(mp_block *b, size_t i, double *out)
 
 /* Stores check the value before taking the lock, so that a bad value
  * never waits for the lock only to be refused. */
-int mp_block_set_int(mp_block *b, size_t i, int64_t x)
+MP_NOINLINE static int set_int(mp_block *b, size_t i, int64_t x)
 {
     if (mp_tc_is_int64(b->tc)) /* every x fits */
         ACCESS((memcpy(at(b, i), &x, sizeof x), 0));
     int rc = mp_tc_check_int(b->tc, x);
     if (rc < 0) return rc;
     ACCESS(mp_tc_store_int(b->tc, at(b, i), x));
+}
+
+int mp_block_set_int(mp_block *b, size_t i, int64_t x)
+{
+    if (held_int64(b, i)) {
+        memcpy(at(b, i), &x, sizeof x);
+        return 0;
+    }
+    return set_int(b, i, x);
 }
 
 int mp_block_set_uint(mp_block *b, size_t i, uint64_t x)

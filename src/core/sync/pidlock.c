@@ -93,9 +93,9 @@ void mp_pidlock_close(mp_pidlock *l)
     mp_os_wq_close(&l->wq);
 }
 
-MP_THREAD_LOCAL char mp__thread_anchor;
+MP_THREAD_LOCAL_FAST char mp__thread_anchor;
 
-MP_THREAD_LOCAL uint32_t mp__thread_number;
+MP_THREAD_LOCAL_FAST uint32_t mp__thread_number;
 
 uint32_t mp__thread_number_assign(void)
 {

@@ -75,7 +75,7 @@ void mp_pidlock_close(mp_pidlock *l);
 /* An id of the calling thread, unique among live threads of this process:
  * the address of a thread-local byte (compat.h's MP_THREAD_LOCAL). */
 #include "base/compat.h"
-extern MP_THREAD_LOCAL char mp__thread_anchor;
+extern MP_THREAD_LOCAL_FAST char mp__thread_anchor;
 static inline uintptr_t mp_thread_self(void)
 {
     return (uintptr_t)&mp__thread_anchor;
@@ -85,7 +85,7 @@ static inline uintptr_t mp_thread_self(void)
  * ever ran (never reused, unlike mp_thread_self's address), never 0: with
  * the pid it names one thread in one 64-bit word that a thread of another
  * process cannot hold by chance (an RLock's owner, rlock.c). */
-extern MP_THREAD_LOCAL uint32_t mp__thread_number;
+extern MP_THREAD_LOCAL_FAST uint32_t mp__thread_number;
 uint32_t mp__thread_number_assign(void);
 static inline uint32_t mp_thread_number(void)
 {
