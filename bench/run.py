@@ -187,6 +187,7 @@ TARGETS = [
     ("pipe_bulk_oneway_1m", "raw", "faster", 0.95, "raw write/read, pipe"),
     ("value_incr_1p", "apr", "faster", 1.0, "APR's apr_proc_mutex counter"),
     ("value_incr_1p", "python", "faster", 20.0, "Python"),
+    ("value_incr_1p", "raw", "faster", 0.8, "a bare process-shared pthread mutex"),
     ("lock_1p", "raw", "time", 1.0, "a robust process-shared pthread mutex"),
     ("lock_1p", "python", "faster", 10.0, "Python's Lock"),
     ("lock_2p", "raw", "faster", 1.0, "a robust process-shared pthread mutex"),
