@@ -192,14 +192,7 @@ static int slot_try(void *ctx, uint32_t *owner)
     return slot_notified(ctx);
 }
 
-static int slot_no_owner(void *ctx, uint32_t owner)
-{
-    (void)ctx;
-    (void)owner;
-    return 0;
-}
-
-static const mp_wait_ops slot_ops = {slot_try, slot_notified, slot_no_owner, NULL};
+static const mp_wait_ops slot_ops = {slot_try, slot_notified, NULL, NULL};
 
 /* Lets go of the lock wholly; *depth says how much to take back. */
 static void let_go(mp_condition *c, uint32_t *depth)

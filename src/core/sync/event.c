@@ -86,14 +86,7 @@ static int event_try(void *ctx, uint32_t *owner)
     return event_is_set(ctx);
 }
 
-static int event_no_owner(void *ctx, uint32_t owner)
-{
-    (void)ctx;
-    (void)owner;
-    return 0;
-}
-
-static const mp_wait_ops event_ops = {event_try, event_is_set, event_no_owner, NULL};
+static const mp_wait_ops event_ops = {event_try, event_is_set, NULL, NULL};
 
 int mp_event_wait(mp_event *ev, double timeout)
 {

@@ -51,26 +51,19 @@ void mp_syncobj_close(mp_syncobj *o, mp_os_wq *wq)
 int mp_syncobj_export(const mp_syncobj *o, const mp_os_wq *wq, uint32_t kind,
                       mp_export *ex)
 {
-    mp_os_handle hs[MP_OS_WQ_MAX_HANDLES];
-    int n = mp_os_wq_handles(wq, hs);
-    if (n < 0) return n;
     mp_buf_u32(ex->buf, kind);
     mp_buf_u64(ex->buf, o->shm.size);
     mp_export_handle(ex, o->shm.handle);
-    mp_buf_u32(ex->buf, (uint32_t)n);
-    for (int i = 0; i < n; i++)
-        mp_export_handle(ex, hs[i]);
-    if (ex->failed) return ex->failed;
-    return ex->buf->failed;
+    return mp_syncobj_export_wq(wq, ex);
 }
 
 int mp_syncobj_import(mp_syncobj *o, mp_os_wq *wq, uint32_t kind, size_t state_size,
                       mp_import *im, const char *what)
 {
-    /* Every handle named is ours from the moment it is taken, so each is
-     * taken before any check can give up, and closed at the one exit. */
-    mp_os_handle hs[1 + MP_OS_WQ_MAX_HANDLES];
-    uint32_t taken = 0, nwq = 0;
+    /* The wait queue's handles come last: if a check gives up first, the
+     * bootstrap closes them with every other handle nobody claimed
+     * (runtime/export.h). */
+    mp_os_handle seg = MP_OS_NO_HANDLE;
     const char *why = NULL;
     int rc = 0;
     memset(o, 0, sizeof *o);
@@ -82,21 +75,13 @@ int mp_syncobj_import(mp_syncobj *o, mp_os_wq *wq, uint32_t kind, size_t state_s
         why = "truncated";
         goto out;
     }
-    if ((rc = mp_import_handle(im, &hs[0])) < 0) goto out;
-    taken = 1;
-    nwq = mp_rd_u32(im->rd);
-    if (im->rd->failed || nwq > MP_OS_WQ_MAX_HANDLES) {
-        why = "bad wait queue handle count";
-        goto out;
-    }
-    for (; taken < 1 + nwq; taken++)
-        if ((rc = mp_import_handle(im, &hs[taken])) < 0) goto out;
+    if ((rc = mp_import_handle(im, &seg)) < 0) goto out;
     if (got_kind != kind || size != segment_size(state_size)) {
         why = "not this kind of object";
         goto out;
     }
-    rc = mp_os_shm_attach(&o->shm, hs[0], (size_t)size);
-    hs[0] = MP_OS_NO_HANDLE; /* the attach took it, also on failure */
+    rc = mp_os_shm_attach(&o->shm, seg, (size_t)size);
+    seg = MP_OS_NO_HANDLE; /* the attach took it, also on failure */
     if (rc < 0) goto out;
     const sync_header *h = o->shm.base;
     if (h->magic != MP_SYNC_MAGIC || h->version != MP_SYNC_VERSION || h->kind != kind ||
@@ -104,16 +89,13 @@ int mp_syncobj_import(mp_syncobj *o, mp_os_wq *wq, uint32_t kind, size_t state_s
         why = "the shared header disagrees";
         goto out;
     }
-    rc = mp_os_wq_adopt(wq, hs + 1, (int)nwq);
-    taken = 1; /* the adopt took the wait queue's, also on failure */
-    if (rc < 0) goto out;
+    if ((rc = mp_syncobj_import_wq(wq, im, what)) < 0) goto out;
     o->state = (unsigned char *)o->shm.base + STATE_OFFSET;
 
 out:
     if (why) rc = mp_set_error(MP_EPROTO, "%s from the parent: %s", what, why);
     if (rc < 0) {
-        for (uint32_t i = 0; i < taken; i++)
-            if (hs[i] != MP_OS_NO_HANDLE) mp_os_close(hs[i]);
+        if (seg != MP_OS_NO_HANDLE) mp_os_close(seg);
         if (o->shm.base) mp_os_shm_close(&o->shm);
     }
     return rc;

@@ -98,14 +98,7 @@ static int sem_is_free(void *ctx)
     return mp_load32(&st->value, MP_SEQ_CST) > 0;
 }
 
-static int sem_take_over(void *ctx, uint32_t owner)
-{
-    (void)ctx;
-    (void)owner;
-    return 0;
-}
-
-static const mp_wait_ops sem_ops = {sem_try_take, sem_is_free, sem_take_over, NULL};
+static const mp_wait_ops sem_ops = {sem_try_take, sem_is_free, NULL, NULL};
 
 static int acquire_slow(mp_semaphore *sem, double timeout)
 {

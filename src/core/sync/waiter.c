@@ -81,7 +81,8 @@ int mp_wait_for(mp_waitpoint *wp, mp_os_wq *wq, const mp_wait_ops *ops, void *ct
         if (rc == MP_ETIMEDOUT) {
             /* Only a slice that ran out looks for a dead owner: a wake-up
              * means the owner released, hence was alive. */
-            if (owner != 0 && !mp_os_pid_alive(owner) && ops->take_over(ctx, owner))
+            if (owner != 0 && ops->take_over && !mp_os_pid_alive(owner) &&
+                ops->take_over(ctx, owner))
                 return MP_EOWNERDEAD;
             if (late) return MP_ETIMEDOUT;
             slice = slice < max_slice_ns / 2 ? slice * 2 : max_slice_ns;

@@ -50,7 +50,8 @@ typedef struct mp_wait_ops {
     /* A look without taking: 1 if the word is free now (the waiter's last
      * look before it sleeps, made while it is registered). */
     int (*is_free)(void *ctx);
-    /* Takes the word from owner, which no longer exists: 1 if taken. */
+    /* Takes the word from owner, which no longer exists: 1 if taken.
+     * NULL for a primitive with no owner (try_take then reports 0). */
     int (*take_over)(void *ctx, uint32_t owner);
     /* NULL, or a reason to stop waiting (a negative code, or a positive
      * one of the primitive's own), asked before each sleep and after each
