@@ -3,8 +3,9 @@
 #include "base/error.h"
 #include "core/sync/pidlock.h"
 
-#define SLICE_MAX_NS 100000000ull
-#define LOCK_SPINS   100
+#define SLICE_MAX_NS   100000000ull
+#define SPIN_BUDGET    400 /* pauses, docs/synchronize.md */
+#define SPIN_DELAY_MAX 64
 
 int mp_pidlock_create(mp_pidlock *l, mp_pidlock_shared *s)
 {
@@ -62,9 +63,15 @@ int mp__pidlock_acquire_slow(mp_pidlock *l, uint64_t deadline_ns)
     if (mp_cas32(w.owner, &cur, w.self, MP_ACQUIRE)) return 0;
     /* Holders of a Value's lock keep it for a few loads and stores, so a
      * short spin usually wins it without the two system calls of a sleep
-     * and a wake-up (the queue's side locks do the same). */
-    for (int spin = 0; spin < LOCK_SPINS; spin++) {
-        mp_cpu_relax();
+     * and a wake-up (the queue's side locks do the same). The looks grow
+     * further apart: each one pulls the lock's line away from a holder
+     * that is taking and releasing it in a loop, and a look after every
+     * pause would hand the lock over on nearly every release, each
+     * handover a cache miss on both sides. */
+    for (int spent = 0, delay = 1; spent < SPIN_BUDGET; spent += delay) {
+        for (int i = 0; i < delay; i++)
+            mp_cpu_relax();
+        if (delay < SPIN_DELAY_MAX) delay *= 2;
         cur = mp_load32(w.owner, MP_RELAXED);
         if (cur == 0 && mp_cas32(w.owner, &cur, w.self, MP_ACQUIRE)) return 0;
     }
