@@ -41,27 +41,69 @@ def warm_count(count):
     return min(count // 10, 200)
 
 
+class StartLine:
+    """How the workers of a timed run start, as the C peers' ctl_arrive and
+    ctl_start (mp_bench.h): each worker arrives and waits for the go; the
+    parent waits for all of them, reads the clock, and only then gives the
+    go, so no worker's work comes before the clock starts. (A barrier the
+    parent also waits on lets the workers run before the parent's clock
+    read, which shortened what queue_stream, queue_mpmc and array_slice
+    timed, and gave value_incr negative times in short runs.) Each worker
+    notes when it saw the go, and check() fails the run if any saw it
+    before the clock started: a check of the order on every run."""
+
+    READY, GO, SEEN = 0, 1, 2
+
+    def __init__(self, nworkers):
+        self.n = nworkers
+        self.ctl = mp.RawArray("q", self.SEEN + nworkers)
+        self.lock = mp.Lock()
+
+    def arrive(self, ident):
+        """In worker ident (0..n-1): arrive, then return at the go."""
+        with self.lock:
+            self.ctl[self.READY] += 1
+        while self.ctl[self.GO] == 0:
+            time.sleep(20e-6)
+        self.ctl[self.SEEN + ident] = now_ns()
+
+    def start(self):
+        """In the parent: wait for every worker, read the clock, give the go;
+        returns the clock's start."""
+        while self.ctl[self.READY] < self.n:
+            time.sleep(20e-6)
+        t0 = now_ns()
+        self.ctl[self.GO] = 1
+        return t0
+
+    def check(self, t0, workload):
+        """After the workers are joined: every go was seen after t0."""
+        seen = self.ctl[self.SEEN:]
+        if min(seen) < t0:
+            sys.exit(f"py_peer: {workload}: a worker started before the clock")
+
+
 # ---- queue_stream: 1 -> 1 ---------------------------------------------------------
 
-def _stream_producer(q, barrier, size, count):
+def _stream_producer(q, line, size, count):
     msg = payload(size)
-    barrier.wait()
+    line.arrive(0)
     for _ in range(count):
         q.put(msg)
 
 
 def queue_stream(size, count):
     q = mp.Queue()
-    barrier = mp.Barrier(2)
-    p = mp.Process(target=_stream_producer, args=(q, barrier, size, count))
+    line = StartLine(1)
+    p = mp.Process(target=_stream_producer, args=(q, line, size, count))
     p.start()
-    barrier.wait()
-    t0 = now_ns()
+    t0 = line.start()
     for _ in range(count):
         if len(q.get()) != size:
             sys.exit("py_peer: queue_stream: wrong message")
     ns = now_ns() - t0
     p.join()
+    line.check(t0, "queue_stream")
     if size <= 4096:
         report(per_s(count, ns), "msgs/s")
     else:
@@ -73,19 +115,19 @@ def queue_stream(size, count):
 NPROD, NCONS = 2, 2
 
 
-def _mpmc_producer(q, barrier, size, count, ident):
+def _mpmc_producer(q, line, size, count, ident):
     msg = payload(size)
-    barrier.wait()
+    line.arrive(NCONS + ident)
     for _ in range(count):
         q.put(msg)
     for _ in range(NCONS):
         q.put(ident)  # an int: this producer is done
 
 
-def _mpmc_consumer(q, barrier, stamps, ident):
+def _mpmc_consumer(q, line, stamps, ident):
     seen = set()
     got = 0
-    barrier.wait()
+    line.arrive(ident)
     while len(seen) < NPROD:
         m = q.get()
         if isinstance(m, int):
@@ -101,19 +143,19 @@ def _mpmc_consumer(q, barrier, stamps, ident):
 
 def queue_mpmc(size, count):
     q = mp.Queue()
-    barrier = mp.Barrier(NPROD + NCONS + 1)
+    line = StartLine(NPROD + NCONS)
     stamps = mp.RawArray("q", 2 * NCONS)
-    procs = [mp.Process(target=_mpmc_consumer, args=(q, barrier, stamps, c))
+    procs = [mp.Process(target=_mpmc_consumer, args=(q, line, stamps, c))
              for c in range(NCONS)]
     for i in range(NPROD):
         share = count // NPROD + (count % NPROD if i == 0 else 0)
-        procs.append(mp.Process(target=_mpmc_producer, args=(q, barrier, size, share, i)))
+        procs.append(mp.Process(target=_mpmc_producer, args=(q, line, size, share, i)))
     for p in procs:
         p.start()
-    barrier.wait()
-    t0 = now_ns()
+    t0 = line.start()
     for p in procs:
         p.join()
+    line.check(t0, "queue_mpmc")
     if sum(stamps[NCONS:]) != count:
         sys.exit("py_peer: queue_mpmc: messages lost")
     report(per_s(count, max(stamps[:NCONS]) - t0), "msgs/s")
@@ -168,9 +210,9 @@ def pipe_pingpong(size, count):
 
 # ---- pipe_bulk ------------------------------------------------------------------------------
 
-def _bulk_sender(conn, barrier, size, count):
+def _bulk_sender(conn, line, size, count):
     msg = payload(size)
-    barrier.wait()
+    line.arrive(0)
     for _ in range(count):
         conn.send_bytes(msg)
 
@@ -179,18 +221,18 @@ def pipe_bulk(kind, size, count):
     if kind not in ("duplex", "oneway"):
         sys.exit("py_peer: pipe_bulk: duplex or oneway")
     rd, wr = mp.Pipe(duplex=(kind == "duplex"))
-    barrier = mp.Barrier(2)
-    p = mp.Process(target=_bulk_sender, args=(wr, barrier, size, count))
+    line = StartLine(1)
+    p = mp.Process(target=_bulk_sender, args=(wr, line, size, count))
     p.start()
     wr.close()
     buf = bytearray(size)
-    barrier.wait()
-    t0 = now_ns()
+    t0 = line.start()
     for _ in range(count):
         if rd.recv_bytes_into(buf) != size:
             sys.exit("py_peer: pipe_bulk: wrong message")
     ns = now_ns() - t0
     p.join()
+    line.check(t0, "pipe_bulk")
     report(gib_per_s(size * count, ns), "GiB/s")
 
 
@@ -202,11 +244,10 @@ def _increment(v, count):
             v.value += 1
 
 
-def _incr_worker(v, barrier, stamps, count, ident):
-    barrier.wait()
-    stamps[2 * ident] = now_ns()
+def _incr_worker(v, line, ends, count, ident):
+    line.arrive(ident)
     _increment(v, count)
-    stamps[2 * ident + 1] = now_ns()
+    ends[ident] = now_ns()
 
 
 def value_incr(nproc, count):
@@ -218,18 +259,17 @@ def value_incr(nproc, count):
         _increment(v, count)
         ns = now_ns() - t0
     else:
-        # The workers stamp their own start and end (as sync_lock's do): a
-        # stamp the parent took after its own barrier.wait() could come
-        # after a short run had ended, and gave a negative time.
-        barrier = mp.Barrier(nproc)
-        stamps = mp.RawArray("q", 2 * nproc)
-        procs = [mp.Process(target=_incr_worker, args=(v, barrier, stamps, count, i))
+        line = StartLine(nproc)
+        ends = mp.RawArray("q", nproc)
+        procs = [mp.Process(target=_incr_worker, args=(v, line, ends, count, i))
                  for i in range(nproc)]
         for p in procs:
             p.start()
+        t0 = line.start()
         for p in procs:
             p.join()
-        ns = max(stamps[1::2]) - min(stamps[0::2])
+        line.check(t0, "value_incr")
+        ns = max(ends) - t0
     if v.value != nproc * count:
         sys.exit("py_peer: value_incr: lost increments")
     report(ns / (nproc * count), "ns/op")
@@ -243,14 +283,13 @@ def _take_release(obj, count):
         obj.release()
 
 
-def _lock_worker(lock, counter, barrier, stamps, count, ident):
-    barrier.wait()
-    stamps[2 * ident] = now_ns()
+def _lock_worker(lock, counter, line, ends, count, ident):
+    line.arrive(ident)
     for _ in range(count):
         lock.acquire()
         counter.value += 1
         lock.release()
-    stamps[2 * ident + 1] = now_ns()
+    ends[ident] = now_ns()
 
 
 def sync_lock(nproc, count):
@@ -262,21 +301,20 @@ def sync_lock(nproc, count):
         ns = now_ns() - t0
         report(ns / count, "ns/op")
         return
-    # Each worker stamps its own start and end, and the clock runs from the
-    # earlier start to the later end: a stamp the parent took after its own
-    # barrier.wait() could come after a short run had already ended.
     counter = mp.RawValue("q", 0)
-    barrier = mp.Barrier(nproc)
-    stamps = mp.RawArray("q", 2 * nproc)
-    procs = [mp.Process(target=_lock_worker, args=(lock, counter, barrier, stamps, count, i))
+    line = StartLine(nproc)
+    ends = mp.RawArray("q", nproc)
+    procs = [mp.Process(target=_lock_worker, args=(lock, counter, line, ends, count, i))
              for i in range(nproc)]
     for p in procs:
         p.start()
+    t0 = line.start()
     for p in procs:
         p.join()
+    line.check(t0, "sync_lock")
     if counter.value != nproc * count:
         sys.exit("py_peer: sync_lock: lost increments")
-    report(per_s(nproc * count, max(stamps[1::2]) - min(stamps[0::2])), "incr/s")
+    report(per_s(nproc * count, max(ends) - t0), "incr/s")
 
 
 def sync_semaphore(count):
@@ -397,25 +435,25 @@ def _take_turn(a, want, src, size):
     return out
 
 
-def _slice_writer(a, barrier, size, count):
+def _slice_writer(a, line, size, count):
     src = payload(size)
-    barrier.wait()
+    line.arrive(0)
     for i in range(count):
         _take_turn(a, 2 * i, src, size)
 
 
 def array_slice(size, count):
     a = mp.Array("c", SLICE_AT + size)
-    barrier = mp.Barrier(2)
-    p = mp.Process(target=_slice_writer, args=(a, barrier, size, count))
+    line = StartLine(1)
+    p = mp.Process(target=_slice_writer, args=(a, line, size, count))
     p.start()
-    barrier.wait()
-    t0 = now_ns()
+    t0 = line.start()
     for i in range(count):
         if len(_take_turn(a, 2 * i + 1, None, size)) != size:
             sys.exit("py_peer: array_slice: short read")
     ns = now_ns() - t0
     p.join()
+    line.check(t0, "array_slice")
     report(gib_per_s(size * count, ns), "GiB/s")
 
 

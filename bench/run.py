@@ -494,7 +494,7 @@ set logscale y
 set yrange [0.001:10000]
 set ytics ("0.001x" 0.001, "0.01x" 0.01, "0.1x" 0.1, "1x" 1, "10x" 10, "100x" 100, "1000x" 1000, "10000x" 10000)
 set grid ytics
-set xtics rotate by -35 left
+set xtics rotate by 35 right nomirror
 set key top left
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
 plot '{dat}' using 2:xtic(1) title 'vs Python', '' using 3 title 'vs APR', \\

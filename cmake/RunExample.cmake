@@ -1,7 +1,10 @@
 # RunExample.cmake - runs example programs and checks their stdout.
 #
 #   cmake -DEXPECTED_DIR=<dir> -DCHECK=ON|OFF [-DEMULATOR=<cmd>] [-DTARGET_WIN32=ON]
-#         -P RunExample.cmake <exe>...
+#         [-DPYTHON=<python3> -DDRIVER_DIR=<dir>] -P RunExample.cmake <exe>...
+#
+# A program with a driver, <DRIVER_DIR>/<name>.py, is run as
+# "<PYTHON> <driver> <exe>" (the far end of a pipe, examples/echo_peer.py).
 #
 # EMULATOR runs each program (cross builds: CMAKE_CROSSCOMPILING_EMULATOR,
 # tools/run-wine.sh for MinGW). TARGET_WIN32: Windows programs, whose
@@ -39,8 +42,11 @@ foreach(exe IN LISTS _exes)
     if(NOT CHECK)
         execute_process(COMMAND "${CMAKE_COMMAND}" -E echo "==== ${name} ====")
     endif()
-    execute_process(COMMAND ${EMULATOR} "${exe}" OUTPUT_FILE "${out}" RESULT_VARIABLE rc
-                    TIMEOUT 240)
+    set(cmd ${EMULATOR} "${exe}")
+    if(PYTHON AND DRIVER_DIR AND EXISTS "${DRIVER_DIR}/${name}.py")
+        set(cmd "${PYTHON}" "${DRIVER_DIR}/${name}.py" "${exe}")
+    endif()
+    execute_process(COMMAND ${cmd} OUTPUT_FILE "${out}" RESULT_VARIABLE rc TIMEOUT 240)
     if(NOT CHECK)
         execute_process(COMMAND "${CMAKE_COMMAND}" -E cat "${out}")
     endif()

@@ -27,6 +27,6 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 set(CMAKE_CROSSCOMPILING_EMULATOR "${CMAKE_CURRENT_LIST_DIR}/../tools/run-wine.sh")
 
-# CUnit built by tools/build-cunit-mingw.sh <build-dir> lands in
+# CUnit built by tools/build-cunit.sh mingw <build-dir> lands in
 # <build-dir>/cunit-mingw; FindCUnit looks there like in a sysroot.
 list(APPEND CMAKE_FIND_ROOT_PATH "${CMAKE_BINARY_DIR}/cunit-mingw")

@@ -31,6 +31,7 @@
 #include "core/conn/digest.h"
 #include "core/conn/listener_internal.h"
 #include "test.h"
+#include "child.h"
 
 /* ---- digest vectors ---------------------------------------------------------- */
 
@@ -225,8 +226,10 @@ static void hmac_vectors(mp_digest_alg alg, const hmac_vec *v, size_t n)
     run_hmac_vectors(alg, v, n, HMAC_BUILTIN);
     run_hmac_vectors(alg, v, n, HMAC_DISPATCH);
     if (!run_hmac_vectors(alg, v, n, HMAC_PROVIDER))
-        fprintf(stderr, "listener suite: no HMAC provider in this build (built-in "
-                        "digests only); provider vectors skipped\n");
+        fprintf(stderr,
+                MPT_NOTE "listener suite: no HMAC provider in this build (built-in "
+                         "digests only); provider vectors skipped. Debian: install "
+                         "libssl-dev and build again for OpenSSL's\n");
 }
 
 static void test_hmac_md5_rfc2202(void)
@@ -1246,13 +1249,7 @@ static void print_coverage(void)
 {
     if (covered_printed) return;
     covered_printed = 1;
-    char line[1024] = "";
-    for (int i = 0; i < n_pythons; i++) {
-        size_t len = strlen(line);
-        snprintf(line + len, sizeof line - len, "%s%s", i ? ", " : "",
-                 pythons[i].version);
-    }
-    fprintf(stderr, "listener interop covered Python %s\n", n_pythons ? line : "(none)");
+    mpt_python_report("listener interop", pythons, n_pythons);
 }
 
 /* The exit code a Python script uses for "AuthenticationError, as asked". */

@@ -50,10 +50,7 @@ static int find_pythons(void)
 {
     if (npythons < 0) {
         npythons = mpt_find_pythons(pythons, MPT_MAX_PYTHONS);
-        char list[512];
-        mpt_python_versions(pythons, npythons, list, sizeof list);
-        fprintf(stderr, "\ninterop covers Python %s\n", list);
-        if (npythons == 0) fprintf(stderr, "no python3 (3.8+) found: install python3\n");
+        mpt_python_report("interop suite", pythons, npythons);
     }
     return npythons;
 }

@@ -685,17 +685,12 @@ static void test_every_python(void)
 {
     mpt_python py[MPT_MAX_PYTHONS];
     int n = mpt_find_pythons(py, MPT_MAX_PYTHONS);
-    char covered[1024] = "";
     for (int i = 0; i < n; i++) {
         check_protocols(py[i].path, "protocols 60 5");
         check_shared(py[i].path);
         check_exact(py[i].path);
-        size_t len = strlen(covered);
-        if (len + 40 < sizeof covered)
-            snprintf(covered + len, sizeof covered - len, "%s%.31s", i ? ", " : "",
-                     py[i].version);
     }
-    fprintf(stderr, "\npickle suite: decoded pickles of %d Pythons: %s\n", n, covered);
+    mpt_python_report("pickle suite", py, n);
     CU_ASSERT_TRUE(n >= 1);
 }
 

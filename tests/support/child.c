@@ -227,8 +227,20 @@ static void close_process(mpt_child *c)
 }
 #endif
 
+/* The MPT_NOTE lines of what the child wrote, to stdout. */
+static void copy_notes(FILE *out)
+{
+    char line[2048];
+    size_t prefix = strlen(MPT_NOTE);
+    rewind(out);
+    while (fgets(line, sizeof line, out))
+        if (strncmp(line, MPT_NOTE, prefix) == 0) fputs(line, stdout);
+    fflush(stdout);
+}
+
 void mpt_child_release(mpt_child *c, FILE *to)
 {
+    if (c->out && !to) copy_notes(c->out);
     if (c->out && to) {
         char buf[4096];
         size_t n;

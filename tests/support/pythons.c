@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "pythons.h"
 
 extern char **environ;
@@ -126,13 +127,24 @@ int mpt_find_pythons(mpt_python *out, int max)
     return n;
 }
 
-void mpt_python_versions(const mpt_python *py, int n, char *buf, size_t size)
+void mpt_python_report(const char *who, const mpt_python *py, int n)
 {
+    char list[512] = "";
     size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+    int lowest = n ? py[0].minor : 0, highest = n ? py[n - 1].minor : 0;
+    for (int i = 0; i < n && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
                                  py[i].version);
+    fprintf(stderr, "\n" MPT_NOTE "%s: covered %d Python version%s: %s\n", who, n,
+            n == 1 ? "" : "s", n ? list : "none (install python3)");
+    /* One per minor version from 3.8 up to the newest found is all there is. */
+    if (n == 0 || lowest > 8 || n < highest - 8 + 1)
+        fprintf(stderr,
+                MPT_NOTE
+                "%s: for more, put other CPythons 3.8+ on PATH as python3.N, under "
+                "$PYENV_ROOT/versions or ~/.pyenv/versions (pyenv install 3.N), or "
+                "name one in MPT_PYTHON\n",
+                who);
 }
 
 long mpt_spawn_program(const char *const *argv, int fd, int child_fd)

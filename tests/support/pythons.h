@@ -20,8 +20,10 @@ typedef struct mpt_python {
  * that talk to Python all use this one list. */
 int mpt_find_pythons(mpt_python *out, int max);
 
-/* "3.8.18, 3.9.18, ..." of the list, for a log line. */
-void mpt_python_versions(const mpt_python *py, int n, char *buf, size_t size);
+/* Prints to stderr which Python versions the suite `who` covered, and,
+ * when fewer than every minor version from 3.8 on, where it looks for
+ * more, so a run on a machine with one python3 says so. */
+void mpt_python_report(const char *who, const mpt_python *py, int n);
 
 /* Starts argv[0] (searched in PATH) with argv, giving it the descriptor fd
  * under the number child_fd (fd -1: none). Returns its pid, or -1. */
