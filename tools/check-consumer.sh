@@ -3,20 +3,28 @@
 # build) into a temporary prefix and builds and runs tests/consumer against
 # it four ways: find_package(mproc CONFIG) and pkg-config, each with the
 # shared and with the static library.
+# check-consumer.sh --system - the same four against the mproc installed
+# in the system's own places (the Debian packages, tools/check-debian-package.sh).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-build=${1:-build}
 cc=${CC:-cc}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mproc-consumer.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-prefix="$tmp/prefix"
 
-cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" ||
-    { cat "$tmp/install.log"; exit 1; }
-echo "installed into $prefix:"
-(cd "$prefix" && find . -type f -o -type l | sort | sed 's/^/  /')
-tools/check-no-test-hooks.sh "$prefix" "$build"
+if [ "${1:-}" = --system ]; then
+    prefix=""
+    pc_dir=""
+else
+    build=${1:-build}
+    prefix="$tmp/prefix"
+    cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" ||
+        { cat "$tmp/install.log"; exit 1; }
+    echo "installed into $prefix:"
+    (cd "$prefix" && find . -type f -o -type l | sort | sed 's/^/  /')
+    tools/check-no-test-hooks.sh "$prefix" "$build"
+    pc_dir=$(dirname "$(find "$prefix" -name mproc.pc | head -n 1)")
+fi
 
 run() { # run <label> <program>: the program must succeed
     echo "---- $1"
@@ -36,7 +44,7 @@ needs_libmproc_so() {
 for kind in shared static; do
     if [ $kind = static ]; then use_static=ON; else use_static=OFF; fi
     b="$tmp/cmake-$kind"
-    cmake -S tests/consumer -B "$b" -DCMAKE_PREFIX_PATH="$prefix" \
+    cmake -S tests/consumer -B "$b" ${prefix:+"-DCMAKE_PREFIX_PATH=$prefix"} \
         -DMPROC_USE_STATIC_LIBS=$use_static -DCMAKE_BUILD_TYPE=Release >"$tmp/cfg.log" ||
         { cat "$tmp/cfg.log"; exit 1; }
     cmake --build "$b" >"$tmp/build.log" || { cat "$tmp/build.log"; exit 1; }
@@ -44,8 +52,10 @@ for kind in shared static; do
     run "find_package, $kind" "$b/consumer"
 done
 
-PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name mproc.pc | head -n 1)")
-export PKG_CONFIG_PATH
+if [ -n "$pc_dir" ]; then
+    PKG_CONFIG_PATH=$pc_dir
+    export PKG_CONFIG_PATH
+fi
 pkg-config --exists --print-errors 'mproc >= 0.1'
 echo "pkg-config: $(pkg-config --cflags --libs mproc)"
 echo "pkg-config --static: $(pkg-config --static --cflags --libs mproc)"
