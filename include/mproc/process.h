@@ -11,7 +11,29 @@
  * shared objects (mp_value, mp_array, mp_queue, mp_conn, and the objects
  * of mproc/synchronize.h) reach the child as
  * new handles onto the same shared state; plain values (integers, doubles,
- * strings, byte strings, and any mp_obj) are copied. */
+ * strings, byte strings, and any mp_obj) are copied.
+ *
+ * Descriptors. A spawned child holds exactly its standard input, output
+ * and error and the descriptors (handles) its arguments need, as Python's
+ * spawn: whatever else the parent has open, even without O_CLOEXEC (or
+ * inheritable on Windows), is closed in the child, and the numbers the
+ * child's arguments use need not be the parent's. A forked child holds
+ * every descriptor of the parent, as os.fork() does. (A descriptor that
+ * another thread opens without O_CLOEXEC while a spawn runs may still
+ * reach the child where the C library has no
+ * posix_spawn_file_actions_addclosefrom_np: only O_CLOEXEC closes that
+ * race.)
+ *
+ * How a child exits. When the target returns, the child releases its
+ * arguments (a Queue waits for what it still has to send) and exits with
+ * the target's return value. A spawned child exits with exit(): its
+ * atexit() handlers run, those registered in the child (by the target, or
+ * by a library the child loaded), and stdio is flushed. A forked child
+ * flushes stdio and ends with _exit(): no atexit() handler runs, neither
+ * the parent's (they would run twice) nor one the target registered, as
+ * in Python, where os._exit ends a forked child. For work that must run
+ * at the child's end under both methods, wherever the target returns
+ * from, see mp_child_atexit. */
 #ifndef MPROC_PROCESS_H
 #define MPROC_PROCESS_H
 
@@ -38,6 +60,20 @@ typedef int (*mp_target)(const mp_args *args);
  * any other process it records argv[0] and returns at once. A child whose
  * bootstrap fails prints why on stderr and exits with status 255. */
 MP_API void mp_main(int argc, char **argv);
+
+/* The most exit handlers one child may register. */
+#define MP_CHILD_ATEXIT_MAX 32
+
+/* In a child's target (or a thread of it): registers fn(arg) to run when
+ * the target has returned, before the child releases its arguments (so fn
+ * may still use them) and exits, the same under spawn and fork, where an
+ * atexit() handler would run only under spawn, after the arguments are
+ * gone. Handlers run latest first, once, in the thread that ran the
+ * target; a child the target starts does not inherit them. Like Python's
+ * multiprocessing.util.Finalize with an exit priority. MP_EINVAL for a
+ * NULL fn; MP_ESTATE outside a child's target (use atexit() there), also
+ * from a handler while they run; MP_ETOOBIG past MP_CHILD_ATEXIT_MAX. */
+MP_API int mp_child_atexit(void (*fn)(void *arg), void *arg);
 
 /* ---- arguments -------------------------------------------------------- */
 

@@ -1,11 +1,12 @@
 /* proc.c - starting, bootstrapping, waiting for and ending processes.
  *
  * spawn re-executes this program with posix_spawn (glibc does it with
- * clone(CLONE_VFORK): no page-table copy). Everything mproc opens is
- * close-on-exec, so a child gets exactly the fds passed to it: each is
- * dup2()ed by the spawn to a fresh number above every source fd, which
- * clears close-on-exec on the copy alone and can never overwrite a source
- * before it is copied. What the child is told, and the marker in its argv
+ * clone(CLONE_VFORK): no page-table copy). A child gets exactly stdio and
+ * the fds passed to it: each is dup2()ed by the spawn to a fresh number
+ * above every source fd, which clears close-on-exec on the copy alone and
+ * can never overwrite a source before it is copied; everything mproc opens
+ * is close-on-exec, and whatever the program left inheritable is closed
+ * by the spawn (spawn_fds.c). What the child is told, and the marker in its argv
  * that says where, is core's (runtime/boot.c); this file only passes the
  * fds and, in the child, marks them close-on-exec again.
  *
@@ -40,6 +41,7 @@
 #endif
 
 #include "posix_util.h"
+#include "spawn_fds.h"
 
 #ifdef __APPLE__
 /* A shared library on macOS cannot link against environ itself. */
@@ -154,9 +156,14 @@ static int file_actions(mp_os_spawn *s, const mp_os_handle *handles, size_t n, i
     if (!err)
         err = posix_spawn_file_actions_adddup2(&s->fa, s->sentinel[1], base + (int)n);
     if (err) return mp_px_fail("posix_spawn_file_actions_adddup2", err);
+#if !(defined(__APPLE__) && defined(POSIX_SPAWN_CLOEXEC_DEFAULT))
+    /* Descriptors the program left inheritable stay out of the child
+     * (spawn_fds.c); macOS closes them through spawn_attrs. */
+    err = mp_px_spawn_close_inherited(&s->fa, base, base + (int)n);
+    if (err) return mp_px_fail("posix_spawn_file_actions_addclose", err);
+#endif
 #if MP_HAVE_ADDCLOSEFROM_NP
-    /* Fds a careless caller left inheritable stay out of the child. Only
-     * above the passed ones: below them, everything of ours is CLOEXEC. */
+    /* Above the passed ones, also what another thread opens meanwhile. */
     err = posix_spawn_file_actions_addclosefrom_np(&s->fa, base + (int)n + 1);
     if (err) return mp_px_fail("posix_spawn_file_actions_addclosefrom_np", err);
 #endif

@@ -26,6 +26,7 @@
 #include "mproc/process.h"
 #include "core/runtime/args.h"
 #include "core/runtime/boot.h"
+#include "core/runtime/child_exit.h"
 
 #define BLOB_MAGIC   0x3143504du /* "MPC1" */
 #define EXIT_BOOTERR 255
@@ -91,7 +92,9 @@ static void run_child(const void *blob, size_t len, mp_os_handle *handles, size_
 
     int code = EXIT_BOOTERR;
     if (rc == 0) {
+        mp__child_exit_begin();
         code = target(&args);
+        mp__child_exit_run();
     } else {
         fprintf(stderr, "mproc: child start-up failed: %s (%s)\n", mp_strerror(rc),
                 mp_last_error());
