@@ -51,6 +51,10 @@ check_symbol_exists(posix_spawn_file_actions_addclosefrom_np "spawn.h"
 check_symbol_exists(accept4 "sys/socket.h" _MPROC_CHK_ACCEPT4)
 check_symbol_exists(dl_iterate_phdr "link.h" _MPROC_CHK_DL_ITERATE_PHDR)
 check_symbol_exists(getrandom "sys/random.h" _MPROC_CHK_GETRANDOM)
+# The CPUs a process may use (mp_process_cpu_count): Linux and musl.
+check_c_source_compiles("
+#include <sched.h>
+int main(void) { cpu_set_t s; CPU_ZERO(&s); return sched_getaffinity(0, sizeof s, &s) + CPU_COUNT(&s); }" _MPROC_CHK_SCHED_GETAFFINITY)
 check_symbol_exists(arc4random_buf "stdlib.h" _MPROC_CHK_ARC4RANDOM_BUF)
 
 # shm_open is in libc on current systems, in librt on older glibc.
@@ -63,9 +67,9 @@ endif()
 cmake_pop_check_state()
 
 set(_mproc_linux_only MEMFD_CREATE FUTEX PIPE2 SOCK_CLOEXEC MSG_NOSIGNAL ADDCLOSEFROM_NP
-    GETRANDOM ACCEPT4)
+    GETRANDOM ACCEPT4 SCHED_GETAFFINITY)
 foreach(_f MEMFD_CREATE FUTEX PIPE2 SOCK_CLOEXEC MSG_NOSIGNAL SO_NOSIGPIPE ADDCLOSEFROM_NP
-           DL_ITERATE_PHDR GETRANDOM ARC4RANDOM_BUF ACCEPT4)
+           DL_ITERATE_PHDR GETRANDOM ARC4RANDOM_BUF ACCEPT4 SCHED_GETAFFINITY)
     if(_MPROC_CHK_${_f} AND NOT (MPROC_POSIX_PORTABLE AND _f IN_LIST _mproc_linux_only))
         set(MP_HAVE_${_f} 1)
     else()
@@ -103,6 +107,7 @@ endif()
 message(STATUS "mproc POSIX layer: portable=${MP_POSIX_PORTABLE} memfd=${MP_HAVE_MEMFD_CREATE} "
                "futex=${MP_HAVE_FUTEX} pipe2=${MP_HAVE_PIPE2} "
                "addclosefrom_np=${MP_HAVE_ADDCLOSEFROM_NP} getrandom=${MP_HAVE_GETRANDOM} "
+               "sched_getaffinity=${MP_HAVE_SCHED_GETAFFINITY} "
                "libcrypto=${MP_HAVE_LIBCRYPTO}")
 unset(_mproc_linux_only)
 unset(_f)

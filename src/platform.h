@@ -47,6 +47,11 @@ static inline uint32_t mp_os_self(void)
  * 1 if one exists or the answer is unknown (e.g. no permission to ask). */
 int mp_os_pid_alive(uint32_t pid);
 
+/* The number of CPUs of the system (usable 0), or of those this process
+ * may run on (usable 1: its affinity where the OS keeps one, else all);
+ * MP_EUNSUPPORTED if the OS cannot tell. */
+int mp_os_cpu_count(int usable);
+
 /* Fills buf with n unpredictable bytes (for unguessable names). */
 int mp_os_random(void *buf, size_t n);
 

@@ -61,6 +61,20 @@ typedef int (*mp_target)(const mp_args *args);
  * bootstrap fails prints why on stderr and exits with status 255. */
 MP_API void mp_main(int argc, char **argv);
 
+/* ---- the machine ------------------------------------------------------ */
+
+/* The number of CPUs in the system, as Python's os.cpu_count() and
+ * multiprocessing.cpu_count(): at least 1, or MP_EUNSUPPORTED if the OS
+ * cannot tell (Python's NotImplementedError). */
+MP_API int mp_cpu_count(void);
+
+/* The number of CPUs this process may run on, as Python 3.13's
+ * os.process_cpu_count(): its affinity mask where the OS keeps one (Linux
+ * sched_getaffinity, a FreeBSD cpuset, the process affinity mask on
+ * Windows), else mp_cpu_count(). Children inherit the mask, so this is the
+ * number of workers that can run at once. At least 1, or MP_EUNSUPPORTED. */
+MP_API int mp_process_cpu_count(void);
+
 /* The most exit handlers one child may register. */
 #define MP_CHILD_ATEXIT_MAX 32
 
