@@ -167,6 +167,11 @@ typedef struct mp_os_proc {
     int exitcode; /* Python's convention: status, or -signal */
 } mp_os_proc;
 
+/* What becomes ready when the child ends, for a caller's own wait (Python's
+ * Process.sentinel): the sentinel pipe's read end on POSIX, the process
+ * handle on Windows. Still p's. */
+mp_os_handle mp_os_proc_sentinel(const mp_os_proc *p);
+
 /* Remembers argv[0]; the layer may use it to find its own executable. */
 void mp_os_set_argv0(const char *argv0);
 

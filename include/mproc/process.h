@@ -339,6 +339,21 @@ typedef enum mp_start_method {
  * MP_EUNSUPPORTED. */
 MP_API int mp_set_start_method(mp_start_method method);
 
+/* The longest process name, in bytes (without the NUL). */
+#define MP_PROCESS_NAME_MAX 200
+
+/* This process as Python's multiprocessing.current_process() sees it. */
+typedef struct mp_process_info {
+    const char *name; /* "MainProcess", or the name its parent gave it; owned
+                         by mproc, valid while the process runs */
+    int64_t pid;      /* its process id */
+} mp_process_info;
+
+/* Who the calling process is: in a child mproc started, the name of its
+ * mp_process (by default "Process-N", "Process-N:M" for the M-th one made
+ * by Process-N, as Python numbers them); elsewhere "MainProcess". */
+MP_API mp_process_info mp_current_process(void);
+
 /* Creates a process object that will run target(args) once started.
  * Plain argument values are copied now; shared objects are referenced and
  * must stay alive until mp_process_start() returns (after that they may be
@@ -349,6 +364,23 @@ MP_API int mp_set_start_method(mp_start_method method);
  * deeper than MP_OBJ_MAX_DEPTH; MP_ERANGE for an unsigned integer above
  * INT64_MAX (mp_arg of an unsigned 64-bit type); MP_ENOMEM. */
 MP_API int mp_process_new(mp_process **p, mp_target target, mp_arglist args);
+
+/* Names p, before it starts (the child's mp_current_process().name).
+ * Every process gets a name when created: "Process-N" for the N-th this
+ * process created, "Process-1:N" inside Process-1, as Python's. The name
+ * is copied. MP_EINVAL for NULL, MP_ETOOBIG past MP_PROCESS_NAME_MAX
+ * bytes, MP_ESTATE once started. */
+MP_API int mp_process_set_name(mp_process *p, const char *name);
+
+/* p's name, owned by p (valid until mp_process_close); NULL for NULL. */
+MP_API const char *mp_process_name(const mp_process *p);
+
+/* The OS handle that becomes ready when the child ends, as Python's
+ * Process.sentinel: on POSIX a descriptor that polls readable (end of
+ * file), on Windows the process handle, which is signalled. It stays p's:
+ * do not close it; it is valid until mp_process_close. MP_EINVAL for
+ * NULL, MP_ESTATE before the start (Python's ValueError). */
+MP_API int mp_process_sentinel(const mp_process *p, intptr_t *handle);
 
 /* Chooses the start method of p before it starts (MP_START_DEFAULT: the
  * process-wide default). MP_ESTATE once started, MP_EINVAL for NULL or an

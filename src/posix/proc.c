@@ -290,6 +290,11 @@ void mp_os_child_keep(mp_os_handle own)
     own_sentinel = (int)own;
 }
 
+mp_os_handle mp_os_proc_sentinel(const mp_os_proc *p)
+{
+    return p->sentinel;
+}
+
 /* ---- fork ----------------------------------------------------------------- */
 
 int mp_os_fork(mp_os_proc *p, int *in_child)

@@ -452,3 +452,8 @@ void mp_os_exit(int code, int forked)
     fflush(NULL);
     exit(code);
 }
+
+mp_os_handle mp_os_proc_sentinel(const mp_os_proc *p)
+{
+    return p->process;
+}

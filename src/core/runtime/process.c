@@ -27,6 +27,7 @@
 #include "core/runtime/args.h"
 #include "core/runtime/boot.h"
 #include "core/runtime/child_exit.h"
+#include "core/runtime/identity.h"
 
 #define BLOB_MAGIC   0x3143504du /* "MPC1" */
 #define EXIT_BOOTERR 255
@@ -38,6 +39,8 @@ struct mp_process {
     size_t nargs;
     int started;
     mp_os_proc proc;
+    char identity[MP_IDENTITY_MAX]; /* "1:2": see identity.h */
+    char name[MP_IDENTITY_MAX];
 };
 
 static mp_start_method default_method = MP_START_SPAWN;
@@ -74,6 +77,7 @@ static void run_child(const void *blob, size_t len, mp_os_handle *handles, size_
     if (rc == 0 && (rd.failed || modlen == 0 || module[modlen - 1] != '\0' ||
                     modlen > sizeof(((mp_os_fnloc *)0)->module)))
         rc = mp_set_error(MP_EPROTO, "bad target location");
+    if (rc == 0) rc = mp__identity_import(&rd);
     if (rc == 0 && !target) {
         mp_os_fnloc loc;
         memcpy(loc.module, module, modlen);
@@ -138,6 +142,12 @@ int mp_process_new(mp_process **out, mp_target target, mp_arglist args)
         free(p);
         return rc;
     }
+    rc = mp__identity_next(p->identity, p->name);
+    if (rc < 0) {
+        mp__args_drop(p->args, args.count);
+        free(p);
+        return rc;
+    }
     p->nargs = args.count;
     p->target = target;
     p->method = MP_START_DEFAULT;
@@ -155,6 +165,34 @@ int mp_process_set_start_method(mp_process *p, mp_start_method method)
         return mp_set_error(MP_EINVAL, "unknown start method %d", (int)method);
     if (p->started) return mp_set_error(MP_ESTATE, "process already started");
     p->method = method;
+    return 0;
+}
+
+int mp_process_set_name(mp_process *p, const char *name)
+{
+    mp_clear_error();
+    if (!p || !name) return mp_set_error(MP_EINVAL, "NULL process or name");
+    if (strlen(name) > MP_PROCESS_NAME_MAX)
+        return mp_set_error(MP_ETOOBIG, "a process name has at most %d bytes",
+                            MP_PROCESS_NAME_MAX);
+    if (p->started)
+        return mp_set_error(MP_ESTATE, "the name is given to the child at its start");
+    snprintf(p->name, sizeof p->name, "%s", name);
+    return 0;
+}
+
+const char *mp_process_name(const mp_process *p)
+{
+    return p ? p->name : NULL;
+}
+
+int mp_process_sentinel(const mp_process *p, intptr_t *handle)
+{
+    mp_clear_error();
+    if (!p || !handle) return mp_set_error(MP_EINVAL, "NULL process or handle pointer");
+    *handle = (intptr_t)MP_OS_NO_HANDLE;
+    if (!p->started) return mp_set_error(MP_ESTATE, "process not started");
+    *handle = (intptr_t)mp_os_proc_sentinel(&p->proc);
     return 0;
 }
 
@@ -183,6 +221,7 @@ int mp_process_start(mp_process *p)
     mp_buf_u32(&b, BLOB_MAGIC);
     mp_buf_blob(&b, loc.module, strlen(loc.module) + 1);
     mp_buf_u64(&b, loc.offset);
+    mp__identity_export(&b, p->identity, p->name);
     int rc = mp__args_export(p->args, p->nargs, &ex);
 
     /* Output buffered before the start would otherwise come after the

@@ -1,0 +1,62 @@
+/* identity.c - this process's name and identity (see identity.h) and
+ * mp_current_process (mproc/process.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/atomics.h"
+#include "base/error.h"
+#include "core/runtime/identity.h"
+#include "mproc/process.h"
+#include "platform.h"
+
+static char own_name[MP_IDENTITY_MAX] = "MainProcess";
+static char own_identity[MP_IDENTITY_MAX]; /* "" in the main process */
+static mp_atomic_u32 created;              /* Processes this one made */
+
+int mp__identity_next(char *identity, char *name)
+{
+    uint32_t n = mp_add32(&created, 1, MP_RELAXED) + 1;
+    int w = own_identity[0]
+                ? snprintf(identity, MP_IDENTITY_MAX, "%s:%u", own_identity, (unsigned)n)
+                : snprintf(identity, MP_IDENTITY_MAX, "%u", (unsigned)n);
+    if (w < 0 || w >= MP_IDENTITY_MAX - (int)sizeof "Process-")
+        return mp_set_error(MP_ETOOBIG, "processes nested too deep for a name");
+    snprintf(name, MP_IDENTITY_MAX, "Process-%s", identity);
+    return 0;
+}
+
+void mp__identity_export(mp_buf *b, const char *identity, const char *name)
+{
+    mp_buf_blob(b, identity, strlen(identity) + 1);
+    mp_buf_blob(b, name, strlen(name) + 1);
+}
+
+/* A NUL-terminated string of at most MP_IDENTITY_MAX bytes, or NULL. */
+static const char *read_string(mp_rd *rd)
+{
+    size_t n = 0;
+    const char *s = mp_rd_blob(rd, &n);
+    if (rd->failed || n == 0 || n > MP_IDENTITY_MAX || s[n - 1] != '\0' ||
+        memchr(s, '\0', n - 1))
+        return NULL;
+    return s;
+}
+
+int mp__identity_import(mp_rd *rd)
+{
+    const char *identity = read_string(rd);
+    const char *name = read_string(rd);
+    if (!identity || !name) return mp_set_error(MP_EPROTO, "bad process name record");
+    snprintf(own_identity, sizeof own_identity, "%s", identity);
+    snprintf(own_name, sizeof own_name, "%s", name);
+    mp_store32(&created, 0, MP_RELAXED);
+    return 0;
+}
+
+mp_process_info mp_current_process(void)
+{
+    mp_process_info info;
+    info.name = own_name;
+    info.pid = (int64_t)mp_os_self();
+    return info;
+}
