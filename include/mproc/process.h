@@ -347,6 +347,7 @@ typedef struct mp_process_info {
     const char *name; /* "MainProcess", or the name its parent gave it; owned
                          by mproc, valid while the process runs */
     int64_t pid;      /* its process id */
+    int daemon;       /* 1 in a daemonic child */
 } mp_process_info;
 
 /* Who the calling process is: in a child mproc started, the name of its
@@ -372,6 +373,25 @@ MP_API int mp_process_new(mp_process **p, mp_target target, mp_arglist args);
  * bytes, MP_ESTATE once started. */
 MP_API int mp_process_set_name(mp_process *p, const char *name);
 
+/* Makes p daemonic (daemon 1) or not, before it starts, as Python's
+ * Process.daemon: when the program that started it ends (returns from
+ * main or calls exit()), or the child that started it ends, a daemonic
+ * child still running is terminated; every other child is waited for
+ * first, as Python's exit does. A daemonic child may not start children
+ * of its own (mp_process_start gives MP_ESTATE there). MP_EINVAL for
+ * NULL, MP_ESTATE once started. */
+MP_API int mp_process_set_daemon(mp_process *p, int daemon);
+
+/* 1 if p is daemonic, else 0 (also for NULL). */
+MP_API int mp_process_daemon(const mp_process *p);
+
+/* The children this process started and has not closed that are still
+ * running, as Python's active_children(): reaps those that ended, puts up
+ * to max of the running ones into out (they stay their creator's, valid
+ * until closed) and returns how many run (which may exceed max).
+ * MP_EINVAL for a NULL out with max > 0; MP_ENOMEM. */
+MP_API int mp_active_children(mp_process **out, size_t max);
+
 /* p's name, owned by p (valid until mp_process_close); NULL for NULL. */
 MP_API const char *mp_process_name(const mp_process *p);
 
@@ -387,10 +407,10 @@ MP_API int mp_process_sentinel(const mp_process *p, intptr_t *handle);
  * unknown method. */
 MP_API int mp_process_set_start_method(mp_process *p, mp_start_method method);
 
-/* Starts the child. MP_EINVAL for NULL; MP_ESTATE if already started, or
- * if spawning before mp_main() was called; MP_EUNSUPPORTED if the target
- * cannot be located in a loaded module, or for fork where the OS has none
- * (the process stays unstarted); MP_ESYS if the OS refused; MP_ENOMEM. */
+/* Starts the child. MP_EINVAL for NULL; MP_ESTATE if already started, if
+ * spawning before mp_main() was called, or in a daemonic child; MP_EUNSUPPORTED if the
+ * target cannot be located in a loaded module, or for fork where the OS has none (the
+ * process stays unstarted); MP_ESYS if the OS refused; MP_ENOMEM. */
 MP_API int mp_process_start(mp_process *p);
 
 /* Waits until the child exits or the timeout passes (negative, MP_FOREVER:

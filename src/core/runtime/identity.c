@@ -12,6 +12,7 @@
 static char own_name[MP_IDENTITY_MAX] = "MainProcess";
 static char own_identity[MP_IDENTITY_MAX]; /* "" in the main process */
 static mp_atomic_u32 created;              /* Processes this one made */
+static int own_daemon;
 
 int mp__identity_next(char *identity, char *name)
 {
@@ -25,10 +26,16 @@ int mp__identity_next(char *identity, char *name)
     return 0;
 }
 
-void mp__identity_export(mp_buf *b, const char *identity, const char *name)
+void mp__identity_export(mp_buf *b, const char *identity, const char *name, int daemon)
 {
     mp_buf_blob(b, identity, strlen(identity) + 1);
     mp_buf_blob(b, name, strlen(name) + 1);
+    mp_buf_u32(b, daemon ? 1u : 0u);
+}
+
+int mp__identity_daemon(void)
+{
+    return own_daemon;
 }
 
 /* A NUL-terminated string of at most MP_IDENTITY_MAX bytes, or NULL. */
@@ -46,7 +53,10 @@ int mp__identity_import(mp_rd *rd)
 {
     const char *identity = read_string(rd);
     const char *name = read_string(rd);
-    if (!identity || !name) return mp_set_error(MP_EPROTO, "bad process name record");
+    uint32_t daemon = mp_rd_u32(rd);
+    if (!identity || !name || rd->failed || daemon > 1)
+        return mp_set_error(MP_EPROTO, "bad process name record");
+    own_daemon = (int)daemon;
     snprintf(own_identity, sizeof own_identity, "%s", identity);
     snprintf(own_name, sizeof own_name, "%s", name);
     mp_store32(&created, 0, MP_RELAXED);
@@ -58,5 +68,6 @@ mp_process_info mp_current_process(void)
     mp_process_info info;
     info.name = own_name;
     info.pid = (int64_t)mp_os_self();
+    info.daemon = own_daemon;
     return info;
 }

@@ -18,8 +18,11 @@
  * when the identity would not fit (processes nested too deep). */
 int mp__identity_next(char *identity, char *name);
 
-/* Writes name and identity into a child's bootstrap blob. */
-void mp__identity_export(mp_buf *b, const char *identity, const char *name);
+/* Writes name, identity and daemon flag into a child's bootstrap blob. */
+void mp__identity_export(mp_buf *b, const char *identity, const char *name, int daemon);
+
+/* 1 if this process is a daemonic child (which may not start children). */
+int mp__identity_daemon(void);
 
 /* In a child: reads them back from the blob and makes them this
  * process's, with its creation count starting again at 1. MP_EPROTO for

@@ -27,6 +27,7 @@
 #include "core/runtime/args.h"
 #include "core/runtime/boot.h"
 #include "core/runtime/child_exit.h"
+#include "core/runtime/children.h"
 #include "core/runtime/identity.h"
 
 #define BLOB_MAGIC   0x3143504du /* "MPC1" */
@@ -41,7 +42,10 @@ struct mp_process {
     mp_os_proc proc;
     char identity[MP_IDENTITY_MAX]; /* "1:2": see identity.h */
     char name[MP_IDENTITY_MAX];
+    int daemon;
 };
+
+static void end_children(void);
 
 static mp_start_method default_method = MP_START_SPAWN;
 static int main_called;
@@ -90,6 +94,8 @@ static void run_child(const void *blob, size_t len, mp_os_handle *handles, size_
         if (rc == 0) target = (mp_target)fn;
     }
     if (rc == 0) rc = mp__args_import(&args, &im);
+    /* A forked child's copy of the list names its parent's children. */
+    mp__children_forget();
     for (size_t i = 0; i < n; i++)
         mp_os_close(handles[i]); /* unclaimed */
     if (!forked) free(handles);
@@ -99,6 +105,7 @@ static void run_child(const void *blob, size_t len, mp_os_handle *handles, size_
         mp__child_exit_begin();
         code = target(&args);
         mp__child_exit_run();
+        end_children();
     } else {
         fprintf(stderr, "mproc: child start-up failed: %s (%s)\n", mp_strerror(rc),
                 mp_last_error());
@@ -196,6 +203,68 @@ int mp_process_sentinel(const mp_process *p, intptr_t *handle)
     return 0;
 }
 
+int mp_process_set_daemon(mp_process *p, int daemon)
+{
+    mp_clear_error();
+    if (!p) return mp_set_error(MP_EINVAL, "NULL process");
+    if (p->started) return mp_set_error(MP_ESTATE, "process already started");
+    p->daemon = daemon != 0;
+    return 0;
+}
+
+int mp_process_daemon(const mp_process *p)
+{
+    return p ? p->daemon : 0;
+}
+
+/* What Python's exit function does at the end of a program or of a child:
+ * daemonic children still running are terminated, then every child is
+ * waited for. A fork child's copy of a started process is not waited for:
+ * the list was forgotten at its start. */
+static void end_children(void)
+{
+    size_t n = 0;
+    mp_process **c = NULL;
+    mp__children_copy(&c, &n);
+    for (size_t i = 0; i < n; i++)
+        if (c[i]->daemon && mp_process_is_alive(c[i])) mp_process_terminate(c[i]);
+    for (size_t i = 0; i < n; i++)
+        if (!c[i]->proc.exited) mp_os_proc_wait(&c[i]->proc, MP_NO_DEADLINE);
+    free(c);
+}
+
+static void end_children_at_exit(void)
+{
+    end_children();
+}
+
+/* At the first start: the program's exit ends its children, as Python's
+ * does (a forked child, which leaves with _exit, ends them in run_child). */
+static void register_end_of_program(void)
+{
+    static mp_atomic_u32 registered;
+    uint32_t no = 0;
+    if (mp_cas32(&registered, &no, 1, MP_RELAXED)) atexit(end_children_at_exit);
+}
+
+int mp_active_children(mp_process **out, size_t max)
+{
+    mp_clear_error();
+    if (!out && max > 0) return mp_set_error(MP_EINVAL, "NULL list with room");
+    size_t n = 0;
+    mp_process **c = NULL;
+    int rc = mp__children_copy(&c, &n);
+    if (rc < 0) return rc;
+    int live = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!mp_process_is_alive(c[i])) continue;
+        if ((size_t)live < max) out[live] = c[i];
+        live++;
+    }
+    free(c);
+    return live;
+}
+
 int mp_process_start(mp_process *p)
 {
     mp_clear_error();
@@ -205,14 +274,22 @@ int mp_process_start(mp_process *p)
     if (method == MP_START_SPAWN && !main_called)
         return mp_set_error(MP_ESTATE,
                             "spawn needs mp_main(argc, argv) at the top of main()");
+    if (mp__identity_daemon())
+        return mp_set_error(MP_ESTATE, "a daemonic process may not start children");
+    /* Listed first, so a start never leaves a child unlisted. */
+    int rc = mp__children_add(p);
+    if (rc < 0) return rc;
 
     mp_os_fnloc loc;
     memset(&loc, 0, sizeof loc);
     if (method == MP_START_SPAWN) {
         /* Converting the function pointer is what lets the layer look at
          * the code address; the child converts it back to mp_target. */
-        int rc = mp_os_fn_locate((void (*)(void))p->target, &loc);
-        if (rc < 0) return rc;
+        rc = mp_os_fn_locate((void (*)(void))p->target, &loc);
+        if (rc < 0) {
+            mp__children_remove(p);
+            return rc;
+        }
     }
 
     mp_buf b;
@@ -221,8 +298,8 @@ int mp_process_start(mp_process *p)
     mp_buf_u32(&b, BLOB_MAGIC);
     mp_buf_blob(&b, loc.module, strlen(loc.module) + 1);
     mp_buf_u64(&b, loc.offset);
-    mp__identity_export(&b, p->identity, p->name);
-    int rc = mp__args_export(p->args, p->nargs, &ex);
+    mp__identity_export(&b, p->identity, p->name, p->daemon);
+    rc = mp__args_export(p->args, p->nargs, &ex);
 
     /* Output buffered before the start would otherwise come after the
      * child's, or twice after a fork. */
@@ -238,8 +315,12 @@ int mp_process_start(mp_process *p)
     }
     free(ex.handles);
     mp_buf_free(&b);
-    if (rc < 0) return rc;
+    if (rc < 0) {
+        mp__children_remove(p);
+        return rc;
+    }
     p->started = 1;
+    register_end_of_program();
     return 0;
 }
 
@@ -318,6 +399,7 @@ int mp_process_close(mp_process *p)
         if (!p->proc.exited)
             return mp_set_error(MP_ESTATE, "process still running: join it first");
         mp_os_proc_release(&p->proc);
+        mp__children_remove(p);
     }
     mp__args_drop(p->args, p->nargs);
     free(p);
