@@ -408,9 +408,10 @@ MP_API int mp_process_sentinel(const mp_process *p, intptr_t *handle);
 MP_API int mp_process_set_start_method(mp_process *p, mp_start_method method);
 
 /* Starts the child. MP_EINVAL for NULL; MP_ESTATE if already started, if
- * spawning before mp_main() was called, or in a daemonic child; MP_EUNSUPPORTED if the
- * target cannot be located in a loaded module, or for fork where the OS has none (the
- * process stays unstarted); MP_ESYS if the OS refused; MP_ENOMEM. */
+ * spawning before mp_main() was called, or in a daemonic child;
+ * MP_EUNSUPPORTED if the target cannot be located in a loaded module, or
+ * for fork where the OS has none (the process stays unstarted); MP_ESYS
+ * if the OS refused; MP_ENOMEM. */
 MP_API int mp_process_start(mp_process *p);
 
 /* Waits until the child exits or the timeout passes (negative, MP_FOREVER:

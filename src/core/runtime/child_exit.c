@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "base/atomics.h"
+#include "base/spinlock.h"
 #include "base/error.h"
 #include "core/runtime/child_exit.h"
 #include "mproc/process.h"
@@ -20,27 +21,13 @@ static mp_atomic_u32 count; /* handlers registered */
 static mp_atomic_u32 busy;  /* a registration or the run is going on */
 static mp_atomic_u32 child; /* 1 while a target may register */
 
-static void take(void)
-{
-    uint32_t free_ = 0;
-    while (!mp_cas32(&busy, &free_, 1, MP_ACQUIRE)) {
-        free_ = 0;
-        mp_cpu_relax();
-    }
-}
-
-static void give(void)
-{
-    mp_store32(&busy, 0, MP_RELEASE);
-}
-
 void mp__child_exit_begin(void)
 {
     /* Only this thread runs yet: a forked child may have copied the lock
      * held by another thread of its parent, so it is reset, not taken. */
     mp_store32(&count, 0, MP_RELAXED);
     mp_store32(&child, 1, MP_RELAXED);
-    mp_store32(&busy, 0, MP_RELEASE);
+    mp_spin_unlock(&busy);
 }
 
 int mp_child_atexit(void (*fn)(void *), void *arg)
@@ -48,7 +35,7 @@ int mp_child_atexit(void (*fn)(void *), void *arg)
     mp_clear_error();
     if (!fn) return mp_set_error(MP_EINVAL, "NULL exit handler");
     int rc = 0;
-    take();
+    mp_spin_lock(&busy);
     uint32_t n = mp_load32(&count, MP_RELAXED);
     if (!mp_load32(&child, MP_RELAXED))
         rc = mp_set_error(MP_ESTATE, "not in a child's target (use atexit() here)");
@@ -59,17 +46,17 @@ int mp_child_atexit(void (*fn)(void *), void *arg)
         handlers[n].arg = arg;
         mp_store32(&count, n + 1, MP_RELAXED);
     }
-    give();
+    mp_spin_unlock(&busy);
     return rc;
 }
 
 void mp__child_exit_run(void)
 {
-    take();
+    mp_spin_lock(&busy);
     mp_store32(&child, 0, MP_RELAXED);
     uint32_t n = mp_load32(&count, MP_RELAXED);
     mp_store32(&count, 0, MP_RELAXED);
-    give();
+    mp_spin_unlock(&busy);
     /* Outside the lock: a handler that registers another gets MP_ESTATE
      * instead of a deadlock. */
     while (n > 0) {

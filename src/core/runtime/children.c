@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/atomics.h"
+#include "base/spinlock.h"
 #include "base/error.h"
 #include "core/runtime/children.h"
 
@@ -12,24 +13,10 @@ static struct mp_process **list;
 static size_t count, room;
 static mp_atomic_u32 busy;
 
-static void take(void)
-{
-    uint32_t free_ = 0;
-    while (!mp_cas32(&busy, &free_, 1, MP_ACQUIRE)) {
-        free_ = 0;
-        mp_cpu_relax();
-    }
-}
-
-static void give(void)
-{
-    mp_store32(&busy, 0, MP_RELEASE);
-}
-
 int mp__children_add(struct mp_process *p)
 {
     int rc = 0;
-    take();
+    mp_spin_lock(&busy);
     if (count == room) {
         size_t grown = room ? room * 2 : 16;
         struct mp_process **bigger = realloc(list, grown * sizeof *list);
@@ -41,20 +28,20 @@ int mp__children_add(struct mp_process *p)
         }
     }
     if (rc == 0) list[count++] = p;
-    give();
+    mp_spin_unlock(&busy);
     return rc;
 }
 
 void mp__children_remove(struct mp_process *p)
 {
-    take();
+    mp_spin_lock(&busy);
     for (size_t i = 0; i < count; i++)
         if (list[i] == p) {
             memmove(&list[i], &list[i + 1], (count - i - 1) * sizeof *list);
             count--;
             break;
         }
-    give();
+    mp_spin_unlock(&busy);
 }
 
 void mp__children_forget(void)
@@ -64,21 +51,21 @@ void mp__children_forget(void)
      * the parent's copy; it is reused, not freed, as nothing else points
      * to it here. */
     count = 0;
-    mp_store32(&busy, 0, MP_RELEASE);
+    mp_spin_unlock(&busy);
 }
 
 int mp__children_copy(struct mp_process ***out, size_t *n)
 {
     struct mp_process **copy = NULL;
     int failed = 0;
-    take();
+    mp_spin_lock(&busy);
     *n = count;
     if (count) {
         copy = malloc(count * sizeof *copy);
         if (copy) memcpy(copy, list, count * sizeof *copy);
         failed = !copy;
     }
-    give();
+    mp_spin_unlock(&busy);
     *out = copy;
     if (!failed) return 0;
     *n = 0;
