@@ -172,6 +172,17 @@ typedef struct mp_os_proc {
  * handle on Windows. Still p's. */
 mp_os_handle mp_os_proc_sentinel(const mp_os_proc *p);
 
+/* In a child: starts watching the process that started it, whose id the
+ * child was told (POSIX: the parent pid at this moment, which changes
+ * when the parent dies and the child is adopted; Windows: a handle on
+ * the parent process, signalled when it ends). 0 if the parent is already
+ * gone or cannot be watched. */
+void mp_os_watch_parent(uint32_t pid);
+
+/* 1 while the watched parent runs, 0 once it ended (or nothing is
+ * watched). */
+int mp_os_parent_alive(void);
+
 /* Remembers argv[0]; the layer may use it to find its own executable. */
 void mp_os_set_argv0(const char *argv0);
 

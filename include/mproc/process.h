@@ -355,6 +355,17 @@ typedef struct mp_process_info {
  * by Process-N, as Python numbers them); elsewhere "MainProcess". */
 MP_API mp_process_info mp_current_process(void);
 
+/* In a child mproc started: the process that started it, as Python's
+ * multiprocessing.parent_process() (its name and pid, daemon 0), even
+ * after that process ended. MP_EINVAL for NULL; MP_ESTATE in the main
+ * process (Python's None). */
+MP_API int mp_parent_process(mp_process_info *parent);
+
+/* In a child: 1 while the process that started it runs, 0 once it ended
+ * (the parent's death is seen at once: POSIX by the child's adoption,
+ * Windows by a handle on the parent). MP_ESTATE in the main process. */
+MP_API int mp_parent_is_alive(void);
+
 /* Creates a process object that will run target(args) once started.
  * Plain argument values are copied now; shared objects are referenced and
  * must stay alive until mp_process_start() returns (after that they may be

@@ -295,6 +295,22 @@ mp_os_handle mp_os_proc_sentinel(const mp_os_proc *p)
     return p->sentinel;
 }
 
+/* The parent's pid as this child saw it at its start; when the parent
+ * dies the child is adopted (by init or a subreaper) and getppid()
+ * changes, which needs no descriptor. */
+static pid_t watched_parent;
+
+void mp_os_watch_parent(uint32_t pid)
+{
+    pid_t now = getppid();
+    watched_parent = (uint32_t)now == pid ? now : 0;
+}
+
+int mp_os_parent_alive(void)
+{
+    return watched_parent != 0 && getppid() == watched_parent;
+}
+
 /* ---- fork ----------------------------------------------------------------- */
 
 int mp_os_fork(mp_os_proc *p, int *in_child)

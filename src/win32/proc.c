@@ -457,3 +457,20 @@ mp_os_handle mp_os_proc_sentinel(const mp_os_proc *p)
 {
     return p->process;
 }
+
+/* A handle on the parent process, opened by pid at the child's start, as
+ * Python's spawn does on Windows. A parent that ended before that look,
+ * with its id already given to another process, would be taken for
+ * alive: Python's has the same limit. */
+static HANDLE watched_parent;
+
+void mp_os_watch_parent(uint32_t pid)
+{
+    if (watched_parent) CloseHandle(watched_parent);
+    watched_parent = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+}
+
+int mp_os_parent_alive(void)
+{
+    return watched_parent && WaitForSingleObject(watched_parent, 0) == WAIT_TIMEOUT;
+}

@@ -1,10 +1,12 @@
-/* runtime/identity.c - a process's name, mp_current_process and the
- * sentinel. Mirrors _test_multiprocessing's _TestProcess.test_process (a
- * child's current_process().name is the name its Process was given),
- * test_current (in the main process: "MainProcess", its own pid) and
+/* runtime/identity.c - a process's name, mp_current_process, the
+ * sentinel and mp_parent_process. Mirrors _test_multiprocessing's
+ * _TestProcess.test_process (a child's current_process().name is the name its Process was
+ * given), test_current (in the main process: "MainProcess", its own pid) and
  * test_sentinel (not before the start; ready only once the child ended),
  * and the default names of multiprocessing.process ("Process-N", and
- * "Process-N:M" for the processes Process-N creates). */
+ * "Process-N:M" for the processes Process-N creates), and
+ * _TestParentProcess (parent_process()'s name and pid, and is_alive()
+ * false once the parent was killed). */
 #ifndef _WIN32
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -159,9 +161,107 @@ static void sentinel(mp_start_method method)
 }
 MPT_DEFINE_BOTH(sentinel)
 
+/* ---- the parent -------------------------------------------------------------- */
+
+/* The child: its parent is the test process, then it is the parent of a
+ * grandchild it starts the same way. args: parent pid, the name the
+ * child expects for its parent, depth. */
+static int t_parent(const mp_args *args)
+{
+    int64_t ppid = 0, depth = 0;
+    const char *pname;
+    MPT_CHILD_CHECK(mp_args_get_int(args, 0, &ppid) == 0);
+    MPT_CHILD_CHECK(mp_args_get_str(args, 1, &pname) == 0);
+    MPT_CHILD_CHECK(mp_args_get_int(args, 2, &depth) == 0);
+    mp_process_info parent;
+    MPT_CHILD_CHECK(mp_parent_process(&parent) == 0);
+    MPT_CHILD_CHECK(parent.pid == ppid && strcmp(parent.name, pname) == 0);
+    MPT_CHILD_CHECK(parent.daemon == 0 && mp_parent_is_alive() == 1);
+    if (depth > 0) {
+        mp_process_info me = mp_current_process();
+        mp_process *g;
+        MPT_CHILD_CHECK(
+            mp_process_new(&g, t_parent, mp_args_of(me.pid, me.name, (int64_t)0)) == 0);
+        MPT_CHILD_CHECK(mp_process_start(g) == 0);
+        MPT_CHILD_CHECK(mp_process_join(g, MPT_JOIN_TIMEOUT) == 0);
+        int code = -1;
+        MPT_CHILD_CHECK(mp_process_exitcode(g, &code) == 0 && code == 0);
+        MPT_CHILD_CHECK(mp_process_close(g) == 0);
+    }
+    return 0;
+}
+
+static void parent_process(mp_start_method method)
+{
+    mp_process_info none;
+    MPT_EQ(mp_parent_process(&none), MP_ESTATE);
+    MPT_EQ(mp_parent_is_alive(), MP_ESTATE);
+    MPT_EQ(mp_parent_process(NULL), MP_EINVAL);
+    CU_ASSERT_EQUAL(
+        mpt_run(t_parent, mp_args_of((int64_t)mp_os_getpid(), "MainProcess", (int64_t)1),
+                method),
+        0);
+}
+MPT_DEFINE_BOTH(parent_process)
+
+/* The grandchild: reports its pid, then watches its parent, and says
+ * when it saw the parent gone (2) or gave up (3). */
+static int t_watch_parent(const mp_args *args)
+{
+    mp_value *state = mp_args_value(args, 0);
+    mp_value_set_int(state, 1);
+    for (int i = 0; i < 6000; i++) {
+        if (mp_parent_is_alive() == 0) return mp_value_set_int(state, 2) == 0 ? 0 : 1;
+        mp_os_sleep_ns(10 * 1000000ull);
+    }
+    mp_value_set_int(state, 3);
+    return 1;
+}
+
+/* The child: starts the watcher, then waits to be killed. */
+static int t_start_watcher(const mp_args *args)
+{
+    mp_process *g;
+    MPT_CHILD_CHECK(
+        mp_process_new(&g, t_watch_parent, mp_args_of(mp_args_value(args, 0))) == 0);
+    MPT_CHILD_CHECK(mp_process_start(g) == 0);
+    mp_os_sleep_ns((uint64_t)(MPT_JOIN_TIMEOUT * 1e9));
+    return 1;
+}
+
+/* A parent killed is seen dead by its child within a bounded time
+ * (_TestParentProcess: parent_process().is_alive() after the parent
+ * ended). */
+static void parent_killed(mp_start_method method)
+{
+    mp_value *state;
+    MPT_OK(mp_value_new(&state, 'q'));
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, t_start_watcher, mp_args_of(state)));
+    MPT_OK(mp_process_set_start_method(p, method));
+    MPT_OK(mp_process_start(p));
+    int64_t st = 0;
+    for (int i = 0; i < 12000 && st == 0; i++) {
+        MPT_OK(mp_value_get_int(state, &st));
+        if (st == 0) mp_os_sleep_ns(10 * 1000000ull);
+    }
+    CU_ASSERT_EQUAL_FATAL(st, 1); /* the watcher runs */
+    MPT_OK(mp_process_kill(p));
+    CU_ASSERT(mpt_join(p) != 0); /* killed */
+    for (int i = 0; i < 12000 && st == 1; i++) {
+        MPT_OK(mp_value_get_int(state, &st));
+        if (st == 1) mp_os_sleep_ns(10 * 1000000ull);
+    }
+    CU_ASSERT_EQUAL(st, 2);
+    mp_value_free(state);
+}
+MPT_DEFINE_BOTH(parent_killed)
+
 void mpt_suite_runtime_identity(void)
 {
     MPT_BOTH("runtime/identity", names);
     mpt_add("runtime/identity", "main_process_and_misuse", main_process_and_misuse);
     MPT_BOTH("runtime/identity", sentinel);
+    MPT_BOTH("runtime/identity", parent_process);
+    MPT_BOTH("runtime/identity", parent_killed);
 }

@@ -13,6 +13,8 @@ static char own_name[MP_IDENTITY_MAX] = "MainProcess";
 static char own_identity[MP_IDENTITY_MAX]; /* "" in the main process */
 static mp_atomic_u32 created;              /* Processes this one made */
 static int own_daemon;
+static char parent_name[MP_IDENTITY_MAX]; /* "" in the main process */
+static int64_t parent_pid;
 
 int mp__identity_next(char *identity, char *name)
 {
@@ -31,6 +33,9 @@ void mp__identity_export(mp_buf *b, const char *identity, const char *name, int 
     mp_buf_blob(b, identity, strlen(identity) + 1);
     mp_buf_blob(b, name, strlen(name) + 1);
     mp_buf_u32(b, daemon ? 1u : 0u);
+    /* Who the parent is, as the child's mp_parent_process sees it. */
+    mp_buf_blob(b, own_name, strlen(own_name) + 1);
+    mp_buf_u32(b, mp_os_self());
 }
 
 int mp__identity_daemon(void)
@@ -54,9 +59,14 @@ int mp__identity_import(mp_rd *rd)
     const char *identity = read_string(rd);
     const char *name = read_string(rd);
     uint32_t daemon = mp_rd_u32(rd);
-    if (!identity || !name || rd->failed || daemon > 1)
+    const char *pname = read_string(rd);
+    uint32_t ppid = mp_rd_u32(rd);
+    if (!identity || !name || !pname || rd->failed || daemon > 1 || ppid == 0)
         return mp_set_error(MP_EPROTO, "bad process name record");
     own_daemon = (int)daemon;
+    snprintf(parent_name, sizeof parent_name, "%s", pname);
+    parent_pid = ppid;
+    mp_os_watch_parent(ppid);
     snprintf(own_identity, sizeof own_identity, "%s", identity);
     snprintf(own_name, sizeof own_name, "%s", name);
     mp_store32(&created, 0, MP_RELAXED);
@@ -70,4 +80,24 @@ mp_process_info mp_current_process(void)
     info.pid = (int64_t)mp_os_self();
     info.daemon = own_daemon;
     return info;
+}
+
+int mp_parent_process(mp_process_info *parent)
+{
+    mp_clear_error();
+    if (!parent) return mp_set_error(MP_EINVAL, "NULL parent pointer");
+    if (!parent_name[0])
+        return mp_set_error(MP_ESTATE, "the main process has no parent process");
+    parent->name = parent_name;
+    parent->pid = parent_pid;
+    parent->daemon = 0; /* a daemonic process has no children */
+    return 0;
+}
+
+int mp_parent_is_alive(void)
+{
+    mp_clear_error();
+    if (!parent_name[0])
+        return mp_set_error(MP_ESTATE, "the main process has no parent process");
+    return mp_os_parent_alive();
 }
