@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "platform.h"
+#include "stage.h"
 #include "test.h"
 
 static int t_wait_event(const mp_args *args)
@@ -77,10 +78,8 @@ static int t_parent_of_two(const mp_args *args)
     MPT_CHILD_CHECK(mp_process_start(g) == 0);
     /* The daemon is up (its pid is in) before this child ends. */
     int64_t pid = 0;
-    for (int i = 0; i < 12000 && pid == 0; i++) {
-        mp_value_get_int(daemon_pid, &pid);
-        if (pid == 0) mp_os_sleep_ns(10 * 1000000ull);
-    }
+    mpt_stage_wait(daemon_pid, 1);
+    mp_value_get_int(daemon_pid, &pid);
     MPT_CHILD_CHECK(pid != 0);
     if (by_exit) exit(0); /* the end of a program: atexit */
     return 0;             /* the end of a child's target */

@@ -90,15 +90,22 @@ static int t_child_atexit(const mp_args *args)
     return 5; /* the exit code is the target's, whatever the handlers do */
 }
 
-static void child_atexit(mp_start_method method)
+/* Runs target(v) for a fresh Value v (0), asserts the exit code, and
+ * returns what the child and its handlers left in v. */
+static int64_t run_with_value(mp_target target, mp_start_method method, int code)
 {
     mp_value *v;
     MPT_OK(mp_value_new(&v, 'q'));
-    CU_ASSERT_EQUAL(mpt_run(t_child_atexit, mp_args_of(v), method), 5);
+    CU_ASSERT_EQUAL(mpt_run(target, mp_args_of(v), method), code);
     int64_t x = -1;
     MPT_OK(mp_value_get_int(v, &x));
-    CU_ASSERT_EQUAL(x, 321);
     mp_value_free(v);
+    return x;
+}
+
+static void child_atexit(mp_start_method method)
+{
+    CU_ASSERT_EQUAL(run_with_value(t_child_atexit, method, 5), 321);
 }
 
 MPT_DEFINE_BOTH(child_atexit)
@@ -121,13 +128,8 @@ static int t_fill(const mp_args *args)
 
 static void child_atexit_limit(void)
 {
-    mp_value *v;
-    MPT_OK(mp_value_new(&v, 'q'));
-    CU_ASSERT_EQUAL(mpt_run(t_fill, mp_args_of(v), MP_START_DEFAULT), 0);
-    int64_t x = -1;
-    MPT_OK(mp_value_get_int(v, &x));
-    CU_ASSERT_EQUAL(x, MP_CHILD_ATEXIT_MAX); /* each accepted one ran, once */
-    mp_value_free(v);
+    /* each accepted one ran, once */
+    CU_ASSERT_EQUAL(run_with_value(t_fill, MP_START_DEFAULT, 0), MP_CHILD_ATEXIT_MAX);
 }
 
 static int t_register_in_handler(const mp_args *args)
@@ -140,13 +142,7 @@ static int t_register_in_handler(const mp_args *args)
 
 static void child_atexit_in_handler(void)
 {
-    mp_value *v;
-    MPT_OK(mp_value_new(&v, 'q'));
-    CU_ASSERT_EQUAL(mpt_run(t_register_in_handler, mp_args_of(v), MP_START_DEFAULT), 0);
-    int64_t x = 0;
-    MPT_OK(mp_value_get_int(v, &x));
-    CU_ASSERT_EQUAL(x, 7);
-    mp_value_free(v);
+    CU_ASSERT_EQUAL(run_with_value(t_register_in_handler, MP_START_DEFAULT, 0), 7);
 }
 
 #ifndef _WIN32
@@ -176,13 +172,8 @@ static int t_parent_of_grandchild(const mp_args *args)
 
 static void child_atexit_not_inherited(void)
 {
-    mp_value *v;
-    MPT_OK(mp_value_new(&v, 'q'));
-    CU_ASSERT_EQUAL(mpt_run(t_parent_of_grandchild, mp_args_of(v), MP_START_FORK), 0);
-    int64_t x = 0;
-    MPT_OK(mp_value_get_int(v, &x));
-    CU_ASSERT_EQUAL(x, 4); /* the child's handler once; 44 if the grandchild ran it */
-    mp_value_free(v);
+    /* the child's handler once; 44 if the grandchild ran it */
+    CU_ASSERT_EQUAL(run_with_value(t_parent_of_grandchild, MP_START_FORK, 0), 4);
 }
 #endif
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "platform.h"
+#include "stage.h"
 #include "test.h"
 
 #ifdef _WIN32
@@ -241,17 +242,13 @@ static void parent_killed(mp_start_method method)
     MPT_OK(mp_process_set_start_method(p, method));
     MPT_OK(mp_process_start(p));
     int64_t st = 0;
-    for (int i = 0; i < 12000 && st == 0; i++) {
-        MPT_OK(mp_value_get_int(state, &st));
-        if (st == 0) mp_os_sleep_ns(10 * 1000000ull);
-    }
+    mpt_stage_wait(state, 1);
+    MPT_OK(mp_value_get_int(state, &st));
     CU_ASSERT_EQUAL_FATAL(st, 1); /* the watcher runs */
     MPT_OK(mp_process_kill(p));
     CU_ASSERT(mpt_join(p) != 0); /* killed */
-    for (int i = 0; i < 12000 && st == 1; i++) {
-        MPT_OK(mp_value_get_int(state, &st));
-        if (st == 1) mp_os_sleep_ns(10 * 1000000ull);
-    }
+    mpt_stage_wait(state, 2);
+    MPT_OK(mp_value_get_int(state, &st));
     CU_ASSERT_EQUAL(st, 2);
     mp_value_free(state);
 }
