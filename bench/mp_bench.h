@@ -96,7 +96,7 @@ static inline void bench_join(mp_process *p)
     BENCH_CHECK(mp_process_join(p, MP_FOREVER));
     BENCH_CHECK(mp_process_exitcode(p, &code));
     if (code != 0) bench_die("a child process failed (exit code %d)", code);
-    BENCH_CHECK(mp_process_close(p));
+    BENCH_CHECK(mp_process_free(p));
 }
 
 #endif

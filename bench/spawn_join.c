@@ -4,7 +4,7 @@
  *     spawn_join spawn|fork BALLAST_MIB COUNT   ->  "<us per start+join> us"
  *
  * Each round is mp_process_new, mp_process_start, mp_process_join and
- * mp_process_close: what Process(target=f).start(); p.join() costs. The
+ * mp_process_free: what Process(target=f).start(); p.join() costs. The
  * ballast is allocated and written before the clock starts, so it is
  * resident: fork must copy the page tables of all of it (the point of the
  * _1g variants), while spawn (posix_spawn, a vfork underneath on glibc)

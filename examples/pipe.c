@@ -50,7 +50,7 @@ int main(int argc, char **argv)
     mp_obj_free(msg);
 
     check(mp_process_join(p, MP_FOREVER), "join");
-    check(mp_process_close(p), "close");
+    check(mp_process_free(p), "close");
     mp_conn_close(parent_conn);
     mp_conn_close(child_conn);
     return 0;

@@ -48,7 +48,7 @@ int main(int argc, char **argv)
     mp_obj_free(msg);
 
     check(mp_process_join(p, MP_FOREVER), "join");
-    check(mp_process_close(p), "close");
+    check(mp_process_free(p), "close");
     mp_queue_free(q);
     return 0;
 }

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "the child failed with exit code %d\n", code);
         return 1;
     }
-    check(mp_process_close(p), "close");
+    check(mp_process_free(p), "close");
 
     check(mp_value_print(num), "print(num.value)"); /* 3.1415927 */
     check(mp_array_print(arr), "print(arr[:])");    /* [0, -1, -2, ..., -9] */

@@ -403,7 +403,7 @@ MP_API int mp_process_daemon(const mp_process *p);
  * MP_EINVAL for a NULL out with max > 0; MP_ENOMEM. */
 MP_API int mp_active_children(mp_process **out, size_t max);
 
-/* p's name, owned by p (valid until mp_process_close); NULL for NULL. */
+/* p's name, owned by p (valid until mp_process_free); NULL for NULL. */
 MP_API const char *mp_process_name(const mp_process *p);
 
 /* The OS handle that becomes ready when the child ends, as Python's
@@ -430,11 +430,12 @@ MP_API int mp_process_start(mp_process *p);
  * MP_ESTATE if not started, MP_EINVAL for NULL or a NaN timeout. */
 MP_API int mp_process_join(mp_process *p, double timeout);
 
-/* 1 if started and not yet exited, else 0 (also for NULL). Reaps the child
- * if it exited. */
+/* 1 if started and not yet exited, else 0 (also for NULL); MP_ESTATE
+ * once closed. Reaps the child if it exited. */
 MP_API int mp_process_is_alive(mp_process *p);
 
-/* The child's process id, or 0 before start and for NULL. */
+/* The child's process id, or 0 before start and for NULL; MP_ESTATE once
+ * closed. */
 MP_API int64_t mp_process_pid(const mp_process *p);
 
 /* The exit code as Python gives it: the target's return value, or minus
@@ -451,10 +452,20 @@ MP_API int mp_process_exitcode(mp_process *p, int *code);
 MP_API int mp_process_terminate(mp_process *p);
 MP_API int mp_process_kill(mp_process *p);
 
-/* Releases the process object. MP_ESTATE (and nothing is released: p stays
- * usable) if the child is still running: join it first. NULL is ignored.
- * After a successful close p must not be used (as after free()). */
+/* Python's Process.close(): releases what the finished child held in this
+ * process (its handles, the copied arguments), keeping the object, so
+ * that every later use is refused with one error: MP_ESTATE ("process
+ * object is closed") from every function of p but mp_process_name,
+ * mp_process_daemon and mp_process_free (mp_process_is_alive and
+ * mp_process_pid return MP_ESTATE too). MP_ESTATE, and nothing released,
+ * while the child runs: join it first. Closing twice is harmless;
+ * MP_EINVAL for NULL. */
 MP_API int mp_process_close(mp_process *p);
+
+/* Closes p if it is not closed yet, then frees it: p must not be used
+ * afterwards (as after free()). MP_ESTATE, and nothing released, while
+ * the child runs. NULL is ignored. */
+MP_API int mp_process_free(mp_process *p);
 
 #ifndef __cplusplus
 /* Helpers for mp_args_of: count and map up to 16 arguments. */

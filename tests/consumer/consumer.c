@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     if ((rc = mp_process_start(p))) return fail("process_start", rc);
     if ((rc = mp_process_join(p, 60.0))) return fail("process_join", rc);
     if ((rc = mp_process_exitcode(p, &code))) return fail("process_exitcode", rc);
-    mp_process_close(p);
+    mp_process_free(p);
     if ((rc = mp_value_get_double(v, &x))) return fail("get", rc);
     if (code != 0 || x != 5.0) {
         fprintf(stderr, "consumer: child exit code %d, value %g (wanted 0, 5)\n", code,

@@ -611,7 +611,7 @@ static void test_pid_alive_child(void)
     uint32_t pid = (uint32_t)mp_process_pid(p);
     MPT_OK(mp_process_join(p, MPT_JOIN_TIMEOUT));
     CU_ASSERT_EQUAL(mp_os_pid_alive(pid), 0);
-    MPT_OK(mp_process_close(p));
+    MPT_OK(mp_process_free(p));
     CU_ASSERT_EQUAL(mp_os_pid_alive(pid), 0);
     CU_ASSERT_EQUAL(mp_os_pid_alive(0xfffffffcu), 0);
 }

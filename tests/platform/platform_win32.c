@@ -648,7 +648,7 @@ static void test_start_retried(void)
     MPT_EQ(mp_process_start(p), MP_ESYS);
     CU_ASSERT(strstr(mp_last_error(), "CreateProcessW") != NULL);
     mp__w32_start_faults = 0;
-    mp_process_close(p);
+    mp_process_free(p);
     mp_conn_close(a);
     mp_conn_close(b);
     CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "start_retried"), 0);

@@ -738,7 +738,7 @@ static void end_child(struct round *r, mp_process *p, const char *what, int i)
     }
     MPT_OK(rc);
     MPT_OK(mp_process_exitcode(p, &code));
-    MPT_OK(mp_process_close(p));
+    MPT_OK(mp_process_free(p));
     if (code != 0) {
         fprintf(stderr, "fault_queue: %s %d exited with %d\n", what, i, code);
         r->failed = 1;
@@ -909,7 +909,7 @@ static void big_item_join_before_get(mp_start_method m)
             /* Generous, but bounded: the point is that it returns. */
             MPT_OK(mp_process_join(p[i], 30.0));
             MPT_OK(mp_process_exitcode(p[i], &code));
-            MPT_OK(mp_process_close(p[i]));
+            MPT_OK(mp_process_free(p[i]));
             CU_ASSERT_EQUAL(code, 0);
         }
         CU_ASSERT_EQUAL(mp_queue_qsize(q), 4);

@@ -124,7 +124,7 @@ static int t_daemonic(const mp_args *args)
     MPT_CHILD_CHECK(mp_process_new(&g, t_daemonic, MP_NO_ARGS) == 0);
     MPT_CHILD_CHECK(mp_process_start(g) == MP_ESTATE);
     MPT_CHILD_CHECK(strstr(mp_last_error(), "daemonic") != NULL);
-    MPT_CHILD_CHECK(mp_process_close(g) == 0);
+    MPT_CHILD_CHECK(mp_process_free(g) == 0);
     return 0;
 }
 

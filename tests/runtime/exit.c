@@ -166,7 +166,7 @@ static int t_parent_of_grandchild(const mp_args *args)
     MPT_CHILD_CHECK(mp_process_join(g, MPT_JOIN_TIMEOUT) == 0);
     int code = -1;
     MPT_CHILD_CHECK(mp_process_exitcode(g, &code) == 0 && code == 0);
-    mp_process_close(g);
+    mp_process_free(g);
     return 0;
 }
 

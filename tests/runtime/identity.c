@@ -38,7 +38,7 @@ static int t_tell_names(const mp_args *args)
     const char *gname = mp_process_name(g);
     MPT_CHILD_CHECK(mp_queue_put_bytes(q, gname, strlen(gname) + 1, MPT_JOIN_TIMEOUT) ==
                     0);
-    MPT_CHILD_CHECK(mp_process_close(g) == 0);
+    MPT_CHILD_CHECK(mp_process_free(g) == 0);
     return 0;
 }
 
@@ -187,7 +187,7 @@ static int t_parent(const mp_args *args)
         MPT_CHILD_CHECK(mp_process_join(g, MPT_JOIN_TIMEOUT) == 0);
         int code = -1;
         MPT_CHILD_CHECK(mp_process_exitcode(g, &code) == 0 && code == 0);
-        MPT_CHILD_CHECK(mp_process_close(g) == 0);
+        MPT_CHILD_CHECK(mp_process_free(g) == 0);
     }
     return 0;
 }

@@ -28,7 +28,7 @@ static void setup(mpt_fx *fx)
 
 static void teardown(mpt_fx *fx)
 {
-    if (fx->p) MPT_OK(mp_process_close(fx->p));
+    if (fx->p) MPT_OK(mp_process_free(fx->p));
 }
 
 static const char *check(mpt_fx *fx)
@@ -121,14 +121,14 @@ static int new_proc(mpt_fx *fx, const mpt_row *r)
         one[0] = mp_arg_obj(o);
         int rc = mp_process_new(&p, target, mp_arglist_make(one, 1));
         mp_obj_free(o);
-        mp_process_close(p);
+        mp_process_free(p);
         return rc;
     }
     default:
         break;
     }
     int rc = mp_process_new(r->h == MPT_NULL ? NULL : &p, target, args);
-    mp_process_close(p);
+    mp_process_free(p);
     return rc;
 }
 
@@ -196,6 +196,11 @@ static int kill_p(mpt_fx *fx, const mpt_row *r)
     return mp_process_kill(pick(fx, r));
 }
 
+static int free_p(mpt_fx *fx, const mpt_row *r)
+{
+    return mp_process_free(pick(fx, r));
+}
+
 static int close_p(mpt_fx *fx, const mpt_row *r)
 {
     return mp_process_close(pick(fx, r));
@@ -240,7 +245,8 @@ static const mpt_row rows[] = {
     {"mp_process_terminate", "not started", terminate, MP_ESTATE, .h = MPT_LIVE},
     {"mp_process_kill", "NULL", kill_p, MP_EINVAL, .h = MPT_NULL},
     {"mp_process_kill", "not started", kill_p, MP_ESTATE, .h = MPT_LIVE},
-    {"mp_process_close", "NULL (ignored)", close_p, 0, .h = MPT_NULL},
+    {"mp_process_free", "NULL (ignored)", free_p, 0, .h = MPT_NULL},
+    {"mp_process_close", "NULL", close_p, MP_EINVAL, .h = MPT_NULL},
 };
 
 /* The same process while its child runs. */
@@ -255,6 +261,8 @@ static const mpt_row running_rows[] = {
     {"mp_process_join", "timeout -inf (no limit; the child is told to end)", join_forever,
      0, .t = -INFINITY, .flags = MPT_SPOILS},
     {"mp_process_exitcode", "while running", exitcode, MP_ESTATE, .h = MPT_LIVE},
+    {"mp_process_free", "while running (nothing released)", free_p, MP_ESTATE,
+     .h = MPT_LIVE},
     {"mp_process_close", "while running (nothing released)", close_p, MP_ESTATE,
      .h = MPT_LIVE},
 };

@@ -95,7 +95,7 @@ static int t_grandchild(const mp_args *args)
     MPT_CHILD_CHECK(mp_process_join(p, MPT_JOIN_TIMEOUT) == 0);
     int code = -1;
     MPT_CHILD_CHECK(mp_process_exitcode(p, &code) == 0);
-    MPT_CHILD_CHECK(mp_process_close(p) == 0);
+    MPT_CHILD_CHECK(mp_process_free(p) == 0);
     return code + 1;
 }
 
@@ -181,17 +181,53 @@ static void join_timeout(mp_start_method m)
     CU_ASSERT_EQUAL(mp_process_is_alive(p), 1);
     int code;
     MPT_EQ(mp_process_exitcode(p, &code), MP_ESTATE);
-    MPT_EQ(mp_process_close(p), MP_ESTATE); /* still running: nothing released */
+    MPT_EQ(mp_process_free(p), MP_ESTATE); /* still running: nothing released */
     MPT_OK(mp_queue_put_bytes(q, "\x2a", 1, MP_FOREVER));
     MPT_OK(mp_process_join(p, MPT_JOIN_TIMEOUT));
     CU_ASSERT_EQUAL(mp_process_is_alive(p), 0);
     MPT_OK(mp_process_exitcode(p, &code));
     CU_ASSERT_EQUAL(code, 42);
     MPT_OK(mp_process_join(p, 0)); /* joining an ended process is fine */
-    MPT_OK(mp_process_close(p));
+    MPT_OK(mp_process_free(p));
     mp_queue_free(q);
 }
 MPT_DEFINE_BOTH(join_timeout)
+
+/* _TestProcess.test_close: close refuses a running child, then every use
+ * but the name (and free) is refused; closing twice is harmless. */
+static void closed(mp_start_method m)
+{
+    mp_queue *q;
+    MPT_OK(mp_queue_new(&q, 0));
+    mp_process *p = mpt_start(t_wait_queue, mp_args_of(q), m);
+    MPT_EQ(mp_process_set_name(p, "Closing"), MP_ESTATE); /* named at the start */
+    CU_ASSERT_EQUAL(mp_process_is_alive(p), 1);
+    MPT_EQ(mp_process_close(p), MP_ESTATE);
+    CU_ASSERT_EQUAL(mp_process_is_alive(p), 1); /* the refusal spoiled nothing */
+    MPT_OK(mp_queue_put_bytes(q, "\x00", 1, MP_FOREVER));
+    MPT_OK(mp_process_join(p, MPT_JOIN_TIMEOUT));
+    int code = -1;
+    MPT_OK(mp_process_exitcode(p, &code));
+    CU_ASSERT_EQUAL(code, 0);
+    const char *name = mp_process_name(p);
+    MPT_OK(mp_process_close(p));
+    MPT_EQ(mp_process_is_alive(p), MP_ESTATE);
+    MPT_EQ(mp_process_join(p, 0), MP_ESTATE);
+    CU_ASSERT_STRING_EQUAL(mp_last_error(), "process object is closed");
+    MPT_EQ(mp_process_terminate(p), MP_ESTATE);
+    MPT_EQ(mp_process_kill(p), MP_ESTATE);
+    MPT_EQ(mp_process_exitcode(p, &code), MP_ESTATE);
+    CU_ASSERT_EQUAL(mp_process_pid(p), MP_ESTATE);
+    intptr_t h;
+    MPT_EQ(mp_process_sentinel(p, &h), MP_ESTATE);
+    MPT_EQ(mp_process_start(p), MP_ESTATE);
+    MPT_EQ(mp_process_set_daemon(p, 1), MP_ESTATE);
+    CU_ASSERT_PTR_EQUAL(mp_process_name(p), name); /* Python's name still answers */
+    MPT_OK(mp_process_close(p));
+    MPT_OK(mp_process_free(p));
+    mp_queue_free(q);
+}
+MPT_DEFINE_BOTH(closed)
 
 /* Windows has no signals: the layer ends a process with TerminateProcess
  * and the exit code 0x10000 + N, which mp_process reports as -N, so
@@ -268,7 +304,7 @@ static void signal_after_exit(mp_start_method m)
     int code;
     MPT_OK(mp_process_exitcode(p, &code));
     CU_ASSERT_EQUAL(code, 3);
-    MPT_OK(mp_process_close(p));
+    MPT_OK(mp_process_free(p));
 }
 MPT_DEFINE_BOTH(signal_after_exit)
 
@@ -327,14 +363,14 @@ static void fork_refused(void)
     MPT_OK(mp_process_set_start_method(p, MP_START_FORK));
     MPT_EQ(mp_process_start(p), MP_EUNSUPPORTED);
     CU_ASSERT_EQUAL(mp_process_pid(p), 0);
-    MPT_OK(mp_process_close(p));
+    MPT_OK(mp_process_free(p));
     /* The default method too, and spawn still works after it. */
     MPT_OK(mp_set_start_method(MP_START_FORK));
     MPT_OK(mp_process_new(&p, t_return_arg, mp_args_of(1)));
     int rc = mp_process_start(p);
     MPT_OK(mp_set_start_method(MP_START_SPAWN));
     MPT_EQ(rc, MP_EUNSUPPORTED);
-    MPT_OK(mp_process_close(p));
+    MPT_OK(mp_process_free(p));
     /* A spawned child starts afresh from the program's initial state. */
     fork_global = 23;
     CU_ASSERT_EQUAL(mpt_run(t_fork_sees_globals, MP_NO_ARGS, MP_START_DEFAULT), 1);
@@ -373,8 +409,8 @@ static void misuse(void)
 
     /* Closing an unstarted process releases it. */
     MPT_OK(mp_process_new(&p, t_return_arg, mp_args_of("copied")));
-    MPT_OK(mp_process_close(p));
-    MPT_OK(mp_process_close(NULL));
+    MPT_OK(mp_process_free(p));
+    MPT_OK(mp_process_free(NULL));
     MPT_EQ(mp_process_join(NULL, 0), MP_EINVAL);
     CU_ASSERT_STRING_EQUAL(mp_error_name(MP_ESTATE), "MP_ESTATE");
     CU_ASSERT(strlen(mp_strerror(MP_EOWNERDEAD)) > 0);
@@ -389,6 +425,7 @@ void mpt_suite_runtime_process(void)
     MPT_BOTH("runtime/process", sixteen_args);
     MPT_BOTH("runtime/process", big_bytes_arg);
     MPT_BOTH("runtime/process", join_timeout);
+    MPT_BOTH("runtime/process", closed);
     MPT_BOTH("runtime/process", terminate);
     MPT_BOTH("runtime/process", kill_);
     MPT_BOTH("runtime/process", crash);

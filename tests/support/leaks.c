@@ -69,7 +69,7 @@ void mpt_leaks_baseline(void)
     mp_process *p = NULL;
     if (mp_process_new(&p, w_nothing, MP_NO_ARGS) == 0) {
         if (mp_process_start(p) == 0) mp_process_join(p, MPT_JOIN_TIMEOUT);
-        mp_process_close(p);
+        mp_process_free(p);
     }
     mpt_leak_mark_now(&at_start);
 }

@@ -151,7 +151,7 @@ int mpt_join(mp_process *p)
     int code = -1000;
     MPT_OK(mp_process_join(p, MPT_JOIN_TIMEOUT));
     MPT_OK(mp_process_exitcode(p, &code));
-    MPT_OK(mp_process_close(p));
+    MPT_OK(mp_process_free(p));
     return code;
 }
 

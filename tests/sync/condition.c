@@ -231,7 +231,7 @@ static void killed_waiter(mp_start_method m, int after)
     MPT_OK(mp_condition_release(c));
     CU_ASSERT_EQUAL(wait_woken(woken, 1), 1);
     CU_ASSERT_EQUAL(mpt_join(live), 0);
-    MPT_OK(mp_process_close(doomed));
+    MPT_OK(mp_process_free(doomed));
     /* nothing is left waiting: both notifies return at once */
     MPT_OK(mp_condition_acquire(c, MP_FOREVER));
     MPT_OK(mp_condition_notify_all(c));

@@ -529,7 +529,7 @@ static void dead_holder(mp_start_method m, int kind)
         mp_process_join(wt, MPT_JOIN_TIMEOUT);
     }
     mp_process_exitcode(wt, &code);
-    MPT_OK(mp_process_close(wt));
+    MPT_OK(mp_process_free(wt));
     CU_ASSERT_EQUAL(code, 0);
     int rc = (int)(int64_t)mpt_ld(w, D_RC);
     double secs = (double)mpt_ld(w, D_NS) / 1e9;

@@ -13,7 +13,7 @@
  *                                      reference, checked)
  *   parent  mp_process_start  export   bytes and handles into the
  *                                      bootstrap blob (export.h)
- *   parent  mp_process_close  drop     frees what copy made
+ *   parent  mp_process_free  drop     frees what copy made
  *   child   before the target import   the child's own value or object
  *   child   after the target  release  frees what import made */
 #ifndef MP_CORE_RUNTIME_KIND_H

@@ -39,6 +39,7 @@ struct mp_process {
     mp_arg *args;
     size_t nargs;
     int started;
+    int closed; /* mp_process_close: the OS's part released, the object kept */
     mp_os_proc proc;
     char identity[MP_IDENTITY_MAX]; /* "1:2": see identity.h */
     char name[MP_IDENTITY_MAX];
@@ -164,10 +165,19 @@ int mp_process_new(mp_process **out, mp_target target, mp_arglist args)
     return 0;
 }
 
+/* Python's _check_closed: after close every use but the name is refused. */
+static int usable(const mp_process *p)
+{
+    if (!p) return mp_set_error(MP_EINVAL, "NULL process");
+    if (p->closed) return mp_set_error(MP_ESTATE, "process object is closed");
+    return 0;
+}
+
 int mp_process_set_start_method(mp_process *p, mp_start_method method)
 {
     mp_clear_error();
-    if (!p) return mp_set_error(MP_EINVAL, "NULL process");
+    int rc = usable(p);
+    if (rc < 0) return rc;
     if (method != MP_START_DEFAULT && method != MP_START_SPAWN && method != MP_START_FORK)
         return mp_set_error(MP_EINVAL, "unknown start method %d", (int)method);
     if (p->started) return mp_set_error(MP_ESTATE, "process already started");
@@ -178,7 +188,9 @@ int mp_process_set_start_method(mp_process *p, mp_start_method method)
 int mp_process_set_name(mp_process *p, const char *name)
 {
     mp_clear_error();
-    if (!p || !name) return mp_set_error(MP_EINVAL, "NULL process or name");
+    if (!name) return mp_set_error(MP_EINVAL, "NULL name");
+    int rc = usable(p);
+    if (rc < 0) return rc;
     if (strlen(name) > MP_PROCESS_NAME_MAX)
         return mp_set_error(MP_ETOOBIG, "a process name has at most %d bytes",
                             MP_PROCESS_NAME_MAX);
@@ -196,8 +208,10 @@ const char *mp_process_name(const mp_process *p)
 int mp_process_sentinel(const mp_process *p, intptr_t *handle)
 {
     mp_clear_error();
-    if (!p || !handle) return mp_set_error(MP_EINVAL, "NULL process or handle pointer");
+    if (!handle) return mp_set_error(MP_EINVAL, "NULL handle pointer");
     *handle = (intptr_t)MP_OS_NO_HANDLE;
+    int rc = usable(p);
+    if (rc < 0) return rc;
     if (!p->started) return mp_set_error(MP_ESTATE, "process not started");
     *handle = (intptr_t)mp_os_proc_sentinel(&p->proc);
     return 0;
@@ -206,7 +220,8 @@ int mp_process_sentinel(const mp_process *p, intptr_t *handle)
 int mp_process_set_daemon(mp_process *p, int daemon)
 {
     mp_clear_error();
-    if (!p) return mp_set_error(MP_EINVAL, "NULL process");
+    int rc = usable(p);
+    if (rc < 0) return rc;
     if (p->started) return mp_set_error(MP_ESTATE, "process already started");
     p->daemon = daemon != 0;
     return 0;
@@ -268,7 +283,8 @@ int mp_active_children(mp_process **out, size_t max)
 int mp_process_start(mp_process *p)
 {
     mp_clear_error();
-    if (!p) return mp_set_error(MP_EINVAL, "NULL process");
+    int rc = usable(p);
+    if (rc < 0) return rc;
     if (p->started) return mp_set_error(MP_ESTATE, "a process can be started only once");
     mp_start_method method = p->method == MP_START_DEFAULT ? default_method : p->method;
     if (method == MP_START_SPAWN && !main_called)
@@ -277,7 +293,7 @@ int mp_process_start(mp_process *p)
     if (mp__identity_daemon())
         return mp_set_error(MP_ESTATE, "a daemonic process may not start children");
     /* Listed first, so a start never leaves a child unlisted. */
-    int rc = mp__children_add(p);
+    rc = mp__children_add(p);
     if (rc < 0) return rc;
 
     mp_os_fnloc loc;
@@ -327,8 +343,8 @@ int mp_process_start(mp_process *p)
 int mp_process_join(mp_process *p, double timeout)
 {
     mp_clear_error();
-    if (!p) return mp_set_error(MP_EINVAL, "NULL process");
-    int rc = mp_timeout_check(timeout);
+    int rc = usable(p);
+    if (rc == 0) rc = mp_timeout_check(timeout);
     if (rc < 0) return rc;
     if (!p->started) return mp_set_error(MP_ESTATE, "process not started");
     if (p->proc.exited) return 0;
@@ -348,6 +364,7 @@ static int poll_exit(mp_process *p)
 int mp_process_is_alive(mp_process *p)
 {
     mp_clear_error();
+    if (p && p->closed) return mp_set_error(MP_ESTATE, "process object is closed");
     if (!p || !p->started) return 0;
     poll_exit(p);
     return !p->proc.exited;
@@ -355,15 +372,18 @@ int mp_process_is_alive(mp_process *p)
 
 int64_t mp_process_pid(const mp_process *p)
 {
+    if (p && p->closed) return MP_ESTATE;
     return p && p->started ? p->proc.pid : 0;
 }
 
 int mp_process_exitcode(mp_process *p, int *code)
 {
     mp_clear_error();
-    if (!p || !code) return mp_set_error(MP_EINVAL, "NULL argument");
+    if (!code) return mp_set_error(MP_EINVAL, "NULL argument");
+    int rc = usable(p);
+    if (rc < 0) return rc;
     if (!p->started) return mp_set_error(MP_ESTATE, "process not started");
-    int rc = poll_exit(p);
+    rc = poll_exit(p);
     if (rc < 0) return rc;
     if (!p->proc.exited) return mp_set_error(MP_ESTATE, "process still running");
     *code = p->proc.exitcode;
@@ -372,7 +392,8 @@ int mp_process_exitcode(mp_process *p, int *code)
 
 static int send_signal(mp_process *p, int hard)
 {
-    if (!p) return mp_set_error(MP_EINVAL, "NULL process");
+    int rc = usable(p);
+    if (rc < 0) return rc;
     if (!p->started) return mp_set_error(MP_ESTATE, "process not started");
     if (p->proc.exited) return 0;
     return mp_os_proc_signal(&p->proc, hard);
@@ -393,7 +414,8 @@ int mp_process_kill(mp_process *p)
 int mp_process_close(mp_process *p)
 {
     mp_clear_error();
-    if (!p) return 0;
+    if (!p) return mp_set_error(MP_EINVAL, "NULL process");
+    if (p->closed) return 0;
     if (p->started) {
         poll_exit(p);
         if (!p->proc.exited)
@@ -402,6 +424,17 @@ int mp_process_close(mp_process *p)
         mp__children_remove(p);
     }
     mp__args_drop(p->args, p->nargs);
-    free(p);
+    p->args = NULL;
+    p->nargs = 0;
+    p->closed = 1;
     return 0;
+}
+
+int mp_process_free(mp_process *p)
+{
+    mp_clear_error();
+    if (!p) return 0;
+    int rc = mp_process_close(p);
+    if (rc == 0) free(p);
+    return rc;
 }
