@@ -105,15 +105,24 @@ MP_API int mp_queue_get_nowait(mp_queue *q, mp_obj **o);
 
 /* Number of messages put and not yet taken, counted across all processes
  * (including those still in the feeder buffer of a live process). 0 for
- * NULL. */
+ * NULL. It goes on counting after mp_queue_close() (the messages are
+ * still there for other processes); mp_queue_is_closed() tells. */
 MP_API size_t mp_queue_qsize(mp_queue *q);
 
-/* qsize() == 0, and maxsize != 0 && qsize() >= maxsize (NULL: 1 and 0). */
+/* qsize() == 0, and maxsize != 0 && qsize() >= maxsize: 1 or 0. After
+ * mp_queue_close() MP_ESTATE (Python raises), so test for == 1 where a
+ * closed handle may reach; MP_EINVAL for NULL. */
 MP_API int mp_queue_empty(mp_queue *q);
 MP_API int mp_queue_full(mp_queue *q);
 
-/* This process will put and get no more through this handle. Does not wait
- * for the feeder. Closing twice is harmless. */
+/* 1 once mp_queue_close() was called on this handle (and for NULL), else
+ * 0. */
+MP_API int mp_queue_is_closed(mp_queue *q);
+
+/* This process will put and get no more through this handle: put and get
+ * give MP_ESTATE ("queue is closed"), as Python's raise ValueError, and
+ * so do empty and full. Does not wait for the feeder. Closing twice is
+ * harmless. */
 MP_API int mp_queue_close(mp_queue *q);
 
 /* Waits until the feeder thread has moved every buffered message into the
@@ -123,6 +132,46 @@ MP_API int mp_queue_join_thread(mp_queue *q);
 /* Makes join_thread and free stop waiting for the feeder: buffered
  * messages may be lost, as with Python's cancel_join_thread(). */
 MP_API void mp_queue_cancel_join_thread(mp_queue *q);
+
+/* ---- JoinableQueue ---------------------------------------------------------------- */
+
+/* Creates a JoinableQueue (Python's multiprocessing.JoinableQueue): a
+ * queue, used with every mp_queue_* function, that also counts tasks.
+ * Each message put is a task until a consumer calls mp_queue_task_done()
+ * for it; mp_queue_join() waits until every task is done. The caller
+ * owns *q (mp_queue_free). Errors as mp_queue_new(). */
+MP_API int mp_joinable_queue_new(mp_queue **q, size_t maxsize);
+
+/* Marks one task done (call once per message taken, when its work is
+ * finished). MP_ESTATE ("task_done() called too many times", nothing
+ * changed) when no task is unfinished; MP_EINVAL for NULL or a queue that
+ * is not joinable. */
+MP_API int mp_queue_task_done(mp_queue *q);
+
+/* Waits until every message put has been marked done, up to timeout
+ * seconds: 0, or MP_ETIMEDOUT. A consumer that died between get and
+ * task_done leaves its task unfinished for good, so a join that must not
+ * hang takes a timeout and reads mp_queue_unfinished(). MP_EINVAL for
+ * NULL, a NaN timeout or a queue that is not joinable. */
+MP_API int mp_queue_join(mp_queue *q, double timeout);
+
+/* The number of tasks put and not yet marked done, across all processes,
+ * into *n. MP_EINVAL for NULL or a queue that is not joinable. */
+MP_API int mp_queue_unfinished(mp_queue *q, size_t *n);
+
+/* ---- SimpleQueue ------------------------------------------------------------------ */
+
+/* Creates a SimpleQueue (Python's multiprocessing.SimpleQueue): an
+ * unbounded queue without a feeder thread or a buffer, the cheapest way
+ * for many processes to pass messages. put writes into the ring itself,
+ * waiting while the ring has no room (up to its timeout: MP_EFULL after;
+ * pass MP_FOREVER for Python's blocking put); use it with mp_queue_put*,
+ * mp_queue_get*, mp_queue_empty, mp_queue_close and mp_queue_free. The
+ * caller owns *q. MP_EINVAL for NULL, MP_ENOMEM, MP_ESYS. */
+MP_API int mp_simple_queue_new(mp_queue **q);
+
+/* The same with a ring of ring_bytes, as mp_queue_new_sized(). */
+MP_API int mp_simple_queue_new_sized(mp_queue **q, size_t ring_bytes);
 
 #ifdef __cplusplus
 }

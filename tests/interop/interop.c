@@ -198,7 +198,7 @@ static void queue_objs(mp_start_method m)
     mp_obj *o = (mp_obj *)q;
     CU_ASSERT(mp_queue_get_nowait(q, &o) < 0);
     CU_ASSERT_PTR_NULL(o);
-    CU_ASSERT_TRUE(mp_queue_empty(q));
+    CU_ASSERT_EQUAL(mp_queue_empty(q), 1);
     mp_queue_free(q);
 }
 MPT_DEFINE_BOTH(queue_objs)

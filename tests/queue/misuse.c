@@ -172,9 +172,9 @@ static int state_null(mpt_fx *fx, const mpt_row *r)
 {
     (void)fx;
     (void)r;
-    /* As for an empty queue without a limit. */
-    return mp_queue_qsize(NULL) == 0 && mp_queue_empty(NULL) == 1 &&
-                   mp_queue_full(NULL) == 0
+    /* qsize counts nothing; the answers that can carry a code give it. */
+    return mp_queue_qsize(NULL) == 0 && mp_queue_empty(NULL) == MP_EINVAL &&
+                   mp_queue_full(NULL) == MP_EINVAL && mp_queue_is_closed(NULL) == 1
                ? 0
                : MPT_R_WRONG;
 }
@@ -324,8 +324,8 @@ static const mpt_row rows[] = {
     {"mp_queue_get_nowait", "NULL queue", get_nowait_obj, MP_EINVAL, .h = MPT_NULL},
     {"mp_queue_get_nowait", "NULL result pointer", get_nowait_obj, MP_EINVAL,
      .h = MPT_NULL_OUT},
-    {"mp_queue_qsize, mp_queue_empty, mp_queue_full", "NULL gives 0, 1, 0", state_null, 0,
-     .h = MPT_LIVE},
+    {"mp_queue_qsize, mp_queue_empty, mp_queue_full, mp_queue_is_closed",
+     "NULL gives 0, MP_EINVAL, MP_EINVAL, 1", state_null, 0, .h = MPT_LIVE},
     {"mp_queue_close", "NULL", close_q, MP_EINVAL, .h = MPT_NULL},
     {"mp_queue_join_thread", "NULL", join_thread, MP_EINVAL, .h = MPT_NULL},
     {"mp_queue_join_thread", "before mp_queue_close", join_thread, MP_ESTATE,

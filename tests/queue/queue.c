@@ -77,7 +77,7 @@ static void order_and_sizes(void)
             }
         mp_free(d);
     }
-    CU_ASSERT_TRUE(mp_queue_empty(q));
+    CU_ASSERT_EQUAL(mp_queue_empty(q), 1);
     free(buf);
     mp_queue_free(q);
 }
@@ -103,7 +103,7 @@ static void maxsize_limits(void)
     MPT_OK(mp_queue_new(&q, 3));
     for (int i = 0; i < 3; i++)
         MPT_OK(mp_queue_put_bytes_nowait(q, "abc", 3));
-    CU_ASSERT_TRUE(mp_queue_full(q));
+    CU_ASSERT_EQUAL(mp_queue_full(q), 1);
     CU_ASSERT_EQUAL(mp_queue_qsize(q), 3);
     MPT_EQ(mp_queue_put_bytes_nowait(q, "x", 1), MP_EFULL);
     uint64_t t0 = mp_os_now_ns();
@@ -116,7 +116,7 @@ static void maxsize_limits(void)
     for (int i = 0; i < 2; i++)
         CU_ASSERT_TRUE(get_expect(q, "abc"));
     CU_ASSERT_TRUE(get_expect(q, "def"));
-    CU_ASSERT_TRUE(mp_queue_empty(q));
+    CU_ASSERT_EQUAL(mp_queue_empty(q), 1);
     mp_queue_free(q);
 }
 
@@ -134,10 +134,19 @@ static void misuse(void)
     MPT_OK(mp_queue_put_bytes(q, NULL, 0, 0));
     MPT_EQ(mp_queue_get_bytes(q, NULL, &n, 0), MP_EINVAL);
     MPT_EQ(mp_queue_join_thread(q), MP_ESTATE); /* not closed yet */
+    CU_ASSERT_EQUAL(mp_queue_is_closed(q), 0);
+    CU_ASSERT_EQUAL(mp_queue_empty(q), 0); /* the empty message put above */
     MPT_OK(mp_queue_close(q));
     MPT_OK(mp_queue_close(q));
+    /* Closed: Python's "Queue is closed" (ValueError) for put and get,
+     * and its refusal of empty(); the count goes on for other processes. */
+    CU_ASSERT_EQUAL(mp_queue_is_closed(q), 1);
     MPT_EQ(mp_queue_put_bytes(q, "a", 1, 0), MP_ESTATE);
+    CU_ASSERT_STRING_EQUAL(mp_last_error(), "queue is closed");
     MPT_EQ(mp_queue_get_bytes(q, &d, &n, 0), MP_ESTATE);
+    MPT_EQ(mp_queue_empty(q), MP_ESTATE);
+    MPT_EQ(mp_queue_full(q), MP_ESTATE);
+    CU_ASSERT_EQUAL(mp_queue_qsize(q), 1);
     MPT_OK(mp_queue_join_thread(q));
     mp_queue_free(q);
     mp_queue_free(NULL);
@@ -348,7 +357,7 @@ static void many_producers(mp_start_method m)
     CU_ASSERT_TRUE(consume_checked(q, P, P * COUNT, 0));
     for (int i = 0; i < P; i++)
         CU_ASSERT_EQUAL(mpt_join(p[i]), 0);
-    CU_ASSERT_TRUE(mp_queue_empty(q));
+    CU_ASSERT_EQUAL(mp_queue_empty(q), 1);
     mp_queue_free(q);
 }
 MPT_DEFINE_BOTH(many_producers)
@@ -548,7 +557,7 @@ static void producer_killed(mp_start_method m)
     size_t n;
     MPT_EQ(mp_queue_get_bytes(q, &d, &n, MPT_JOIN_TIMEOUT), MP_EOWNERDEAD);
     CU_ASSERT_TRUE(get_expect(q, "after"));
-    CU_ASSERT_TRUE(mp_queue_empty(q));
+    CU_ASSERT_EQUAL(mp_queue_empty(q), 1);
     mp_queue_free(q);
 }
 MPT_DEFINE_BOTH(producer_killed)
@@ -589,7 +598,7 @@ static void consumer_killed(mp_start_method m)
     MPT_EQ(mp_queue_get_bytes(q, &d, &len, MPT_JOIN_TIMEOUT), MP_EOWNERDEAD);
     MPT_OK(mp_queue_put_bytes(q, "next", 4, 0));
     CU_ASSERT_TRUE(get_expect(q, "next"));
-    CU_ASSERT_TRUE(mp_queue_empty(q));
+    CU_ASSERT_EQUAL(mp_queue_empty(q), 1);
     mp_queue_free(q);
 }
 MPT_DEFINE_BOTH(consumer_killed)
@@ -785,7 +794,7 @@ static void lag_only_while_streaming(mp_start_method m)
     CU_ASSERT_EQUAL(mp__queue_lag_rounds() - r, 0);
 
     CU_ASSERT_EQUAL(mpt_join(p), 0);
-    CU_ASSERT_TRUE(mp_queue_empty(q));
+    CU_ASSERT_EQUAL(mp_queue_empty(q), 1);
     mp_queue_free(cue);
     mp_queue_free(q);
 }

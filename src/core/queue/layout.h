@@ -29,7 +29,7 @@
 #include "mproc/queue.h"
 
 #define Q_MAGIC    0x3251504du /* "MPQ2" */
-#define Q_VERSION  4u
+#define Q_VERSION  5u
 #define Q_MIN_RING ((uint64_t)4096)
 #define Q_MAX_RING ((uint64_t)1 << 30)
 #define Q_REC_HDR  8u
@@ -91,6 +91,12 @@
 #define Q_UNLIKELY(x) (x)
 #endif
 
+/* k.flags: what kind of queue the segment is. A JoinableQueue counts
+ * tasks; a SimpleQueue's put waits for room rather than buffer, so it
+ * has no feeder. */
+#define Q_JOINABLE 1u
+#define Q_SIMPLE   2u
+
 /* Internal result of q_lock: the holder is parked, buffer the message. */
 #define Q_DIVERT 1
 
@@ -117,6 +123,7 @@ struct qshared {
         uint32_t magic, version;
         uint64_t capacity; /* ring bytes, a power of two */
         uint64_t maxsize;  /* 0: unbounded */
+        uint32_t flags;    /* Q_JOINABLE, Q_SIMPLE */
     } k;
     Q_LINE struct {
         qside lk;                 /* holder | messages published */
@@ -148,6 +155,13 @@ struct qshared {
         mp_atomic_u32 pid, count;
     } buffered[Q_BUF_SLOTS];
     mp_atomic_u64 buffered_other; /* of processes that found no slot */
+    /* A JoinableQueue's tasks put and not yet marked done, and how many
+     * times that count came down to 0: join() waits for the latter to
+     * move, so every joiner woken leaves (joinable.c). */
+    Q_LINE struct {
+        mp_atomic_u32 unfinished, drained;
+        mp_waitpoint wp;
+    } tasks;
 };
 
 #define Q_RING_OFFSET ((sizeof(struct qshared) + 127) & ~(size_t)127)
@@ -163,7 +177,12 @@ struct mp_queue {
     struct qshared *s;
     unsigned char *ring;
     uint64_t cap, mask, maxsize;
+    uint32_t flags;
+    /* Not 0 if put must leave the usual unbounded path: a bound, tasks to
+     * count, or no buffering (the usual put reads only this). */
+    uint32_t route;
     mp_os_wq plock_wq, clock_wq, data_wq, room_wq;
+    mp_os_wq tasks_wq; /* a JoinableQueue's joiners; no handles otherwise */
 
     /* Process-local: the feeder and its buffer, guarded by mu. */
     mp_os_mutex *mu;

@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "core/queue/buffered.h"
 #include "core/queue/feeder.h"
+#include "core/queue/joinable.h"
 #include "core/queue/locks.h"
 #include "core/queue/recover.h"
 #include "core/queue/ring.h"
@@ -158,8 +159,9 @@ static Q_INLINE int put_unbounded(mp_queue *q, const void *data, size_t len)
     return put_now(q, data, len, 1);
 }
 
-/* Bounded: no buffer. Waits (until the deadline) for a place under
- * maxsize and for room in the ring, holding the producer lock. */
+/* Bounded, or a SimpleQueue (maxsize 0): no buffer. Waits (until the
+ * deadline) for a place under maxsize and for room in the ring, holding
+ * the producer lock. */
 static Q_NOINLINE int put_bounded(mp_queue *q, const void *data, size_t len,
                                   uint64_t deadline)
 {
@@ -170,7 +172,7 @@ static Q_NOINLINE int put_bounded(mp_queue *q, const void *data, size_t len,
     if (rc < 0 && rc != MP_EOWNERDEAD) return rc;
     mp_store32(&s->p.parked, 0, MP_RELAXED);
     rc = q_finish_abandoned(q, &c, deadline);
-    while (rc == 0) {
+    while (rc == 0 && q->maxsize != 0) {
         /* The consumers' count only grows: a stale copy errs on the safe
          * side, and reading theirs each time would pull their line here. */
         uint32_t taken = mp_load32(&s->p.taken_seen, MP_RELAXED);
@@ -205,8 +207,14 @@ static Q_NOINLINE int put_checked(mp_queue *q, const void *data, size_t len,
     if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     if ((uint64_t)len > ((uint64_t)1 << 62))
         return mp_set_error(MP_ETOOBIG, "message of %zu bytes", len);
-    if (q->maxsize == 0) return put_unbounded(q, data, len);
-    return put_bounded(q, data, len, mp_deadline(timeout));
+    if (q->flags & Q_JOINABLE) q_task_added(q);
+    if (q->maxsize == 0 && !(q->flags & Q_SIMPLE))
+        rc = put_unbounded(q, data, len);
+    else
+        rc = put_bounded(q, data, len, mp_deadline(timeout));
+    /* A message not put is no task: join must not wait for it. */
+    if (rc < 0 && (q->flags & Q_JOINABLE)) q_task_undo(q);
+    return rc;
 }
 
 /* mp_queue_put_bytes, inline in it and in _nowait. Left to the compiler,
@@ -214,11 +222,11 @@ static Q_NOINLINE int put_checked(mp_queue *q, const void *data, size_t len,
  * depending on how much else its file held. */
 static Q_INLINE int put_bytes(mp_queue *q, const void *data, size_t len, double timeout)
 {
-    /* Valid arguments to an open unbounded queue (timeout is then unused);
-     * put_checked for all else. */
+    /* Valid arguments to an open plain unbounded queue (timeout is then
+     * unused); put_checked for all else. */
     if (Q_UNLIKELY(!q || (!data && len) || mp_size_bad(len) ||
                    (uint64_t)len > ((uint64_t)1 << 62) || timeout != timeout ||
-                   q->maxsize != 0 || q_is_closed(q)))
+                   q->route != 0 || q_is_closed(q)))
         return put_checked(q, data, len, timeout);
     return put_unbounded(q, data, len);
 }

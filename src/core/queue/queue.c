@@ -52,6 +52,7 @@ static void close_handles(mp_queue *q)
     mp_os_wq_close(&q->clock_wq);
     mp_os_wq_close(&q->data_wq);
     mp_os_wq_close(&q->room_wq);
+    mp_os_wq_close(&q->tasks_wq);
     mp_os_shm_close(&q->shm);
     if (q->cv) mp_os_cond_free(q->cv);
     if (q->mu) mp_os_mutex_free(q->mu);
@@ -65,7 +66,7 @@ static mp_queue *alloc_queue(void)
     q->slot = -1;
     for (int i = 0; i < MP_OS_WQ_MAX_HANDLES; i++) {
         q->plock_wq.h[i] = q->clock_wq.h[i] = MP_OS_NO_HANDLE;
-        q->data_wq.h[i] = q->room_wq.h[i] = MP_OS_NO_HANDLE;
+        q->data_wq.h[i] = q->room_wq.h[i] = q->tasks_wq.h[i] = MP_OS_NO_HANDLE;
     }
     if (mp_os_mutex_new(&q->mu) < 0 || mp_os_cond_new(&q->cv) < 0) {
         close_handles(q);
@@ -81,10 +82,13 @@ static void bind_ring(mp_queue *q)
     q->cap = q->s->k.capacity;
     q->mask = q->cap - 1;
     q->maxsize = q->s->k.maxsize;
+    q->flags = q->s->k.flags;
+    q->route = q->maxsize != 0 || q->flags != 0;
     q->ring = (unsigned char *)q->shm.base + Q_RING_OFFSET;
 }
 
-int mp_queue_new_sized(mp_queue **out, size_t maxsize, size_t ring_bytes)
+/* Every constructor: a queue of the kind flags says. */
+static int create(mp_queue **out, size_t maxsize, size_t ring_bytes, uint32_t flags)
 {
     mp_clear_error();
     if (!out) return mp_set_error(MP_EINVAL, "NULL queue pointer");
@@ -106,12 +110,14 @@ int mp_queue_new_sized(mp_queue **out, size_t maxsize, size_t ring_bytes)
         s->k.version = Q_VERSION;
         s->k.capacity = cap;
         s->k.maxsize = maxsize;
+        s->k.flags = flags;
         bind_ring(q);
         rc = mp_os_wq_create(&q->plock_wq);
     }
     if (rc == 0) rc = mp_os_wq_create(&q->clock_wq);
     if (rc == 0) rc = mp_os_wq_create(&q->data_wq);
     if (rc == 0) rc = mp_os_wq_create(&q->room_wq);
+    if (rc == 0 && (flags & Q_JOINABLE)) rc = mp_os_wq_create(&q->tasks_wq);
     if (rc < 0) {
         close_handles(q);
         free(q);
@@ -121,16 +127,36 @@ int mp_queue_new_sized(mp_queue **out, size_t maxsize, size_t ring_bytes)
     return 0;
 }
 
+int mp_queue_new_sized(mp_queue **q, size_t maxsize, size_t ring_bytes)
+{
+    return create(q, maxsize, ring_bytes, 0);
+}
+
 int mp_queue_new(mp_queue **q, size_t maxsize)
 {
-    mp_clear_error();
-    return mp_queue_new_sized(q, maxsize, MP_QUEUE_DEFAULT_RING);
+    return create(q, maxsize, MP_QUEUE_DEFAULT_RING, 0);
+}
+
+int mp_joinable_queue_new(mp_queue **q, size_t maxsize)
+{
+    return create(q, maxsize, MP_QUEUE_DEFAULT_RING, Q_JOINABLE);
+}
+
+int mp_simple_queue_new(mp_queue **q)
+{
+    return create(q, 0, MP_QUEUE_DEFAULT_RING, Q_SIMPLE);
+}
+
+int mp_simple_queue_new_sized(mp_queue **q, size_t ring_bytes)
+{
+    return create(q, 0, ring_bytes, Q_SIMPLE);
 }
 
 /* ---- travel to a child ----------------------------------------------------------- */
 
-/* Export layout: capacity, maxsize, segment size and handle, then the
- * handle counts and handles of the four wait queues. */
+/* Export layout: capacity, maxsize, flags, segment size and handle, then
+ * the handle counts and handles of the four wait queues, and of the
+ * joiners' for a JoinableQueue. */
 static void export_wq(mp_export *ex, const mp_os_wq *wq)
 {
     mp_os_handle h[MP_OS_WQ_MAX_HANDLES];
@@ -146,12 +172,14 @@ static int queue_export(const mp_arg *a, mp_export *ex)
     if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
     mp_buf_u64(ex->buf, q->cap);
     mp_buf_u64(ex->buf, q->maxsize);
+    mp_buf_u32(ex->buf, q->flags);
     mp_buf_u64(ex->buf, q->shm.size);
     mp_export_handle(ex, q->shm.handle);
     export_wq(ex, &q->plock_wq);
     export_wq(ex, &q->clock_wq);
     export_wq(ex, &q->data_wq);
     export_wq(ex, &q->room_wq);
+    if (q->flags & Q_JOINABLE) export_wq(ex, &q->tasks_wq);
     return 0;
 }
 
@@ -176,6 +204,7 @@ static int import_queue(mp_queue **out, mp_import *im)
 {
     uint64_t cap = mp_rd_u64(im->rd);
     uint64_t maxsize = mp_rd_u64(im->rd);
+    uint32_t flags = mp_rd_u32(im->rd);
     uint64_t size = mp_rd_u64(im->rd);
     mp_os_handle h;
     int rc = mp_import_handle(im, &h);
@@ -195,7 +224,7 @@ static int import_queue(mp_queue **out, mp_import *im)
     if (rc == 0) {
         struct qshared *s = q->shm.base;
         if (s->k.magic != Q_MAGIC || s->k.version != Q_VERSION || s->k.capacity != cap ||
-            s->k.maxsize != maxsize)
+            s->k.maxsize != maxsize || s->k.flags != flags)
             rc = mp_set_error(MP_EPROTO, "queue segment does not match");
         else
             bind_ring(q);
@@ -204,7 +233,8 @@ static int import_queue(mp_queue **out, mp_import *im)
      * the blob ends up owned and closed. */
     int r1 = import_wq(im, &q->plock_wq), r2 = import_wq(im, &q->clock_wq);
     int r3 = import_wq(im, &q->data_wq), r4 = import_wq(im, &q->room_wq);
-    if (rc == 0) rc = r1 < 0 ? r1 : r2 < 0 ? r2 : r3 < 0 ? r3 : r4;
+    int r5 = flags & Q_JOINABLE ? import_wq(im, &q->tasks_wq) : 0;
+    if (rc == 0) rc = r1 < 0 ? r1 : r2 < 0 ? r2 : r3 < 0 ? r3 : r4 < 0 ? r4 : r5;
     if (rc < 0) {
         close_handles(q);
         free(q);
@@ -244,16 +274,31 @@ size_t mp_queue_qsize(mp_queue *q)
     return n > 0 ? (size_t)n : 0;
 }
 
+/* What empty() and full() answer after close, as Python's refuse. */
+static int state_check(mp_queue *q)
+{
+    if (!q) return mp_set_error(MP_EINVAL, "NULL queue");
+    if (q_is_closed(q)) return mp_set_error(MP_ESTATE, "queue is closed");
+    return 0;
+}
+
 int mp_queue_empty(mp_queue *q)
 {
     mp_clear_error();
-    return mp_queue_qsize(q) == 0;
+    int rc = state_check(q);
+    return rc < 0 ? rc : mp_queue_qsize(q) == 0;
 }
 
 int mp_queue_full(mp_queue *q)
 {
     mp_clear_error();
-    return q && q->maxsize != 0 && mp_queue_qsize(q) >= q->maxsize;
+    int rc = state_check(q);
+    return rc < 0 ? rc : q->maxsize != 0 && mp_queue_qsize(q) >= q->maxsize;
+}
+
+int mp_queue_is_closed(mp_queue *q)
+{
+    return q ? q_is_closed(q) : 1;
 }
 
 /* No more puts from this process; the feeder drains what is buffered. */
