@@ -516,6 +516,25 @@ def codec(which, count):
     report(ns / count, "ns/op")
 
 
+# ---- wait_many: multiprocessing.connection.wait -----------------------------------------
+
+def wait_many(idle, count):
+    from multiprocessing.connection import wait
+    pairs = [mp.Pipe(duplex=False) for _ in range(idle + 1)]
+    readers = [r for r, _ in pairs]
+    hot = (idle + 1) // 2
+    pairs[hot][1].send_bytes(b"x")
+    warm = warm_count(count)
+    for i in range(warm + count):
+        if i == warm:
+            t0 = now_ns()
+        ready = wait(readers)
+        if len(ready) != 1 or ready[0] is not readers[hot]:
+            sys.exit("py_peer: wait_many: the wait missed the ready connection")
+    ns = now_ns() - t0
+    report(ns / count, "ns/op")
+
+
 # ---- command line ------------------------------------------------------------------------------------------
 
 WORKLOADS = {
@@ -533,6 +552,7 @@ WORKLOADS = {
     "array_slice": (array_slice, (int, int)),
     "spawn_join": (spawn_join, (str, int, int)),
     "codec": (codec, (str, int)),
+    "wait_many": (wait_many, (int, int)),
 }
 
 

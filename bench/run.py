@@ -154,6 +154,10 @@ def suite(smoke):
         mproc=[mp, "spawn_join", "fork", ballast, n(30, 3)],
         python=[py, "spawn_join", "fork", ballast, n(20, 3)],
         raw=["raw_spawn", "fork", ballast, n(30, 3)])
+    add("wait_100", "ns/op", "wait() on 1 ready + 100 idle connections",
+        mproc=[mp, "wait_many", "100", n(200_000, 200)],
+        python=[py, "wait_many", "100", n(20_000, 200)],
+        raw=["raw_wait", "100", n(200_000, 200)])
     add("codec_small", "ns/op", "dumps + loads of [42, None, 'hello']",
         mproc=[mp, "codec", "small", n(2_000_000, 2_000)],
         python=[py, "codec", "small", n(1_000_000, 2_000)])
@@ -200,6 +204,7 @@ TARGETS = [
     ("spawn_join_fork", "raw", "time", 1.5, "bare fork + waitpid"),
     ("spawn_join_spawn_1g", ("spawn_join_spawn", "mproc"), "time", 1.1,
      "mproc's spawn from the small parent"),
+    ("wait_100", "raw", "time", 1.2, "a raw poll(2) over the same pipes"),
     ("codec_small", "python", "faster", 3.0, "pickle.dumps + loads"),
     ("codec_list1000", "python", "faster", 3.0, "pickle.dumps + loads"),
 ]

@@ -56,6 +56,12 @@ check_c_source_compiles("
 #include <sched.h>
 int main(void) { cpu_set_t s; CPU_ZERO(&s); return sched_getaffinity(0, sizeof s, &s) + CPU_COUNT(&s); }" _MPROC_CHK_SCHED_GETAFFINITY)
 check_symbol_exists(arc4random_buf "stdlib.h" _MPROC_CHK_ARC4RANDOM_BUF)
+# A descriptor on a process that polls readable when it ends (Linux 5.3):
+# what makes the parent waitable in mp_wait without slices.
+check_c_source_compiles("
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) { return (int)syscall(SYS_pidfd_open, getppid(), 0); }" _MPROC_CHK_PIDFD_OPEN)
 
 # shm_open is in libc on current systems, in librt on older glibc.
 check_symbol_exists(shm_open "sys/mman.h" _MPROC_CHK_SHM_OPEN_LIBC)
@@ -67,9 +73,9 @@ endif()
 cmake_pop_check_state()
 
 set(_mproc_linux_only MEMFD_CREATE FUTEX PIPE2 SOCK_CLOEXEC MSG_NOSIGNAL ADDCLOSEFROM_NP
-    GETRANDOM ACCEPT4 SCHED_GETAFFINITY)
+    GETRANDOM ACCEPT4 SCHED_GETAFFINITY PIDFD_OPEN)
 foreach(_f MEMFD_CREATE FUTEX PIPE2 SOCK_CLOEXEC MSG_NOSIGNAL SO_NOSIGPIPE ADDCLOSEFROM_NP
-           DL_ITERATE_PHDR GETRANDOM ARC4RANDOM_BUF ACCEPT4 SCHED_GETAFFINITY)
+           DL_ITERATE_PHDR GETRANDOM ARC4RANDOM_BUF ACCEPT4 SCHED_GETAFFINITY PIDFD_OPEN)
     if(_MPROC_CHK_${_f} AND NOT (MPROC_POSIX_PORTABLE AND _f IN_LIST _mproc_linux_only))
         set(MP_HAVE_${_f} 1)
     else()
@@ -107,7 +113,7 @@ endif()
 message(STATUS "mproc POSIX layer: portable=${MP_POSIX_PORTABLE} memfd=${MP_HAVE_MEMFD_CREATE} "
                "futex=${MP_HAVE_FUTEX} pipe2=${MP_HAVE_PIPE2} "
                "addclosefrom_np=${MP_HAVE_ADDCLOSEFROM_NP} getrandom=${MP_HAVE_GETRANDOM} "
-               "sched_getaffinity=${MP_HAVE_SCHED_GETAFFINITY} "
+               "sched_getaffinity=${MP_HAVE_SCHED_GETAFFINITY} pidfd=${MP_HAVE_PIDFD_OPEN} "
                "libcrypto=${MP_HAVE_LIBCRYPTO}")
 unset(_mproc_linux_only)
 unset(_f)

@@ -19,5 +19,6 @@
 #include "mproc/obj.h"
 #include "mproc/listener.h"
 #include "mproc/synchronize.h"
+#include "mproc/wait.h"
 
 #endif

@@ -183,6 +183,12 @@ void mp_os_watch_parent(uint32_t pid);
  * watched). */
 int mp_os_parent_alive(void);
 
+/* Something mp_os_wait_many reports ready once the watched parent ended
+ * (Windows: the handle on it; Linux: a pidfd of it), still the layer's;
+ * MP_OS_NO_HANDLE where the OS gives none, and the caller asks
+ * mp_os_parent_alive() instead. */
+mp_os_handle mp_os_parent_sentinel(void);
+
 /* Remembers argv[0]; the layer may use it to find its own executable. */
 void mp_os_set_argv0(const char *argv0);
 
@@ -278,6 +284,19 @@ int mp_os_read(mp_os_handle h, void *buf, size_t n, size_t *got);
  * must hand out an empty message next (CPython's _got_empty_message). No
  * other handle ever gives 2. */
 int mp_os_poll_readable(mp_os_handle h, uint64_t deadline_ns);
+
+/* Waits until at least one of n handles is ready, or the deadline: a
+ * pipe or socket end with data or end of file to read, a listening socket
+ * with a connection waiting, a process handle whose process ended (the
+ * Windows sentinels; on POSIX every sentinel is a pipe). Sets ready[i] for
+ * every handle ready when it returns, not only the first: 1, or 2 on a
+ * message handle whose empty message the wait consumed (as
+ * mp_os_poll_readable says 2); 0 for the others and for MP_OS_NO_HANDLE
+ * entries, which are never ready. Returns how many are ready (0 at the
+ * deadline) or a negative code (MP_EINVAL: a handle not open). n has no
+ * limit of the OS's (Windows waits on 64 objects at a time). */
+int mp_os_wait_many(const mp_os_handle *h, size_t n, uint64_t deadline_ns,
+                    unsigned char *ready);
 
 /* Closes a handle. MP_OS_NO_HANDLE is ignored. */
 void mp_os_close(mp_os_handle h);

@@ -11,9 +11,14 @@
  * compared in constant time; handshake messages over 256 bytes are
  * refused before they are read.
  *
+ * An authkey is given as a pointer and a length. NULL with
+ * MP_AUTHKEY_CURRENT (mproc/process.h) is this process's authkey, the one
+ * its children inherit (Python's managers use it so; Python's Listener
+ * and Client need it passed: current_process().authkey).
+ *
  * Every call that returns an error code gives MP_EINVAL for a NULL
- * listener, result pointer, path or host, and for a NULL authkey with a
- * keylen; nothing is made then. */
+ * listener, result pointer, path or host, and for a NULL authkey with
+ * another keylen; nothing is made then. */
 #ifndef MPROC_LISTENER_H
 #define MPROC_LISTENER_H
 
@@ -21,6 +26,7 @@
 
 #include "conn.h"
 #include "export.h"
+#include "process.h"
 #include "types.h"
 
 #ifdef __cplusplus

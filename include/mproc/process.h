@@ -366,6 +366,33 @@ MP_API int mp_parent_process(mp_process_info *parent);
  * Windows by a handle on the parent). MP_ESTATE in the main process. */
 MP_API int mp_parent_is_alive(void);
 
+/* The authkey (Python's current_process().authkey): a secret the main
+ * process makes of MP_AUTHKEY_SIZE random bytes and every child inherits
+ * (or gets its own, mp_process_set_authkey). Listener and Client use it
+ * when given MP_AUTHKEY_CURRENT as the key length with a NULL key; a NULL
+ * key alone means no authentication, as Python's authkey=None. */
+#define MP_AUTHKEY_SIZE    32
+#define MP_AUTHKEY_MAX     256
+#define MP_AUTHKEY_CURRENT ((size_t)-1)
+
+/* Copies this process's authkey into buf (cap bytes) and its length into
+ * *len. MP_ETOOSHORT (with *len set) if it does not fit; MP_EINVAL for a
+ * NULL len, or a NULL buf with a cap; MP_ESYS if no random bytes could be
+ * had for it. */
+MP_API int mp_current_authkey(void *buf, size_t cap, size_t *len);
+
+/* Sets this process's authkey (copied; len bytes, at most MP_AUTHKEY_MAX:
+ * MP_ETOOBIG) for the children it starts from now on and for
+ * MP_AUTHKEY_CURRENT. Not to be called while another thread starts a
+ * child or connects. MP_EINVAL for a NULL key with a length. */
+MP_API int mp_set_authkey(const void *key, size_t len);
+
+/* Gives p's child an authkey of its own (Python's p.authkey = key) in
+ * place of this process's; before the start. MP_EINVAL for NULL p or a
+ * NULL key with a length, MP_ETOOBIG past MP_AUTHKEY_MAX, MP_ESTATE once
+ * started or closed. */
+MP_API int mp_process_set_authkey(mp_process *p, const void *key, size_t len);
+
 /* Creates a process object that will run target(args) once started.
  * Plain argument values are copied now; shared objects are referenced and
  * must stay alive until mp_process_start() returns (after that they may be

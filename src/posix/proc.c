@@ -32,6 +32,9 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if MP_HAVE_PIDFD_OPEN
+#include <sys/syscall.h>
+#endif
 #ifdef __APPLE__
 #include <crt_externs.h>
 #include <mach-o/dyld.h>
@@ -297,13 +300,36 @@ mp_os_handle mp_os_proc_sentinel(const mp_os_proc *p)
 
 /* The parent's pid as this child saw it at its start; when the parent
  * dies the child is adopted (by init or a subreaper) and getppid()
- * changes, which needs no descriptor. */
+ * changes, which needs no descriptor. For a wait on many (mp_wait) Linux
+ * also gives a pidfd of the parent, readable once it ends; opened only
+ * while getppid() still names it, so it is the parent's and not a
+ * successor's of the same pid. Elsewhere core looks at getppid() between
+ * slices of its wait. */
 static pid_t watched_parent;
+static int parent_fd = -1;
 
 void mp_os_watch_parent(uint32_t pid)
 {
     pid_t now = getppid();
     watched_parent = (uint32_t)now == pid ? now : 0;
+    if (parent_fd >= 0) close(parent_fd);
+    parent_fd = -1;
+#if MP_HAVE_PIDFD_OPEN
+    if (watched_parent != 0) {
+        /* ENOSYS on kernels before 5.3 (or a seccomp filter): no fd. */
+        int fd = (int)syscall(SYS_pidfd_open, watched_parent, 0);
+        if (fd >= 0 && (mp_px_cloexec(fd) < 0 || getppid() != watched_parent)) {
+            close(fd);
+            fd = -1;
+        }
+        parent_fd = fd;
+    }
+#endif
+}
+
+mp_os_handle mp_os_parent_sentinel(void)
+{
+    return parent_fd >= 0 ? (mp_os_handle)parent_fd : MP_OS_NO_HANDLE;
 }
 
 int mp_os_parent_alive(void)

@@ -477,6 +477,11 @@ static int zero_read_done(HANDLE h)
     return zero_read_takes_empty ? 2 : 1;
 }
 
+int mp_w32_zero_read_result(HANDLE h)
+{
+    return zero_read_done(h);
+}
+
 /* Waits on a handle that is not a pipe (a process, an event...). */
 static int wait_object(HANDLE h, uint64_t deadline_ns)
 {
@@ -558,7 +563,14 @@ int mp_os_poll_readable(mp_os_handle h, uint64_t deadline_ns)
     }
     DWORD e = GetLastError();
     if (is_eof_error(e)) return 1;
-    if (e != ERROR_INVALID_FUNCTION && e != ERROR_INVALID_PARAMETER)
+    /* Not a pipe: Windows says INVALID_FUNCTION or INVALID_PARAMETER, Wine
+     * INVALID_HANDLE even for an open event or process handle, and a handle
+     * opened only to wait on is denied the look (ACCESS_DENIED);
+     * GetHandleInformation tells those from a closed handle. */
+    DWORD info;
+    if (e != ERROR_INVALID_FUNCTION && e != ERROR_INVALID_PARAMETER &&
+        !((e == ERROR_INVALID_HANDLE || e == ERROR_ACCESS_DENIED) &&
+          GetHandleInformation(hh, &info)))
         return mp_w32_fail("PeekNamedPipe", e);
     return wait_object(hh, deadline_ns);
 }

@@ -470,6 +470,11 @@ void mp_os_watch_parent(uint32_t pid)
     watched_parent = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
 }
 
+mp_os_handle mp_os_parent_sentinel(void)
+{
+    return watched_parent ? (mp_os_handle)(intptr_t)watched_parent : MP_OS_NO_HANDLE;
+}
+
 int mp_os_parent_alive(void)
 {
     return watched_parent && WaitForSingleObject(watched_parent, 0) == WAIT_TIMEOUT;

@@ -96,4 +96,9 @@ int mp_w32_pipe_pair(int duplex, const wchar_t *name, HANDLE h[2]);
 /* Tests only: when set, mp_os_pipe tries this name first (to squat it). */
 extern const wchar_t *mp_w32_pipe_first_name;
 
+/* A zero-byte overlapped read on the pipe h completed without error (for
+ * wait.c, which starts such reads itself): 2 if h is a message pipe and
+ * the read took the empty message it met, else 1. */
+int mp_w32_zero_read_result(HANDLE h);
+
 #endif

@@ -654,6 +654,484 @@ static void test_start_retried(void)
     CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "start_retried"), 0);
 }
 
+/* ---- waiting on many handles ------------------------------------------------ */
+
+/* Winsock for the checks that a wait left a socket blocking (raw recv and
+ * accept); windows.h came without winsock.h (WIN32_LEAN_AND_MEAN), so it
+ * can come this late. */
+#include <winsock2.h>
+
+#define WMS ((uint64_t)1000000)
+
+/* n one-way (message) pipes: rd[i] the read ends the waits get, wr[i] the
+ * write ends; ready[] for the answers. */
+typedef struct wset {
+    size_t n;
+    mp_os_handle *rd, *wr;
+    unsigned char *ready;
+} wset;
+
+static void wset_open(wset *w, size_t n)
+{
+    w->n = n;
+    w->rd = malloc(n * sizeof *w->rd);
+    w->wr = malloc(n * sizeof *w->wr);
+    w->ready = malloc(n);
+    CU_ASSERT_FATAL(w->rd && w->wr && w->ready);
+    for (size_t i = 0; i < n; i++) {
+        mp_os_handle h[2];
+        MPT_OK(mp_os_pipe(0, h));
+        w->rd[i] = h[0];
+        w->wr[i] = h[1];
+    }
+    /* This thread's I/O event (pipe.c keeps one per thread) is made now,
+     * not inside a leak-checked stretch. */
+    char c = 0;
+    size_t got = 0;
+    MPT_OK(mp_os_write_all(w->wr[0], "w", 1));
+    MPT_OK(mp_os_read(w->rd[0], &c, 1, &got));
+}
+
+static void wset_close(wset *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        mp_os_close(w->rd[i]);
+        mp_os_close(w->wr[i]);
+    }
+    free(w->rd);
+    free(w->wr);
+    free(w->ready);
+}
+
+/* 1 if exactly the entries in want[] (nw of them) are ready, with a
+ * message naming the first difference otherwise. */
+static int ready_exactly(const unsigned char *ready, size_t n, const size_t *want,
+                         size_t nw)
+{
+    for (size_t i = 0; i < n; i++) {
+        int wanted = 0;
+        for (size_t k = 0; k < nw; k++)
+            wanted |= want[k] == i;
+        if ((ready[i] != 0) != wanted) {
+            fprintf(stderr, "wait_many: entry %zu is %d, wanted %s\n", i, ready[i],
+                    wanted ? "ready" : "not ready");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int wait_for(wset *w, uint64_t deadline_ns)
+{
+    memset(w->ready, 0xAA, w->n); /* the call must write every entry */
+    return mp_os_wait_many(w->rd, w->n, deadline_ns, w->ready);
+}
+
+/* Something done from another thread 50 ms after it starts, while the
+ * main thread waits. */
+typedef struct later {
+    int (*fn)(struct later *);
+    mp_os_handle h;
+    HANDLE ev;
+    const mp_os_addrs *addrs;
+    mp_os_handle out;
+    int rc;
+    mp_os_thread *t;
+} later;
+
+static void later_main(void *arg)
+{
+    later *l = arg;
+    Sleep(50);
+    l->rc = l->fn(l);
+}
+
+static void later_start(later *l)
+{
+    l->rc = -1;
+    MPT_OK(mp_os_thread_start(&l->t, later_main, l));
+}
+
+static void later_join(later *l)
+{
+    MPT_OK(mp_os_thread_join(l->t));
+    CU_ASSERT_EQUAL(l->rc, 0);
+}
+
+static int later_write(later *l)
+{
+    return mp_os_write_all(l->h, "L", 1);
+}
+
+static int later_close(later *l)
+{
+    mp_os_close(l->h);
+    return 0;
+}
+
+static int later_empty(later *l)
+{
+    return mp_os_msg_send(l->h, "", 0);
+}
+
+static int later_set(later *l)
+{
+    return SetEvent(l->ev) ? 0 : -2;
+}
+
+static int later_connect(later *l)
+{
+    return mp_os_connect_tcp(l->addrs, 0, &l->out);
+}
+
+/* Reads the one byte that made entry i ready: the wait took nothing. */
+static void read_byte(mp_os_handle h, char want)
+{
+    char c = 0;
+    size_t got = 0;
+    MPT_OK(mp_os_read(h, &c, 1, &got));
+    CU_ASSERT(got == 1 && c == want);
+}
+
+/* 210 pipes, over three groups of the Windows limit of 64: nothing ready
+ * is 0 at the deadline (not before it), and two written ones in the
+ * middle and near the end are both reported, with nothing taken. */
+static void test_wait_many_pipes(void)
+{
+    wset w;
+    wset_open(&w, 210);
+    mpt_leak_mark mark;
+    mpt_leak_mark_now(&mark);
+    uint64_t t0 = mp_os_now_ns();
+    MPT_EQ(wait_for(&w, t0 + 50 * WMS), 0);
+    CU_ASSERT(mp_os_now_ns() - t0 >= 50 * WMS);
+    CU_ASSERT(ready_exactly(w.ready, w.n, NULL, 0));
+    MPT_OK(mp_os_write_all(w.wr[150], "a", 1));
+    MPT_OK(mp_os_write_all(w.wr[199], "b", 1));
+    size_t want[] = {150, 199};
+    MPT_EQ(wait_for(&w, mp_os_now_ns() + 10000 * WMS), 2);
+    CU_ASSERT(ready_exactly(w.ready, w.n, want, 2));
+    CU_ASSERT(w.ready[150] == 1 && w.ready[199] == 1);
+    read_byte(w.rd[150], 'a');
+    read_byte(w.rd[199], 'b');
+    MPT_EQ(wait_for(&w, mp_os_now_ns() + 20 * WMS), 0);
+    MPT_EQ(wait_for(&w, 0), 0); /* a deadline already past */
+    CU_ASSERT(ready_exactly(w.ready, w.n, NULL, 0));
+    CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "wait_many_pipes"), 0);
+    wset_close(&w);
+}
+
+/* End of file is ready: a write end closed while the wait blocks (the
+ * pending read fails with a broken pipe), then one closed before it (the
+ * first look sees it). MP_OS_NO_HANDLE entries are never ready. */
+static void test_wait_many_eof(void)
+{
+    wset w;
+    wset_open(&w, 200);
+    mp_os_close(w.rd[5]);
+    w.rd[5] = MP_OS_NO_HANDLE;
+    mp_os_close(w.wr[5]);
+    w.wr[5] = MP_OS_NO_HANDLE;
+    mpt_leak_mark mark;
+    mpt_leak_mark_now(&mark);
+    later l = {.fn = later_close, .h = w.wr[120]};
+    w.wr[120] = MP_OS_NO_HANDLE;
+    later_start(&l);
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    later_join(&l);
+    size_t want1[] = {120};
+    CU_ASSERT(ready_exactly(w.ready, w.n, want1, 1));
+    mp_os_close(w.wr[170]);
+    w.wr[170] = MP_OS_NO_HANDLE;
+    size_t want2[] = {120, 170};
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 2);
+    CU_ASSERT(ready_exactly(w.ready, w.n, want2, 2));
+    CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "wait_many_eof"), 0);
+    wset_close(&w);
+}
+
+static int t_nap(const mp_args *args)
+{
+    (void)args;
+    Sleep(300);
+    return 0;
+}
+
+/* Kernel objects among 100 pipes: a manual-reset event set while the wait
+ * blocks; an auto-reset one, whose signal the wait itself takes (it must
+ * still be reported); a child's process handle (Process.sentinel), once
+ * the child exits. */
+static void test_wait_many_objects(void)
+{
+    wset w;
+    wset_open(&w, 101);
+    HANDLE manual = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE autoev = CreateEventW(NULL, FALSE, FALSE, NULL);
+    CU_ASSERT_FATAL(manual && autoev);
+    mp_os_handle keep70 = w.rd[70], keep90 = w.rd[90], keep30 = w.rd[30];
+    w.rd[70] = (mp_os_handle)manual;
+    w.rd[90] = (mp_os_handle)autoev;
+    mpt_leak_mark mark;
+    mpt_leak_mark_now(&mark);
+
+    later l = {.fn = later_set, .ev = manual};
+    later_start(&l);
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    later_join(&l);
+    size_t want70[] = {70};
+    CU_ASSERT(ready_exactly(w.ready, w.n, want70, 1));
+    MPT_EQ(wait_for(&w, 0), 1); /* still set: the first look sees it */
+    ResetEvent(manual);
+
+    later a = {.fn = later_set, .ev = autoev};
+    later_start(&a);
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    later_join(&a);
+    size_t want90[] = {90};
+    CU_ASSERT(ready_exactly(w.ready, w.n, want90, 1));
+    CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "wait_many_objects"), 0);
+
+    mp_process *p = mpt_start(t_nap, MP_NO_ARGS, MP_START_SPAWN);
+    intptr_t sentinel = 0;
+    MPT_OK(mp_process_sentinel(p, &sentinel));
+    w.rd[30] = (mp_os_handle)sentinel;
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    size_t want30[] = {30};
+    CU_ASSERT(ready_exactly(w.ready, w.n, want30, 1));
+    CU_ASSERT_EQUAL(mpt_join(p), 0);
+
+    w.rd[30] = keep30;
+    w.rd[70] = keep70;
+    w.rd[90] = keep90;
+    CloseHandle(manual);
+    CloseHandle(autoev);
+    wset_close(&w);
+}
+
+/* Raw Winsock on a marked handle (w32_socket.h). */
+static SOCKET raw_sock(mp_os_handle h)
+{
+    return (SOCKET)(uintptr_t)(h & ~(mp_os_handle)3);
+}
+
+/* Sockets among 100 pipes: a listener with a connection coming in while
+ * the wait blocks; an accepted socket with data sent while it blocks,
+ * then with end of file. Afterwards both are blocking again (a wait makes
+ * them non-blocking for the time it waits): recv and accept block until
+ * the peer acts instead of failing with WSAEWOULDBLOCK. */
+static void test_wait_many_sockets(void)
+{
+    wset w;
+    wset_open(&w, 101);
+    mp_os_addrs *pa = NULL, *ca = NULL;
+    mp_os_listener *ls = NULL;
+    MPT_OK(mp_os_resolve_tcp(&pa, "127.0.0.1", 0, 1));
+    MPT_OK(mp_os_listen_tcp(&ls, pa, 0, 8));
+    MPT_OK(mp_os_resolve_tcp(&ca, "127.0.0.1", mp_os_listener_port(ls), 0));
+    mp_os_handle keep80 = w.rd[80], keep90 = w.rd[90];
+    w.rd[80] = mp_os_listener_handle(ls);
+
+    later c = {.fn = later_connect, .addrs = ca};
+    later_start(&c);
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    later_join(&c);
+    size_t want80[] = {80};
+    CU_ASSERT(ready_exactly(w.ready, w.n, want80, 1));
+    mp_os_handle srv = MP_OS_NO_HANDLE;
+    MPT_OK(mp_os_accept(ls, &srv));
+    w.rd[90] = srv;
+    mpt_leak_mark mark;
+    mpt_leak_mark_now(&mark);
+
+    MPT_EQ(wait_for(&w, mp_os_now_ns() + 30 * WMS), 0);
+    later s = {.fn = later_write, .h = c.out};
+    later_start(&s);
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    later_join(&s);
+    size_t want90[] = {90};
+    CU_ASSERT(ready_exactly(w.ready, w.n, want90, 1));
+    read_byte(srv, 'L');
+
+    /* Blocking again: recv waits for the byte sent 50 ms later. */
+    later s2 = {.fn = later_write, .h = c.out};
+    later_start(&s2);
+    char b = 0;
+    int r = recv(raw_sock(srv), &b, 1, 0);
+    int e = r == SOCKET_ERROR ? WSAGetLastError() : 0;
+    later_join(&s2);
+    CU_ASSERT(r == 1 && b == 'L');
+    if (r != 1) fprintf(stderr, "wait_many: recv gave %d (error %d)\n", r, e);
+    CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "wait_many_sockets"), 0);
+
+    /* The listener too: accept waits for the connection made 50 ms later. */
+    later c2 = {.fn = later_connect, .addrs = ca};
+    later_start(&c2);
+    SOCKET acc = accept(raw_sock(w.rd[80]), NULL, NULL);
+    e = acc == INVALID_SOCKET ? WSAGetLastError() : 0;
+    later_join(&c2);
+    CU_ASSERT(acc != INVALID_SOCKET);
+    if (acc == INVALID_SOCKET) fprintf(stderr, "wait_many: accept: error %d\n", e);
+    if (acc != INVALID_SOCKET) closesocket(acc);
+    mp_os_close(c2.out);
+
+    mp_os_close(c.out); /* end of file on srv */
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    CU_ASSERT(ready_exactly(w.ready, w.n, want90, 1));
+
+    mp_os_close(srv);
+    mp_os_listener_close(ls);
+    mp_os_addrs_free(pa);
+    mp_os_addrs_free(ca);
+    w.rd[80] = keep80;
+    w.rd[90] = keep90;
+    wset_close(&w);
+}
+
+/* After a wait said that entry i of w is ready with an empty message
+ * (ready[i] 1 or 2), the next two messages read are that empty one (unless
+ * the wait took it: 2) and "x", in that order, and nothing more. */
+static void check_empty_then_x(wset *w, size_t i)
+{
+    unsigned char how = w->ready[i];
+    CU_ASSERT(how == 1 || how == 2);
+    MPT_OK(mp_os_msg_send(w->wr[i], "x", 1));
+    char buf[4];
+    size_t got = 9;
+    int more = 0;
+    if (how == 1) {
+        MPT_OK(mp_os_msg_recv(w->rd[i], buf, sizeof buf, &got, &more));
+        /* "x" here: the wait took the empty message and said 1 (the next
+         * read would block forever). */
+        CU_ASSERT_EQUAL_FATAL(got, 0);
+    }
+    MPT_OK(mp_os_msg_recv(w->rd[i], buf, sizeof buf, &got, &more));
+    CU_ASSERT(got == 1 && buf[0] == 'x' && !more);
+    MPT_EQ(wait_for(w, mp_os_now_ns() + 20 * WMS), 0);
+}
+
+/* An empty message is ready, both when it was there before the wait (the
+ * first look cannot see it; the zero-byte read finds it at once) and when
+ * it comes while the wait blocks; if the wait took it off the pipe it says
+ * 2, and the empty message is then not read a second time. */
+static void test_wait_many_empty_message(void)
+{
+    wset w;
+    wset_open(&w, 100);
+    mpt_leak_mark mark;
+    mpt_leak_mark_now(&mark);
+    MPT_OK(mp_os_msg_send(w.wr[75], "", 0));
+    size_t want75[] = {75};
+    MPT_EQ(wait_for(&w, mp_os_now_ns() + 10000 * WMS), 1);
+    CU_ASSERT(ready_exactly(w.ready, w.n, want75, 1));
+    check_empty_then_x(&w, 75);
+
+    later l = {.fn = later_empty, .h = w.wr[40]};
+    later_start(&l);
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    later_join(&l);
+    size_t want40[] = {40};
+    CU_ASSERT(ready_exactly(w.ready, w.n, want40, 1));
+    check_empty_then_x(&w, 40);
+    CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "wait_many_empty_message"), 0);
+    wset_close(&w);
+}
+
+/* A wait with no deadline wakes when another thread writes to entry 180
+ * of 200 (a worker's group) and to entry 2 of 5 (no worker at all). */
+static void test_wait_many_wake(void)
+{
+    wset w;
+    wset_open(&w, 200);
+    mpt_leak_mark mark;
+    mpt_leak_mark_now(&mark);
+    later l = {.fn = later_write, .h = w.wr[180]};
+    uint64_t t0 = mp_os_now_ns();
+    later_start(&l);
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), 1);
+    CU_ASSERT(mp_os_now_ns() - t0 >= 40 * WMS);
+    later_join(&l);
+    size_t want180[] = {180};
+    CU_ASSERT(ready_exactly(w.ready, w.n, want180, 1));
+    read_byte(w.rd[180], 'L');
+
+    later s = {.fn = later_write, .h = w.wr[2]};
+    later_start(&s);
+    memset(w.ready, 0xAA, w.n);
+    MPT_EQ(mp_os_wait_many(w.rd, 5, MP_NO_DEADLINE, w.ready), 1);
+    later_join(&s);
+    size_t want2[] = {2};
+    CU_ASSERT(ready_exactly(w.ready, 5, want2, 1));
+    read_byte(w.rd[2], 'L');
+    CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "wait_many_wake"), 0);
+    wset_close(&w);
+}
+
+/* 600 entries, ten groups: 100 pipes and 500 events; an event near the
+ * end set while the wait blocks, then the same with a pipe written too
+ * (both reported), and nothing taken by the wait of 600. */
+static void test_wait_many_600(void)
+{
+    enum { NP = 100, NE = 500 };
+    wset w;
+    wset_open(&w, NP);
+    mp_os_handle *h = malloc((NP + NE) * sizeof *h);
+    unsigned char *ready = malloc(NP + NE);
+    CU_ASSERT_FATAL(h && ready);
+    for (size_t i = 0; i < NP; i++)
+        h[i] = w.rd[i];
+    for (size_t i = NP; i < NP + NE; i++) {
+        HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+        CU_ASSERT_FATAL(ev != NULL);
+        h[i] = (mp_os_handle)ev;
+    }
+    mpt_leak_mark mark;
+    mpt_leak_mark_now(&mark);
+    MPT_EQ(mp_os_wait_many(h, NP + NE, mp_os_now_ns() + 30 * WMS, ready), 0);
+    CU_ASSERT(ready_exactly(ready, NP + NE, NULL, 0));
+    later l = {.fn = later_set, .ev = (HANDLE)h[555]};
+    later_start(&l);
+    memset(ready, 0xAA, NP + NE);
+    MPT_EQ(mp_os_wait_many(h, NP + NE, MP_NO_DEADLINE, ready), 1);
+    later_join(&l);
+    size_t want[] = {555};
+    CU_ASSERT(ready_exactly(ready, NP + NE, want, 1));
+    ResetEvent((HANDLE)h[555]);
+    MPT_OK(mp_os_write_all(w.wr[99], "z", 1));
+    SetEvent((HANDLE)h[599]);
+    memset(ready, 0xAA, NP + NE);
+    MPT_EQ(mp_os_wait_many(h, NP + NE, MP_NO_DEADLINE, ready), 2);
+    size_t want2[] = {99, 599};
+    CU_ASSERT(ready_exactly(ready, NP + NE, want2, 2));
+    read_byte(w.rd[99], 'z');
+    CU_ASSERT_EQUAL(mpt_leaks_since(&mark, "wait_many_600"), 0);
+    for (size_t i = NP; i < NP + NE; i++)
+        CloseHandle((HANDLE)h[i]);
+    free(h);
+    free(ready);
+    wset_close(&w);
+}
+
+/* A handle that is not open (closed, or 0) is MP_EINVAL, and no entry is
+ * left set, not even one that was ready. */
+static void test_wait_many_invalid(void)
+{
+    wset w;
+    wset_open(&w, 100);
+    MPT_OK(mp_os_write_all(w.wr[10], "a", 1));
+    HANDLE gone = CreateEventW(NULL, TRUE, FALSE, NULL);
+    CU_ASSERT_FATAL(gone != NULL);
+    CloseHandle(gone);
+    mp_os_handle keep = w.rd[50];
+    w.rd[50] = (mp_os_handle)gone;
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), MP_EINVAL);
+    CU_ASSERT(ready_exactly(w.ready, w.n, NULL, 0));
+    w.rd[50] = 0;
+    MPT_EQ(wait_for(&w, MP_NO_DEADLINE), MP_EINVAL);
+    CU_ASSERT(ready_exactly(w.ready, w.n, NULL, 0));
+    w.rd[50] = keep;
+    wset_close(&w);
+}
+
 /* ---- registration and helper runs ----------------------------------------- */
 
 int mpt_platform_win32_helper(int argc, char **argv)
@@ -680,4 +1158,12 @@ void mpt_platform_win32_tests(void)
     mpt_add("platform", "child_boot_win32", test_child_boot_win32);
     mpt_add("platform", "large_message_and_eof", test_large_message_and_eof);
     mpt_add("platform", "start_retried", test_start_retried);
+    mpt_add("platform", "wait_many_pipes", test_wait_many_pipes);
+    mpt_add("platform", "wait_many_eof", test_wait_many_eof);
+    mpt_add("platform", "wait_many_objects", test_wait_many_objects);
+    mpt_add("platform", "wait_many_sockets", test_wait_many_sockets);
+    mpt_add("platform", "wait_many_empty_message", test_wait_many_empty_message);
+    mpt_add("platform", "wait_many_wake", test_wait_many_wake);
+    mpt_add("platform", "wait_many_invalid", test_wait_many_invalid);
+    mpt_add("platform", "wait_many_600", test_wait_many_600);
 }

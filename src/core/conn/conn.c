@@ -698,6 +698,21 @@ int mp_conn_poll(mp_conn *c, double timeout)
     return rc;
 }
 
+/* ---- for wait() (conn/wait.c) --------------------------------------------- */
+
+int mp__conn_wait_prepare(mp_conn *c, mp_os_handle *h)
+{
+    int rc = check_read(c);
+    if (rc < 0) return rc;
+    *h = c->h;
+    return c->has_pending || c->got_empty || !ahead_empty(c);
+}
+
+void mp__conn_took_empty(mp_conn *c)
+{
+    c->got_empty = 1;
+}
+
 /* ---- handing an end to a child -------------------------------------------- */
 
 static int conn_export(const mp_arg *a, mp_export *ex)

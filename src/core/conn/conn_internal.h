@@ -37,4 +37,14 @@ void mp__conn_set_message(mp_conn *c, int message);
 /* The OS handle of an end (still owned by c). */
 mp_os_handle mp__conn_handle(const mp_conn *c);
 
+/* For wait.c: an end's handle to wait on (*h), and whether a message is
+ * already there without waiting (1: kept, read ahead or an empty message
+ * a poll took; 0: wait on *h). MP_ESTATE for an end that cannot receive
+ * (closed, write-only, broken), as a receive would say. */
+int mp__conn_wait_prepare(mp_conn *c, mp_os_handle *h);
+
+/* For wait.c: a wait on the end's message pipe took an empty message off
+ * it (mp_os_wait_many said 2); the next receive hands it out. */
+void mp__conn_took_empty(mp_conn *c);
+
 #endif

@@ -14,6 +14,8 @@
 #include "base/deadline.h"
 #include "base/error.h"
 #include "core/conn/listener_internal.h"
+#include "base/wipe.h"
+#include "core/runtime/authkey.h"
 
 struct mp_listener {
     mp_os_listener *os;
@@ -25,13 +27,6 @@ struct mp_listener {
     char *address;
     mp_auth_info last;
 };
-
-static int check_key(const void *authkey, size_t keylen)
-{
-    if (!authkey && keylen)
-        return mp_set_error(MP_EINVAL, "NULL authkey with a length of %zu", keylen);
-    return 0;
-}
 
 /* The checks that are the same on every OS, made once before the layer's
  * call; how long a path may be is the system's (sockaddr_un) and the
@@ -126,7 +121,7 @@ int mp_listener_new_unix(mp_listener **l, const char *path, int backlog,
     int rc = check_path("mp_listener_new_unix", path);
     if (rc < 0) return rc;
     if (backlog < 0) return mp_set_error(MP_EINVAL, "negative backlog %d", backlog);
-    rc = check_key(authkey, keylen);
+    rc = mp__authkey_resolve(&authkey, &keylen);
     if (rc < 0) return rc;
     mp_os_listener *os = NULL;
     rc = mp_os_listen_unix(&os, path, backlog);
@@ -143,7 +138,7 @@ int mp_listener_new_tcp(mp_listener **l, const char *host, int port, int backlog
     int rc = check_tcp("mp_listener_new_tcp", host, port, 0);
     if (rc < 0) return rc;
     if (backlog < 0) return mp_set_error(MP_EINVAL, "negative backlog %d", backlog);
-    rc = check_key(authkey, keylen);
+    rc = mp__authkey_resolve(&authkey, &keylen);
     if (rc < 0) return rc;
     mp_os_listener *os = NULL;
     rc = listen_tcp(&os, host, port, backlog);
@@ -204,9 +199,7 @@ void mp_listener_close(mp_listener *l)
     if (!l) return;
     mp_os_listener_close(l->os);
     if (l->key) {
-        volatile unsigned char *v = l->key;
-        for (size_t i = 0; i < l->keylen; i++)
-            v[i] = 0;
+        mp_secure_zero(l->key, l->keylen);
         free(l->key);
     }
     free(l->address);
@@ -222,6 +215,11 @@ int mp_listener_poll(mp_listener *l, double timeout)
     return mp_os_poll_readable(mp_os_listener_handle(l->os), mp_deadline(timeout));
 }
 
+mp_os_handle mp__listener_handle(const mp_listener *l)
+{
+    return mp_os_listener_handle(l->os);
+}
+
 mp_auth_info mp__listener_last_auth(const mp_listener *l)
 {
     return l->last;
@@ -232,7 +230,7 @@ int mp__client_open(mp_conn **c, const char *path, const char *host, int port,
 {
     if (!c) return mp_set_error(MP_EINVAL, "mp_client: NULL connection pointer");
     *c = NULL;
-    int rc = check_key(authkey, keylen);
+    int rc = mp__authkey_resolve(&authkey, &keylen);
     if (rc < 0) return rc;
     mp_os_handle h = MP_OS_NO_HANDLE;
     if (path) {

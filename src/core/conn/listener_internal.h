@@ -5,7 +5,11 @@
 #define MP_CORE_CONN_LISTENER_INTERNAL_H
 
 #include "core/conn/auth.h"
+#include "platform.h"
 #include "mproc/listener.h"
+
+/* For wait.c: what polls readable while a client waits (still l's). */
+mp_os_handle mp__listener_handle(const mp_listener *l);
 
 /* The digests of the last successful handshake of mp_listener_accept. */
 mp_auth_info mp__listener_last_auth(const mp_listener *l);

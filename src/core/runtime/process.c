@@ -23,8 +23,10 @@
 #include "base/buf.h"
 #include "base/deadline.h"
 #include "base/error.h"
+#include "base/wipe.h"
 #include "mproc/process.h"
 #include "core/runtime/args.h"
+#include "core/runtime/authkey.h"
 #include "core/runtime/boot.h"
 #include "core/runtime/child_exit.h"
 #include "core/runtime/children.h"
@@ -40,6 +42,8 @@ struct mp_process {
     size_t nargs;
     int started;
     int closed; /* mp_process_close: the OS's part released, the object kept */
+    unsigned char *authkey; /* the child's, if set (else it inherits this one's) */
+    size_t authkey_len;
     mp_os_proc proc;
     char identity[MP_IDENTITY_MAX]; /* "1:2": see identity.h */
     char name[MP_IDENTITY_MAX];
@@ -83,6 +87,7 @@ static void run_child(const void *blob, size_t len, mp_os_handle *handles, size_
                     modlen > sizeof(((mp_os_fnloc *)0)->module)))
         rc = mp_set_error(MP_EPROTO, "bad target location");
     if (rc == 0) rc = mp__identity_import(&rd);
+    if (rc == 0) rc = mp__authkey_import(&rd);
     if (rc == 0 && !target) {
         mp_os_fnloc loc;
         memcpy(loc.module, module, modlen);
@@ -217,6 +222,26 @@ int mp_process_sentinel(const mp_process *p, intptr_t *handle)
     return 0;
 }
 
+int mp_process_set_authkey(mp_process *p, const void *key, size_t len)
+{
+    mp_clear_error();
+    int rc = usable(p);
+    if (rc < 0) return rc;
+    if (!key && len) return mp_set_error(MP_EINVAL, "NULL authkey with a length");
+    if (len > MP_AUTHKEY_MAX)
+        return mp_set_error(MP_ETOOBIG, "an authkey has at most %d bytes",
+                            MP_AUTHKEY_MAX);
+    if (p->started) return mp_set_error(MP_ESTATE, "the authkey is given at the start");
+    unsigned char *copy = malloc(len ? len : 1);
+    if (!copy) return mp_set_error(MP_ENOMEM, "out of memory for an authkey");
+    if (len) memcpy(copy, key, len);
+    if (p->authkey) mp_secure_zero(p->authkey, p->authkey_len);
+    free(p->authkey);
+    p->authkey = copy;
+    p->authkey_len = len;
+    return 0;
+}
+
 int mp_process_set_daemon(mp_process *p, int daemon)
 {
     mp_clear_error();
@@ -315,7 +340,8 @@ int mp_process_start(mp_process *p)
     mp_buf_blob(&b, loc.module, strlen(loc.module) + 1);
     mp_buf_u64(&b, loc.offset);
     mp__identity_export(&b, p->identity, p->name, p->daemon);
-    rc = mp__args_export(p->args, p->nargs, &ex);
+    rc = mp__authkey_export(&b, p->authkey, p->authkey_len);
+    if (rc == 0) rc = mp__args_export(p->args, p->nargs, &ex);
 
     /* Output buffered before the start would otherwise come after the
      * child's, or twice after a fork. */
@@ -426,6 +452,9 @@ int mp_process_close(mp_process *p)
     mp__args_drop(p->args, p->nargs);
     p->args = NULL;
     p->nargs = 0;
+    if (p->authkey) mp_secure_zero(p->authkey, p->authkey_len);
+    free(p->authkey);
+    p->authkey = NULL;
     p->closed = 1;
     return 0;
 }
