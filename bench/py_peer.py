@@ -535,6 +535,29 @@ def wait_many(idle, count):
     report(ns / count, "ns/op")
 
 
+# ---- shm_create_attach: multiprocessing.shared_memory ------------------------------------
+
+def shm_create_attach(size, count):
+    from multiprocessing import shared_memory
+
+    def one():
+        a = shared_memory.SharedMemory(create=True, size=size)
+        b = shared_memory.SharedMemory(name=a.name)
+        a.buf[0] = 1
+        if b.buf[0] != 1:
+            sys.exit("py_peer: shm_create_attach: the views differ")
+        b.close()
+        a.close()
+        a.unlink()
+
+    for _ in range(count // 10 + 1):
+        one()
+    t0 = now_ns()
+    for _ in range(count):
+        one()
+    report(count / ((now_ns() - t0) / 1e9), "msgs/s")
+
+
 # ---- command line ------------------------------------------------------------------------------------------
 
 WORKLOADS = {
@@ -553,6 +576,7 @@ WORKLOADS = {
     "spawn_join": (spawn_join, (str, int, int)),
     "codec": (codec, (str, int)),
     "wait_many": (wait_many, (int, int)),
+    "shm_create_attach": (shm_create_attach, (int, int)),
 }
 
 

@@ -20,5 +20,6 @@
 #include "mproc/listener.h"
 #include "mproc/synchronize.h"
 #include "mproc/wait.h"
+#include "mproc/shared_memory.h"
 
 #endif

@@ -84,6 +84,25 @@ int mp_os_shm_attach(mp_os_shm *shm, mp_os_handle handle, size_t size);
 /* Unmaps and closes. The segment disappears when no process holds it. */
 void mp_os_shm_close(mp_os_shm *shm);
 
+/* Named segments (SharedMemory): name is Python's form, without the
+ * leading '/' POSIX adds ("psm_1a2b3c4d5e"); the layer turns it into the
+ * OS's. Create: exclusive, mode 0600, size bytes zero-filled; MP_EEXIST if
+ * the name exists. Open: maps the whole segment, shm->size being its real
+ * size (POSIX: fstat; Windows: the mapped region, page-rounded);
+ * MP_ENOTFOUND if no segment has the name. The handle can be passed to a
+ * child as an anonymous segment's is. */
+int mp_os_shm_create_named(mp_os_shm *shm, const char *name, size_t size);
+int mp_os_shm_open_named(mp_os_shm *shm, const char *name);
+
+/* Removes the name (POSIX shm_unlink; the segment lives on while mapped).
+ * MP_ENOTFOUND if no segment has it. Windows has no names apart from
+ * handles: a no-op there, the segment going with its last handle. */
+int mp_os_shm_unlink_named(const char *name);
+
+/* How a random name begins here, as Python makes them: "psm_" on POSIX,
+ * "wnsm_" on Windows. */
+const char *mp_os_shm_name_prefix(void);
+
 /* Removes what a process killed while creating a segment left behind
  * (a name, where segments briefly have one and names can be listed;
  * nothing elsewhere). Called by whoever reaps a killed child. */

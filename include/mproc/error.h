@@ -32,7 +32,9 @@ enum {
     MP_EUNSUPPORTED = -13, /* not supported here (platform or start method) */
     MP_ERANGE = -14,       /* index or value out of range; nothing was written */
     MP_EAUTH = -15,        /* authkey challenge failed (AuthenticationError) */
-    MP_EBROKEN = -16       /* the Barrier is broken (BrokenBarrierError) */
+    MP_EBROKEN = -16,      /* the Barrier is broken (BrokenBarrierError) */
+    MP_EEXIST = -17,       /* the name is taken (FileExistsError) */
+    MP_ENOTFOUND = -18     /* nothing has that name (FileNotFoundError) */
 };
 
 /* A short static description of an error code ("queue empty"); never NULL. */

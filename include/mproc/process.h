@@ -92,22 +92,23 @@ MP_API int mp_child_atexit(void (*fn)(void *arg), void *arg);
 /* ---- arguments -------------------------------------------------------- */
 
 typedef enum mp_arg_type {
-    MP_ARG_NONE = 0,  /* index past the end */
-    MP_ARG_INT,       /* int64_t */
-    MP_ARG_DOUBLE,    /* double */
-    MP_ARG_STR,       /* NUL-terminated string */
-    MP_ARG_BYTES,     /* pointer + length */
-    MP_ARG_VALUE,     /* mp_value * */
-    MP_ARG_ARRAY,     /* mp_array * */
-    MP_ARG_QUEUE,     /* mp_queue * */
-    MP_ARG_CONN,      /* mp_conn * */
-    MP_ARG_OBJ,       /* mp_obj * (any Python-like value, copied) */
-    MP_ARG_LOCK,      /* mp_lock * */
-    MP_ARG_RLOCK,     /* mp_rlock * */
-    MP_ARG_SEMAPHORE, /* mp_semaphore * (bounded or not) */
-    MP_ARG_EVENT,     /* mp_event * */
-    MP_ARG_CONDITION, /* mp_condition * (with its lock) */
-    MP_ARG_BARRIER    /* mp_barrier * */
+    MP_ARG_NONE = 0,     /* index past the end */
+    MP_ARG_INT,          /* int64_t */
+    MP_ARG_DOUBLE,       /* double */
+    MP_ARG_STR,          /* NUL-terminated string */
+    MP_ARG_BYTES,        /* pointer + length */
+    MP_ARG_VALUE,        /* mp_value * */
+    MP_ARG_ARRAY,        /* mp_array * */
+    MP_ARG_QUEUE,        /* mp_queue * */
+    MP_ARG_CONN,         /* mp_conn * */
+    MP_ARG_OBJ,          /* mp_obj * (any Python-like value, copied) */
+    MP_ARG_LOCK,         /* mp_lock * */
+    MP_ARG_RLOCK,        /* mp_rlock * */
+    MP_ARG_SEMAPHORE,    /* mp_semaphore * (bounded or not) */
+    MP_ARG_EVENT,        /* mp_event * */
+    MP_ARG_CONDITION,    /* mp_condition * (with its lock) */
+    MP_ARG_BARRIER,      /* mp_barrier * */
+    MP_ARG_SHARED_MEMORY /* mp_shared_memory * (the child gets its own view) */
 } mp_arg_type;
 
 /* Not a type of its own: what mp_arg() makes of an unsigned integer above
@@ -214,6 +215,7 @@ MP__ARG_OBJECT(semaphore, mp_semaphore, MP_ARG_SEMAPHORE)
 MP__ARG_OBJECT(event, mp_event, MP_ARG_EVENT)
 MP__ARG_OBJECT(condition, mp_condition, MP_ARG_CONDITION)
 MP__ARG_OBJECT(barrier, mp_barrier, MP_ARG_BARRIER)
+MP__ARG_OBJECT(shared_memory, mp_shared_memory, MP_ARG_SHARED_MEMORY)
 
 static inline mp_arg mp_arg_obj(const mp_obj *v)
 {
@@ -239,6 +241,7 @@ static inline mp_arg mp_arg_obj(const mp_obj *v)
         mp_conn *: mp_arg_conn, mp_lock *: mp_arg_lock, mp_rlock *: mp_arg_rlock,        \
         mp_semaphore *: mp_arg_semaphore, mp_event *: mp_arg_event,                      \
         mp_condition *: mp_arg_condition, mp_barrier *: mp_arg_barrier,                  \
+        mp_shared_memory *: mp_arg_shared_memory,                                        \
         mp_obj *: mp_arg_obj, const mp_obj *: mp_arg_obj,                                \
         char *: mp_arg_str, const char *: mp_arg_str, float: mp_arg_double,              \
         double: mp_arg_double, _Bool: mp_arg_int, char: mp_arg_int,                      \
@@ -309,6 +312,7 @@ MP_API mp_semaphore *mp_args_semaphore(const mp_args *args, size_t i);
 MP_API mp_event *mp_args_event(const mp_args *args, size_t i);
 MP_API mp_condition *mp_args_condition(const mp_args *args, size_t i);
 MP_API mp_barrier *mp_args_barrier(const mp_args *args, size_t i);
+MP_API mp_shared_memory *mp_args_shared_memory(const mp_args *args, size_t i);
 
 /* An mp_obj argument: the child's own copy, owned by the runtime (do not
  * free), or NULL if argument i is not an object. */

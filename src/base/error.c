@@ -32,6 +32,8 @@ static const struct {
     {MP_ERANGE, "MP_ERANGE", "out of range"},
     {MP_EAUTH, "MP_EAUTH", "authentication failed"},
     {MP_EBROKEN, "MP_EBROKEN", "barrier broken"},
+    {MP_EEXIST, "MP_EEXIST", "the name exists already"},
+    {MP_ENOTFOUND, "MP_ENOTFOUND", "no such name"},
 };
 
 const char *mp_strerror(int code)

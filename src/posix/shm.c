@@ -170,3 +170,82 @@ void mp_os_shm_sweep(uint32_t pid)
     (void)pid;
 }
 #endif
+
+/* ---- named segments (SharedMemory) ------------------------------------------ */
+
+static int named_path(const char *name, char *path, size_t cap)
+{
+    int n = snprintf(path, cap, "/%s", name);
+    if (n < 0 || (size_t)n >= cap)
+        return mp_set_error(MP_EINVAL, "shared memory name '%s' is too long", name);
+    return 0;
+}
+
+int mp_os_shm_create_named(mp_os_shm *shm, const char *name, size_t size)
+{
+    char path[64];
+    shm->handle = MP_OS_NO_HANDLE;
+    shm->base = NULL;
+    shm->size = 0;
+    int rc = named_path(name, path, sizeof path);
+    if (rc < 0) return rc;
+    if ((uint64_t)size > (uint64_t)INT64_MAX)
+        return mp_set_error(MP_EINVAL, "shared memory size %zu too large", size);
+    int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return mp_set_error(MP_EEXIST, "shared memory '%s' exists already", name);
+        return mp_px_fail("shm_open", errno);
+    }
+    /* shm_open sets FD_CLOEXEC itself (POSIX requires it). */
+    rc = ftruncate(fd, (off_t)size) < 0 ? mp_px_fail("ftruncate", errno)
+                                        : map_fd(shm, fd, size);
+    if (rc < 0) {
+        /* The name is this call's own: it must not outlive the failure. */
+        close(fd);
+        shm_unlink(path);
+    }
+    return rc;
+}
+
+int mp_os_shm_open_named(mp_os_shm *shm, const char *name)
+{
+    char path[64];
+    shm->handle = MP_OS_NO_HANDLE;
+    shm->base = NULL;
+    shm->size = 0;
+    int rc = named_path(name, path, sizeof path);
+    if (rc < 0) return rc;
+    int fd = shm_open(path, O_RDWR, 0);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return mp_set_error(MP_ENOTFOUND, "no shared memory named '%s'", name);
+        return mp_px_fail("shm_open", errno);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        rc = mp_px_fail("fstat", errno);
+    else if (st.st_size <= 0 || (uint64_t)st.st_size > (uint64_t)SIZE_MAX)
+        rc = mp_set_error(MP_EINVAL, "shared memory '%s' has size %lld", name,
+                          (long long)st.st_size);
+    else
+        rc = map_fd(shm, fd, (size_t)st.st_size);
+    if (rc < 0) close(fd); /* never the name: it is not this call's */
+    return rc;
+}
+
+int mp_os_shm_unlink_named(const char *name)
+{
+    char path[64];
+    int rc = named_path(name, path, sizeof path);
+    if (rc < 0) return rc;
+    if (shm_unlink(path) == 0) return 0;
+    if (errno == ENOENT)
+        return mp_set_error(MP_ENOTFOUND, "no shared memory named '%s'", name);
+    return mp_px_fail("shm_unlink", errno);
+}
+
+const char *mp_os_shm_name_prefix(void)
+{
+    return "psm_";
+}

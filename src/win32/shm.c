@@ -91,3 +91,77 @@ void mp_os_shm_sweep(uint32_t pid)
     /* Sections are unnamed: a killed creator leaves nothing behind. */
     (void)pid;
 }
+
+/* ---- named segments (SharedMemory) ------------------------------------------ */
+
+/* Maps the whole section h and takes its size from the region: Windows
+ * keeps no size apart from the mapping, and rounds it to pages (as
+ * Python's SharedMemory reads it back). Takes h, also on failure. */
+static int map_named(mp_os_shm *shm, HANDLE h)
+{
+    void *base = MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0);
+    if (!base) {
+        DWORD e = GetLastError();
+        CloseHandle(h);
+        return mp_w32_fail("MapViewOfFile", e);
+    }
+    MEMORY_BASIC_INFORMATION mbi;
+    if (VirtualQuery(base, &mbi, sizeof mbi) == 0) {
+        DWORD e = GetLastError();
+        UnmapViewOfFile(base);
+        CloseHandle(h);
+        return mp_w32_fail("VirtualQuery", e);
+    }
+    shm->handle = (mp_os_handle)h;
+    shm->base = base;
+    shm->size = mbi.RegionSize;
+    return 0;
+}
+
+int mp_os_shm_create_named(mp_os_shm *shm, const char *name, size_t size)
+{
+    reset(shm);
+    if (size == 0) return mp_set_error(MP_EINVAL, "shared memory of size 0");
+    wchar_t *wname = NULL;
+    int rc = mp_w32_to_wide(name, &wname);
+    if (rc < 0) return rc;
+    uint64_t s64 = size;
+    HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE,
+                                  (DWORD)(s64 >> 32), (DWORD)(s64 & 0xffffffffu), wname);
+    DWORD e = GetLastError();
+    free(wname);
+    if (!h) return mp_w32_fail("CreateFileMappingW", e);
+    if (e == ERROR_ALREADY_EXISTS) {
+        CloseHandle(h);
+        return mp_set_error(MP_EEXIST, "shared memory '%s' exists already", name);
+    }
+    return map_named(shm, h);
+}
+
+int mp_os_shm_open_named(mp_os_shm *shm, const char *name)
+{
+    reset(shm);
+    wchar_t *wname = NULL;
+    int rc = mp_w32_to_wide(name, &wname);
+    if (rc < 0) return rc;
+    HANDLE h = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, wname);
+    DWORD e = GetLastError();
+    free(wname);
+    if (!h) {
+        if (e == ERROR_FILE_NOT_FOUND)
+            return mp_set_error(MP_ENOTFOUND, "no shared memory named '%s'", name);
+        return mp_w32_fail("OpenFileMappingW", e);
+    }
+    return map_named(shm, h);
+}
+
+int mp_os_shm_unlink_named(const char *name)
+{
+    (void)name;
+    return 0;
+}
+
+const char *mp_os_shm_name_prefix(void)
+{
+    return "wnsm_";
+}

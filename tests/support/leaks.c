@@ -29,16 +29,23 @@ static int w_nothing(const mp_args *args)
 /* Some handles are opened once per process and kept on purpose: the
  * per-thread I/O event of the pipe layer (closed when the thread ends,
  * and the main thread never ends), what the C runtime, BCrypt and
- * kernel32 open lazily on first use, and Winsock's own state after its
+ * kernel32 open lazily on first use (among them the directory of named
+ * objects, after the first named one), and Winsock's own state after its
  * first socket. So the baseline is taken after one use of each part
- * (random bytes, a Value, a Pipe and a TCP connection with one message
- * each way, a spawned child); only growth after that is a leak. */
+ * (random bytes, a Value, a named SharedMemory, a Pipe and a TCP
+ * connection with one message each way, a spawned child); only growth
+ * after that is a leak. */
 void mpt_leaks_baseline(void)
 {
     unsigned char r[16];
     mp_os_random(r, sizeof r);
     mp_value *v = NULL;
     if (mp_value_new(&v, 'i') == 0) mp_value_free(v);
+    mp_shared_memory *shm = NULL;
+    if (mp_shared_memory_create(&shm, NULL, 1) == 0) {
+        mp_shared_memory_unlink(shm);
+        mp_shared_memory_free(shm);
+    }
     mp_conn *a = NULL, *b = NULL;
     if (mp_pipe(&a, &b, 1) == 0) {
         char buf[4];

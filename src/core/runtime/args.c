@@ -198,6 +198,11 @@ mp_barrier *mp_args_barrier(const mp_args *args, size_t i)
     return mp__args_object(args, i, MP_ARG_BARRIER);
 }
 
+mp_shared_memory *mp_args_shared_memory(const mp_args *args, size_t i)
+{
+    return mp__args_object(args, i, MP_ARG_SHARED_MEMORY);
+}
+
 mp_obj *mp_args_obj(const mp_args *args, size_t i)
 {
     const mp_arg *a = arg_at(args, i, MP_ARG_OBJ);
