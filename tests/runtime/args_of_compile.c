@@ -37,8 +37,9 @@ int main(void)
     mp_event *e = NULL;
     mp_condition *c = NULL;
     mp_barrier *bar = NULL;
+    mp_shared_memory *shm = NULL;
     int rc = mp_process_new(&p, target, mp_args_of(v, n, big, uc, b, 1.0f, "s", 'c', o));
-    return rc + mp_process_new(&p, target, mp_args_of(l, r, sem, e, c, bar));
+    return rc + mp_process_new(&p, target, mp_args_of(l, r, sem, e, c, bar, shm));
 #elif MPT_CASE == 1
     return mp_process_new(&p, target, mp_args_of(cv)); /* const shared object */
 #elif MPT_CASE == 2
