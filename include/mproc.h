@@ -21,5 +21,6 @@
 #include "mproc/synchronize.h"
 #include "mproc/wait.h"
 #include "mproc/shared_memory.h"
+#include "mproc/shareable_list.h"
 
 #endif

@@ -4,8 +4,10 @@
 # against the build's libmproc.a, checks that the program needs no shared
 # library (no program interpreter, no NEEDED entry), and runs it where
 # nothing else is: as root, in an empty folder made its root (chroot: no
-# libc, no mproc, no /proc, no /dev); otherwise directly. Its output must
-# match the expected one. What the README's "one file to ship" promises.
+# libc, no mproc, no /proc, no /dev but an empty /dev/shm, where Linux
+# keeps named shared memory: what a SharedMemory by name needs of the
+# system); otherwise directly. Its output must match the expected one.
+# What the README's "one file to ship" promises.
 #   CC  the compiler that built the library (default: musl-gcc, whose
 #       static libc is the one meant for this; glibc's warns about
 #       functions it cannot link statically)
@@ -37,7 +39,8 @@ for expected in examples/expected/*.txt; do
     fi
     if [ "$use_chroot" = 1 ]; then
         jail="$tmp/jail-$name"
-        mkdir -p "$jail"
+        mkdir -p "$jail/dev/shm"
+        chmod 1777 "$jail/dev/shm"
         cp "$exe" "$jail/$name"
         chroot "$jail" "/$name" >"$tmp/$name.out"
         where="alone in an empty chroot"

@@ -34,7 +34,8 @@ enum {
     MP_EAUTH = -15,        /* authkey challenge failed (AuthenticationError) */
     MP_EBROKEN = -16,      /* the Barrier is broken (BrokenBarrierError) */
     MP_EEXIST = -17,       /* the name is taken (FileExistsError) */
-    MP_ENOTFOUND = -18     /* nothing has that name (FileNotFoundError) */
+    MP_ENOTFOUND = -18     /* nothing has that name (FileNotFoundError), or a
+                              value is not in a list (ValueError) */
 };
 
 /* A short static description of an error code ("queue empty"); never NULL. */

@@ -20,7 +20,8 @@ typedef struct mp_event mp_event;         /* Event */
 typedef struct mp_condition mp_condition; /* Condition */
 typedef struct mp_barrier mp_barrier;     /* Barrier */
 typedef struct mp_obj mp_obj;             /* a Python-like value (mproc/obj.h) */
-typedef struct mp_shared_memory
-    mp_shared_memory; /* SharedMemory (mproc/shared_memory.h) */
+/* SharedMemory (mproc/shared_memory.h), ShareableList (shareable_list.h) */
+typedef struct mp_shared_memory mp_shared_memory;
+typedef struct mp_shareable_list mp_shareable_list;
 
 #endif

@@ -33,7 +33,7 @@ static const struct {
     {MP_EAUTH, "MP_EAUTH", "authentication failed"},
     {MP_EBROKEN, "MP_EBROKEN", "barrier broken"},
     {MP_EEXIST, "MP_EEXIST", "the name exists already"},
-    {MP_ENOTFOUND, "MP_ENOTFOUND", "no such name"},
+    {MP_ENOTFOUND, "MP_ENOTFOUND", "not found"},
 };
 
 const char *mp_strerror(int code)

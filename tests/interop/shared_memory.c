@@ -142,11 +142,102 @@ static void python_tracker_unlinks(void)
     mp_shared_memory_free(s);
 }
 
+static int item_repr_is(mp_shareable_list *l, int64_t i, const char *want)
+{
+    mp_obj *o = NULL;
+    char *repr = NULL;
+    int ok = mp_shareable_list_get(l, i, &o) == 0 && mp_obj_repr(o, &repr) == 0 &&
+             strcmp(repr, want) == 0;
+    if (!ok) fprintf(stderr, "item %lld: %s, wanted %s\n", (long long)i, repr, want);
+    mp_free(repr);
+    mp_obj_free(o);
+    return ok;
+}
+
+/* C makes a ShareableList; Python reads every item as made and changes
+ * three, which C then reads. Python 3.8 reads only its own older layout
+ * (item sizes where 3.9 and later keep offsets), which mproc reads but
+ * does not write. */
+static void c_creates_list(void)
+{
+    CU_ASSERT_FATAL(find_pythons() > 0);
+    for (int i = 0; i < npythons; i++) {
+        if (pythons[i].major == 3 && pythons[i].minor < 9) {
+            fprintf(stderr,
+                    MPT_NOTE "c_creates_list: Python %s skipped: it reads only "
+                             "its own ShareableList layout\n",
+                    pythons[i].version);
+            continue;
+        }
+        mp_obj *items = MP_LIST(mp_obj_str("h\xc3\xa9llo"), mp_obj_bytes("HoWdY", 5),
+                                mp_obj_float(-273.154), mp_obj_int(100), mp_obj_none(),
+                                mp_obj_bool(1), mp_obj_bool(0),
+                                mp_obj_str("\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"),
+                                mp_obj_bytes("a\0b", 3));
+        mp_shareable_list *l;
+        mp_conn *c;
+        MPT_OK(mp_shareable_list_new(&l, NULL, items));
+        mp_obj_free(items);
+        const char *name = mp_shared_memory_name(mp_shareable_list_shm(l));
+        long pid = start(i, "sl_read", name, &c);
+        CU_ASSERT_FATAL(pid > 0);
+        CU_ASSERT_TRUE(said(c, "done"));
+        CU_ASSERT_EQUAL(finish(i, pid, c), 0);
+        CU_ASSERT_TRUE(item_repr_is(l, 1, "b'new'"));
+        CU_ASSERT_TRUE(item_repr_is(l, 2, "'dry ice'"));
+        CU_ASSERT_TRUE(item_repr_is(l, 7, "'\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9'"));
+        CU_ASSERT_TRUE(item_repr_is(l, 8, "b'a\\x00b'"));
+        MPT_OK(mp_shared_memory_unlink(mp_shareable_list_shm(l)));
+        mp_shareable_list_free(l);
+    }
+}
+
+/* Python makes the docs' list plus a str its slot sizing cuts in the
+ * middle of a character; C reads what Python reads (and where Python's
+ * reader fails, C says MP_EPROTO), sets an item, Python sees it. */
+static void python_creates_list(void)
+{
+    static const char *docs[] = {"'howdy'", "b'HoWdY'", "-273.154", "100",
+                                 "None",    "True",     "42"};
+    CU_ASSERT_FATAL(find_pythons() > 0);
+    for (int i = 0; i < npythons; i++) {
+        mp_conn *c;
+        long pid = start(i, "sl_create", "-", &c);
+        CU_ASSERT_FATAL(pid > 0);
+        char name[MP_SHARED_MEMORY_NAME_MAX + 1], report[128];
+        size_t n = 0, r = 0;
+        MPT_OK(mp_conn_recv_bytes_into(c, name, sizeof name - 1, 0, &n));
+        name[n] = '\0';
+        MPT_OK(mp_conn_recv_bytes_into(c, report, sizeof report - 1, 0, &r));
+        report[r] = '\0';
+        mp_shareable_list *l;
+        MPT_OK(mp_shareable_list_attach(&l, name));
+        CU_ASSERT_EQUAL(mp_shareable_list_len(l), 8);
+        for (int k = 0; k < 7; k++)
+            CU_ASSERT_TRUE(item_repr_is(l, k, docs[k]));
+        if (strcmp(report, "UnicodeDecodeError") == 0) {
+            mp_obj *o = NULL;
+            MPT_EQ(mp_shareable_list_get(l, 7, &o), MP_EPROTO);
+        } else {
+            CU_ASSERT_TRUE(item_repr_is(l, 7, report));
+        }
+        mp_obj *v = mp_obj_str("HOWDY!");
+        MPT_OK(mp_shareable_list_set(l, 0, v));
+        mp_obj_free(v);
+        MPT_OK(mp_conn_send_bytes(c, "read", 0, 4));
+        CU_ASSERT_TRUE(said(c, "unlinked"));
+        CU_ASSERT_EQUAL(finish(i, pid, c), 0);
+        mp_shareable_list_free(l);
+    }
+}
+
 void mpt_suite_interop_shared_memory(void)
 {
     mpt_add("interop/shared_memory", "c_creates", c_creates);
     mpt_add("interop/shared_memory", "python_creates", python_creates);
     mpt_add("interop/shared_memory", "python_tracker_unlinks", python_tracker_unlinks);
+    mpt_add("interop/shared_memory", "c_creates_list", c_creates_list);
+    mpt_add("interop/shared_memory", "python_creates_list", python_creates_list);
 }
 
 #else
@@ -156,6 +247,8 @@ void mpt_suite_interop_shared_memory(void)
     mpt_not_here("interop/shared_memory", "c_creates", MPT_NO_PYTHON);
     mpt_not_here("interop/shared_memory", "python_creates", MPT_NO_PYTHON);
     mpt_not_here("interop/shared_memory", "python_tracker_unlinks", MPT_NO_PYTHON);
+    mpt_not_here("interop/shared_memory", "c_creates_list", MPT_NO_PYTHON);
+    mpt_not_here("interop/shared_memory", "python_creates_list", MPT_NO_PYTHON);
 }
 
 #endif
