@@ -103,6 +103,20 @@ int mp_os_shm_unlink_named(const char *name);
  * "wnsm_" on Windows. */
 const char *mp_os_shm_name_prefix(void);
 
+/* Tracking: the name is unlinked once every process of this program has
+ * ended, however it ended (POSIX: a tracker process, started on first
+ * use, that reads names from a pipe each of them holds; Windows: nothing
+ * to do, a section goes with its last handle). untrack takes a name off
+ * after its explicit unlink. */
+int mp_os_shm_track(const char *name);
+void mp_os_shm_untrack(const char *name);
+
+/* The tracker's pipe, for a spawned child to inherit (MP_OS_NO_HANDLE
+ * while there is none, and on Windows), and in that child, taking it
+ * over. */
+mp_os_handle mp_os_shm_tracker(void);
+void mp_os_shm_tracker_adopt(mp_os_handle h);
+
 /* Removes what a process killed while creating a segment left behind
  * (a name, where segments briefly have one and names can be listed;
  * nothing elsewhere). Called by whoever reaps a killed child. */

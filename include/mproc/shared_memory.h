@@ -11,9 +11,11 @@
  * Lifetime: a block lives until its name is unlinked (mp_shared_memory_
  * unlink) and every process has closed it. Attaching never unlinks, nor
  * does a failed attach, closing, freeing, or a process's exit: the
- * creator owns the unlink (Python 3.13's track=False). On Windows there
- * are no names apart from open handles: the block goes with its last
- * handle, and unlink does nothing, as in Python. */
+ * creator owns the unlink (Python 3.13's track=False), or hands it to
+ * the tracker (mp_shared_memory_create_tracked), which unlinks when the
+ * creator's program has ended. On Windows there are no names apart from
+ * open handles: the block goes with its last handle, and unlink does
+ * nothing, as in Python. */
 #ifndef MPROC_SHARED_MEMORY_H
 #define MPROC_SHARED_MEMORY_H
 
@@ -36,6 +38,18 @@ extern "C" {
  * a name that is empty, longer than MP_SHARED_MEMORY_NAME_MAX or holds a
  * '/' or '\\'; MP_ENOMEM; MP_ESYS. */
 MP_API int mp_shared_memory_create(mp_shared_memory **shm, const char *name, size_t size);
+
+/* The same, and the block is tracked: its name is unlinked once this
+ * program (the process that called mp_main, and every process it started)
+ * has ended, however it ended, killed included, unless
+ * mp_shared_memory_unlink came first (Python's track=True, but for the
+ * creator only: attaching never tracks). On POSIX a tracker process,
+ * started with the first tracked block, holds the list (docs/
+ * shared_memory.md); Windows needs none. Errors as mp_shared_memory_create,
+ * and MP_ESYS if the tracker could not be started (then nothing is
+ * made). */
+MP_API int mp_shared_memory_create_tracked(mp_shared_memory **shm, const char *name,
+                                           size_t size);
 
 /* Attaches to the block named name. Its size is the block's real size
  * (page-rounded on Windows). MP_ENOTFOUND if no block has the name;

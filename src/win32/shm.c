@@ -165,3 +165,26 @@ const char *mp_os_shm_name_prefix(void)
 {
     return "wnsm_";
 }
+
+/* Tracking: a named section goes with its last handle, whoever held it,
+ * so there is nothing to unlink later. */
+int mp_os_shm_track(const char *name)
+{
+    (void)name;
+    return 0;
+}
+
+void mp_os_shm_untrack(const char *name)
+{
+    (void)name;
+}
+
+mp_os_handle mp_os_shm_tracker(void)
+{
+    return MP_OS_NO_HANDLE;
+}
+
+void mp_os_shm_tracker_adopt(mp_os_handle h)
+{
+    mp_os_close(h);
+}

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "platform.h"
+#include "stage.h"
 #include "test.h"
 
 #ifndef _WIN32
@@ -160,6 +162,140 @@ static void as_argument(mp_start_method m)
 }
 MPT_DEFINE_BOTH(as_argument)
 
+/* Waits until the name is gone: 1, or 0 after MPT_JOIN_TIMEOUT. */
+static int goes(const char *name)
+{
+    double deadline = mpt_now() + MPT_JOIN_TIMEOUT;
+    while (!gone(name))
+        if (mpt_now() > deadline)
+            return 0;
+        else
+            mpt_sleep_ms(5);
+    return 1;
+}
+
+/* Makes a tracked block named args[0], says so, then waits to be killed. */
+static int t_track_and_hang(const mp_args *args)
+{
+    const char *name;
+    mp_shared_memory *s;
+    MPT_CHILD_CHECK(mp_args_get_str(args, 0, &name) == 0);
+    MPT_CHILD_CHECK(mp_shared_memory_create_tracked(&s, name, 4096) == 0);
+    MPT_CHILD_CHECK(mpt_stage_set(mp_args_value(args, 1), 1) == 0);
+    mpt_sleep_ms((int)(MPT_JOIN_TIMEOUT * 1000));
+    return 1;
+}
+
+/* A tracked block's creator killed: its name is unlinked all the same
+ * (Python's resource tracker does this for a killed creator; mproc's
+ * attach, unlike Python's before 3.13, is never what triggers it). */
+static void tracked_creator_killed(mp_start_method m)
+{
+    const char *name = test_name("killed");
+    mp_value *stage;
+    MPT_OK(mp_value_new(&stage, 'i'));
+    mp_process *p = mpt_start(t_track_and_hang, mp_args_of(name, stage), m);
+    CU_ASSERT_TRUE_FATAL(mpt_stage_wait(stage, 1));
+    mp_shared_memory *view;
+    MPT_OK(mp_shared_memory_attach(&view, name)); /* an attacher: no effect */
+    mp_shared_memory_free(view);
+    CU_ASSERT_FALSE(gone(name));
+    MPT_OK(mp_process_kill(p));
+    CU_ASSERT(mpt_join(p) != 0);
+    CU_ASSERT_TRUE(goes(name));
+    mp_value_free(stage);
+}
+MPT_DEFINE_BOTH(tracked_creator_killed)
+
+#ifndef _WIN32
+/* The grandchild: says whether it holds the tracker's pipe (2) or not
+ * (9), then waits for its cue to end. */
+static int t_hold(const mp_args *args)
+{
+    mp_value *stage = mp_args_value(args, 0);
+    MPT_CHILD_CHECK(
+        mpt_stage_set(stage, mp_os_shm_tracker() != MP_OS_NO_HANDLE ? 2 : 9) == 0);
+    MPT_CHILD_CHECK(mpt_stage_wait(stage, 3));
+    return 0;
+}
+
+/* Makes a tracked block, starts a grandchild (which gets the tracker
+ * with its bootstrap data) and ends without waiting for it. */
+static int t_track_and_leave(const mp_args *args)
+{
+    const char *name;
+    mp_shared_memory *s;
+    mp_value *stage = mp_args_value(args, 1);
+    MPT_CHILD_CHECK(mp_args_get_str(args, 0, &name) == 0);
+    MPT_CHILD_CHECK(mp_shared_memory_create_tracked(&s, name, 4096) == 0);
+    mp_process *g;
+    MPT_CHILD_CHECK(mp_process_new(&g, t_hold, mp_args_of(stage)) == 0);
+    MPT_CHILD_CHECK(mp_process_start(g) == 0);
+    MPT_CHILD_CHECK(mpt_stage_wait(stage, 2));
+    mp_shared_memory_free(s);
+    /* Python's exit would wait for the grandchild; this child must not,
+     * to show that the name outlives it while the program runs on. */
+    mp_os_exit(0, 1);
+    return 0;
+}
+
+/* The name lives while any process of the creator's program runs (the
+ * grandchild holds the tracker's pipe), and goes when the last ends. */
+static void tracked_until_program_ends(mp_start_method m)
+{
+    const char *name = test_name("prog");
+    mp_value *stage;
+    int64_t st = 0;
+    MPT_OK(mp_value_new(&stage, 'i'));
+    mp_process *p = mpt_start(t_track_and_leave, mp_args_of(name, stage), m);
+    CU_ASSERT_TRUE_FATAL(mpt_stage_wait(stage, 2));
+    MPT_OK(mp_value_get_int(stage, &st));
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_EQUAL(mpt_join(p), 0);
+    CU_ASSERT_FALSE(gone(name));
+    MPT_OK(mpt_stage_set(stage, 3));
+    CU_ASSERT_TRUE(goes(name));
+    mp_value_free(stage);
+}
+MPT_DEFINE_BOTH(tracked_until_program_ends)
+#endif
+
+#ifndef _WIN32
+/* Tracks X, unlinks it, makes an untracked X again, tracks Y, exits. */
+static int t_unlink_then_remake(const mp_args *args)
+{
+    const char *x, *y;
+    mp_shared_memory *a, *b, *c;
+    MPT_CHILD_CHECK(mp_args_get_str(args, 0, &x) == 0 &&
+                    mp_args_get_str(args, 1, &y) == 0);
+    MPT_CHILD_CHECK(mp_shared_memory_create_tracked(&a, x, 64) == 0);
+    MPT_CHILD_CHECK(mp_shared_memory_unlink(a) == 0);
+    MPT_CHILD_CHECK(mp_shared_memory_create(&b, x, 64) == 0);
+    MPT_CHILD_CHECK(mp_shared_memory_create_tracked(&c, y, 64) == 0);
+    mp_shared_memory_free(a);
+    mp_shared_memory_free(b);
+    mp_shared_memory_free(c);
+    return 0;
+}
+
+/* An unlink takes the name off the tracker's list (Python's unlink
+ * unregisters it): a later block of the same name, made untracked, is
+ * the caller's and stays. Y, tracked after it, shows when the tracker is
+ * done: its lines are read in order. */
+static void unlink_untracks(void)
+{
+    char x[MP_SHARED_MEMORY_NAME_MAX + 1];
+    snprintf(x, sizeof x, "%s", test_name("x"));
+    const char *y = test_name("y");
+    CU_ASSERT_EQUAL(mpt_run(t_unlink_then_remake, mp_args_of(x, y), MP_START_SPAWN), 0);
+    CU_ASSERT_TRUE(goes(y));
+    mp_shared_memory *s;
+    MPT_OK(mp_shared_memory_attach(&s, x));
+    MPT_OK(mp_shared_memory_unlink(s));
+    mp_shared_memory_free(s);
+}
+#endif
+
 /* Bad names and NULLs are refused before anything is made. */
 static void misuse(void)
 {
@@ -210,13 +346,26 @@ static void failed_attach_keeps_name(void)
 }
 #endif
 
+#define NO_NAMES_LEFT                                                                    \
+    "Windows keeps a block only while a handle is open, so one the grandchild does "     \
+    "not hold goes with the child, tracked or not; tracked_creator_killed covers "       \
+    "Windows"
+
 void mpt_suite_shared_shared_memory(void)
 {
     mpt_add("shared/shared_memory", "basics", basics);
     mpt_add("shared/shared_memory", "random_names", random_names);
     MPT_BOTH("shared/shared_memory", attacher_never_unlinks);
     MPT_BOTH("shared/shared_memory", as_argument);
+    MPT_BOTH("shared/shared_memory", tracked_creator_killed);
+    MPT_POSIX_ONLY("shared/shared_memory", "tracked_until_program_ends_spawn",
+                   tracked_until_program_ends_spawn, NO_NAMES_LEFT);
+    MPT_POSIX_ONLY("shared/shared_memory", "tracked_until_program_ends_fork",
+                   tracked_until_program_ends_fork, NO_NAMES_LEFT);
     mpt_add("shared/shared_memory", "misuse", misuse);
+    MPT_POSIX_ONLY("shared/shared_memory", "unlink_untracks", unlink_untracks,
+                   "a name outlives its last handle only on POSIX; on Windows the "
+                   "remade block goes with the child, tracked or not");
     MPT_POSIX_ONLY("shared/shared_memory", "failed_attach_keeps_name",
                    failed_attach_keeps_name,
                    "it makes a block of size 0 with shm_open, which Windows has no "

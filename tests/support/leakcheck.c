@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "platform.h"
+
 #ifdef _WIN32
 
 #include <windows.h>
@@ -117,8 +119,11 @@ int mpt_leaked_handles(const mpt_leak_mark *m, const char *when, int compare_cou
     static mpt_leak_mark now;
     if (!mpt_leak_mark_now(&now)) return -1;
     int leaked = 0;
+    /* The SharedMemory tracker's pipe lives as long as the process, on
+     * purpose (src/posix/tracker.c). */
+    int tracker = (int)mp_os_shm_tracker();
     for (int fd = 0; fd < MPT_LEAK_SLOTS; fd++)
-        if (now.open[fd] && !m->open[fd]) {
+        if (now.open[fd] && !m->open[fd] && fd != tracker) {
             char path[64], target[256];
             snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
             ssize_t n = readlink(path, target, sizeof target - 1);

@@ -88,6 +88,11 @@ static void run_child(const void *blob, size_t len, mp_os_handle *handles, size_
         rc = mp_set_error(MP_EPROTO, "bad target location");
     if (rc == 0) rc = mp__identity_import(&rd);
     if (rc == 0) rc = mp__authkey_import(&rd);
+    if (rc == 0 && mp_rd_u32(&rd) != 0) {
+        mp_os_handle tracker;
+        rc = mp_import_handle(&im, &tracker);
+        if (rc == 0) mp_os_shm_tracker_adopt(tracker);
+    }
     if (rc == 0 && !target) {
         mp_os_fnloc loc;
         memcpy(loc.module, module, modlen);
@@ -341,6 +346,11 @@ int mp_process_start(mp_process *p)
     mp_buf_u64(&b, loc.offset);
     mp__identity_export(&b, p->identity, p->name, p->daemon);
     rc = mp__authkey_export(&b, p->authkey, p->authkey_len);
+    /* The SharedMemory tracker's pipe, so that the child's tracked blocks
+     * live as long as this program (a forked child has it anyway). */
+    mp_os_handle tracker = mp_os_shm_tracker();
+    mp_buf_u32(&b, tracker != MP_OS_NO_HANDLE);
+    if (tracker != MP_OS_NO_HANDLE) mp_export_handle(&ex, tracker);
     if (rc == 0) rc = mp__args_export(p->args, p->nargs, &ex);
 
     /* Output buffered before the start would otherwise come after the

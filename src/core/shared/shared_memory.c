@@ -14,6 +14,7 @@
 struct mp_shared_memory {
     mp_os_shm shm;
     size_t size; /* kept after close, as Python's size stays readable */
+    int tracked; /* made by mp_shared_memory_create_tracked in this process */
     char name[MP_SHARED_MEMORY_NAME_MAX + 1];
 };
 
@@ -72,9 +73,8 @@ static void finish(mp_shared_memory **out, int rc)
     }
 }
 
-int mp_shared_memory_create(mp_shared_memory **out, const char *name, size_t size)
+static int create(mp_shared_memory **out, const char *name, size_t size)
 {
-    mp_clear_error();
     int rc = start(out, name);
     if (rc < 0) return rc;
     mp_shared_memory *s = *out;
@@ -93,6 +93,29 @@ int mp_shared_memory_create(mp_shared_memory **out, const char *name, size_t siz
     }
     finish(out, rc);
     return rc;
+}
+
+int mp_shared_memory_create(mp_shared_memory **out, const char *name, size_t size)
+{
+    mp_clear_error();
+    return create(out, name, size);
+}
+
+int mp_shared_memory_create_tracked(mp_shared_memory **out, const char *name, size_t size)
+{
+    mp_clear_error();
+    int rc = create(out, name, size);
+    if (rc < 0) return rc;
+    rc = mp_os_shm_track((*out)->name);
+    if (rc < 0) {
+        /* Untracked it would outlive a killed program: not made at all. */
+        mp_os_shm_unlink_named((*out)->name);
+        mp_shared_memory_free(*out);
+        *out = NULL;
+        return rc;
+    }
+    (*out)->tracked = 1;
+    return 0;
 }
 
 int mp_shared_memory_attach(mp_shared_memory **out, const char *name)
@@ -134,7 +157,14 @@ int mp_shared_memory_unlink(mp_shared_memory *shm)
 {
     mp_clear_error();
     if (!shm) return mp_set_error(MP_EINVAL, "NULL shared memory");
-    return mp_os_shm_unlink_named(shm->name);
+    int rc = mp_os_shm_unlink_named(shm->name);
+    /* Gone either way: the tracker must not unlink a later block of the
+     * same name. */
+    if (shm->tracked && (rc == 0 || rc == MP_ENOTFOUND)) {
+        mp_os_shm_untrack(shm->name);
+        shm->tracked = 0;
+    }
+    return rc;
 }
 
 void mp_shared_memory_free(mp_shared_memory *shm)
