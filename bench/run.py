@@ -160,7 +160,8 @@ def suite(smoke):
         raw=["raw_wait", "100", n(200_000, 200)])
     add("shm_create_attach", "msgs/s", "named 4 KiB SharedMemory: create, attach, close, unlink",
         mproc=[mp, "shm_create_attach", "4096", n(100_000, 100)],
-        python=[py, "shm_create_attach", "4096", n(10_000, 100)])
+        python=[py, "shm_create_attach", "4096", n(10_000, 100)],
+        raw=["raw_shm_named", "4096", n(100_000, 100)])
     add("codec_small", "ns/op", "dumps + loads of [42, None, 'hello']",
         mproc=[mp, "codec", "small", n(2_000_000, 2_000)],
         python=[py, "codec", "small", n(1_000_000, 2_000)])
@@ -209,6 +210,7 @@ TARGETS = [
      "mproc's spawn from the small parent"),
     ("wait_100", "raw", "time", 1.2, "a raw poll(2) over the same pipes"),
     ("shm_create_attach", "python", "faster", 10.0, "Python's SharedMemory"),
+    ("shm_create_attach", "raw", "faster", 0.9, "the bare system calls"),
     ("codec_small", "python", "faster", 3.0, "pickle.dumps + loads"),
     ("codec_list1000", "python", "faster", 3.0, "pickle.dumps + loads"),
 ]
