@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "posix_util.h"
 
@@ -45,8 +46,10 @@ int mp_os_wait_many(const mp_os_handle *h, size_t n, uint64_t deadline_ns,
     do
         rc = poll_many(pfd, n, deadline_ns);
     while (rc == 0 && deadline_ns != MP_NO_DEADLINE && mp_os_now_ns() < deadline_ns);
+    /* poll counts the entries it set, so the scan stops at the last. */
     int count = 0;
-    for (size_t i = 0; rc > 0 && i < n; i++) {
+    size_t i = 0;
+    for (; rc > 0 && count < rc && i < n; i++) {
         if (pfd[i].revents & POLLNVAL) {
             rc = mp_set_error(MP_EINVAL, "poll: handle %ld is not open", (long)h[i]);
             break;
@@ -55,9 +58,8 @@ int mp_os_wait_many(const mp_os_handle *h, size_t n, uint64_t deadline_ns,
         ready[i] = pfd[i].revents != 0;
         count += ready[i];
     }
-    if (rc <= 0)
-        for (size_t i = 0; i < n; i++)
-            ready[i] = 0;
+    if (rc <= 0) i = 0;
+    memset(ready + i, 0, n - i);
     if (pfd != stack) free(pfd);
     return rc < 0 ? rc : count;
 }

@@ -42,17 +42,22 @@ typedef struct wait_set {
  * at it between slices. */
 static int prepare(const mp_waitable *w, size_t i, wait_set *ws)
 {
+    int rc = 0;
+    ws->looked[i] = 0;
+    if (w->kind == MP_WAIT_CONN && w->obj) {
+        /* The usual entry, first: one call and two stores. */
+        rc = mp__conn_wait_prepare(w->obj, &ws->h[i]);
+        if (rc < 0) return rc;
+        if (rc == 1) ws->h[i] = MP_OS_NO_HANDLE;
+        ws->now[i] = (unsigned char)rc;
+        return 0;
+    }
     ws->h[i] = MP_OS_NO_HANDLE;
-    ws->now[i] = ws->looked[i] = 0;
+    ws->now[i] = 0;
     if (w->kind != MP_WAIT_PARENT && w->kind != MP_WAIT_HANDLE && !w->obj)
         return mp_set_error(MP_EINVAL, "mp_wait: object %zu is NULL", i);
-    int rc = 0;
     intptr_t x = 0;
     switch (w->kind) {
-    case MP_WAIT_CONN:
-        rc = mp__conn_wait_prepare(w->obj, &ws->h[i]);
-        if (rc == 1) ws->h[i] = MP_OS_NO_HANDLE;
-        break;
     case MP_WAIT_LISTENER:
         ws->h[i] = mp__listener_handle(w->obj);
         break;
