@@ -173,6 +173,7 @@ void mp_os_shm_sweep(uint32_t pid)
 
 /* ---- named segments (SharedMemory) ------------------------------------------ */
 
+/* The OS's name of a segment: "/" + name. */
 static int named_path(const char *name, char *path, size_t cap)
 {
     int n = snprintf(path, cap, "/%s", name);
@@ -181,13 +182,19 @@ static int named_path(const char *name, char *path, size_t cap)
     return 0;
 }
 
-int mp_os_shm_create_named(mp_os_shm *shm, const char *name, size_t size)
+/* Empties *shm, then named_path. */
+static int named_start(mp_os_shm *shm, const char *name, char *path, size_t cap)
 {
-    char path[64];
     shm->handle = MP_OS_NO_HANDLE;
     shm->base = NULL;
     shm->size = 0;
-    int rc = named_path(name, path, sizeof path);
+    return named_path(name, path, cap);
+}
+
+int mp_os_shm_create_named(mp_os_shm *shm, const char *name, size_t size)
+{
+    char path[64];
+    int rc = named_start(shm, name, path, sizeof path);
     if (rc < 0) return rc;
     if ((uint64_t)size > (uint64_t)INT64_MAX)
         return mp_set_error(MP_EINVAL, "shared memory size %zu too large", size);
@@ -211,10 +218,7 @@ int mp_os_shm_create_named(mp_os_shm *shm, const char *name, size_t size)
 int mp_os_shm_open_named(mp_os_shm *shm, const char *name)
 {
     char path[64];
-    shm->handle = MP_OS_NO_HANDLE;
-    shm->base = NULL;
-    shm->size = 0;
-    int rc = named_path(name, path, sizeof path);
+    int rc = named_start(shm, name, path, sizeof path);
     if (rc < 0) return rc;
     int fd = shm_open(path, O_RDWR, 0);
     if (fd < 0) {

@@ -48,56 +48,10 @@ int mp_os_shm_create(mp_os_shm *shm, size_t size)
     return 0;
 }
 
-int mp_os_shm_attach(mp_os_shm *shm, mp_os_handle handle, size_t size)
-{
-    reset(shm);
-    if (!mp_w32_valid(handle))
-        return mp_set_error(MP_EINVAL, "shared memory handle %lld invalid",
-                            (long long)handle);
-    HANDLE h = mp_w32_h(handle);
-    if (size == 0) {
-        CloseHandle(h);
-        return mp_set_error(MP_EINVAL, "shared memory of size 0");
-    }
-    void *base = MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0);
-    if (!base) {
-        DWORD e = GetLastError();
-        CloseHandle(h);
-        return mp_w32_fail("MapViewOfFile", e);
-    }
-    MEMORY_BASIC_INFORMATION mbi;
-    if (VirtualQuery(base, &mbi, sizeof mbi) == 0 || mbi.RegionSize < size) {
-        size_t have = mbi.RegionSize;
-        UnmapViewOfFile(base);
-        CloseHandle(h);
-        return mp_set_error(
-            MP_EPROTO, "shared memory segment has %zu bytes, expected %zu", have, size);
-    }
-    shm->handle = handle;
-    shm->base = base;
-    shm->size = size;
-    return 0;
-}
-
-void mp_os_shm_close(mp_os_shm *shm)
-{
-    if (shm->base) UnmapViewOfFile(shm->base);
-    if (mp_w32_valid(shm->handle)) CloseHandle(mp_w32_h(shm->handle));
-    reset(shm);
-}
-
-void mp_os_shm_sweep(uint32_t pid)
-{
-    /* Sections are unnamed: a killed creator leaves nothing behind. */
-    (void)pid;
-}
-
-/* ---- named segments (SharedMemory) ------------------------------------------ */
-
 /* Maps the whole section h and takes its size from the region: Windows
  * keeps no size apart from the mapping, and rounds it to pages (as
  * Python's SharedMemory reads it back). Takes h, also on failure. */
-static int map_named(mp_os_shm *shm, HANDLE h)
+static int map_whole(mp_os_shm *shm, HANDLE h)
 {
     void *base = MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0);
     if (!base) {
@@ -118,6 +72,43 @@ static int map_named(mp_os_shm *shm, HANDLE h)
     return 0;
 }
 
+int mp_os_shm_attach(mp_os_shm *shm, mp_os_handle handle, size_t size)
+{
+    reset(shm);
+    if (!mp_w32_valid(handle))
+        return mp_set_error(MP_EINVAL, "shared memory handle %lld invalid",
+                            (long long)handle);
+    HANDLE h = mp_w32_h(handle);
+    if (size == 0) {
+        CloseHandle(h);
+        return mp_set_error(MP_EINVAL, "shared memory of size 0");
+    }
+    int rc = map_whole(shm, h);
+    if (rc == 0 && shm->size < size) {
+        size_t have = shm->size;
+        mp_os_shm_close(shm);
+        return mp_set_error(
+            MP_EPROTO, "shared memory segment has %zu bytes, expected %zu", have, size);
+    }
+    if (rc == 0) shm->size = size;
+    return rc;
+}
+
+void mp_os_shm_close(mp_os_shm *shm)
+{
+    if (shm->base) UnmapViewOfFile(shm->base);
+    if (mp_w32_valid(shm->handle)) CloseHandle(mp_w32_h(shm->handle));
+    reset(shm);
+}
+
+void mp_os_shm_sweep(uint32_t pid)
+{
+    /* Sections are unnamed: a killed creator leaves nothing behind. */
+    (void)pid;
+}
+
+/* ---- named segments (SharedMemory) ------------------------------------------ */
+
 int mp_os_shm_create_named(mp_os_shm *shm, const char *name, size_t size)
 {
     reset(shm);
@@ -135,7 +126,7 @@ int mp_os_shm_create_named(mp_os_shm *shm, const char *name, size_t size)
         CloseHandle(h);
         return mp_set_error(MP_EEXIST, "shared memory '%s' exists already", name);
     }
-    return map_named(shm, h);
+    return map_whole(shm, h);
 }
 
 int mp_os_shm_open_named(mp_os_shm *shm, const char *name)
@@ -152,7 +143,7 @@ int mp_os_shm_open_named(mp_os_shm *shm, const char *name)
             return mp_set_error(MP_ENOTFOUND, "no shared memory named '%s'", name);
         return mp_w32_fail("OpenFileMappingW", e);
     }
-    return map_named(shm, h);
+    return map_whole(shm, h);
 }
 
 int mp_os_shm_unlink_named(const char *name)

@@ -43,15 +43,12 @@ enum { C_BUILT = 7 };
 
 #ifndef _WIN32
 
-static mpt_python pythons[MPT_MAX_PYTHONS];
+static const mpt_python *pythons;
 static int npythons = -1;
 
 static int find_pythons(void)
 {
-    if (npythons < 0) {
-        npythons = mpt_find_pythons(pythons, MPT_MAX_PYTHONS);
-        mpt_python_report("interop suite", pythons, npythons);
-    }
+    if (npythons < 0) pythons = mpt_pythons("interop suite", &npythons);
     return npythons;
 }
 

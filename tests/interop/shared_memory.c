@@ -17,15 +17,12 @@
 
 #ifndef _WIN32
 
-static mpt_python pythons[MPT_MAX_PYTHONS];
+static const mpt_python *pythons;
 static int npythons = -1;
 
 static int find_pythons(void)
 {
-    if (npythons < 0) {
-        npythons = mpt_find_pythons(pythons, MPT_MAX_PYTHONS);
-        mpt_python_report("interop/shared_memory", pythons, npythons);
-    }
+    if (npythons < 0) pythons = mpt_pythons("interop/shared_memory", &npythons);
     return npythons;
 }
 

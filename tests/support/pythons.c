@@ -179,3 +179,13 @@ int mpt_run_program(const char *const *argv, int fd, int child_fd)
 }
 
 #endif
+
+const mpt_python *mpt_pythons(const char *who, int *n)
+{
+    static mpt_python found[MPT_MAX_PYTHONS];
+    static int count = -1;
+    if (count < 0) count = mpt_find_pythons(found, MPT_MAX_PYTHONS);
+    mpt_python_report(who, found, count);
+    *n = count;
+    return found;
+}

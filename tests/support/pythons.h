@@ -25,6 +25,10 @@ int mpt_find_pythons(mpt_python *out, int max);
  * more, so a run on a machine with one python3 says so. */
 void mpt_python_report(const char *who, const mpt_python *py, int n);
 
+/* mpt_find_pythons once per process, and mpt_python_report for who: the
+ * list (*n entries) for a suite's tests to loop over. */
+const mpt_python *mpt_pythons(const char *who, int *n);
+
 /* Starts argv[0] (searched in PATH) with argv, giving it the descriptor fd
  * under the number child_fd (fd -1: none). Returns its pid, or -1. */
 long mpt_spawn_program(const char *const *argv, int fd, int child_fd);

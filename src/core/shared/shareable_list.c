@@ -177,11 +177,10 @@ static void release(mp_shareable_list *l)
     free(l);
 }
 
-static int bind(mp_shareable_list *l)
+static void bind(mp_shareable_list *l)
 {
     l->base = mp_shared_memory_buf(l->shm);
     l->size = mp_shared_memory_size(l->shm);
-    return 0;
 }
 
 int mp_shareable_list_new(mp_shareable_list **out, const char *name, const mp_obj *items)
@@ -241,8 +240,10 @@ int mp_shareable_list_attach(mp_shareable_list **out, const char *name)
     mp_shareable_list *l = calloc(1, sizeof *l);
     if (!l) return mp_set_error(MP_ENOMEM, "out of memory for a ShareableList");
     int rc = mp_shared_memory_attach(&l->shm, name);
-    if (rc == 0) rc = bind(l);
-    if (rc == 0) rc = read_layout(l);
+    if (rc == 0) {
+        bind(l);
+        rc = read_layout(l);
+    }
     if (rc < 0) {
         release(l);
         return rc;
