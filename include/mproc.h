@@ -22,5 +22,6 @@
 #include "mproc/wait.h"
 #include "mproc/shared_memory.h"
 #include "mproc/shareable_list.h"
+#include "mproc/pool.h"
 
 #endif

@@ -188,6 +188,9 @@ void mp_os_mutex_unlock(mp_os_mutex *m);
 int mp_os_cond_new(mp_os_cond **c);
 void mp_os_cond_free(mp_os_cond *c);
 void mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m);
+/* As mp_os_cond_wait, returning by deadline_ns (mp_os_now_ns) at the
+ * latest, or earlier: callers loop on their condition and the deadline. */
+void mp_os_cond_wait_until(mp_os_cond *c, mp_os_mutex *m, uint64_t deadline_ns);
 void mp_os_cond_broadcast(mp_os_cond *c);
 
 /* ---- processes ------------------------------------------------------------ */

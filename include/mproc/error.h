@@ -34,8 +34,10 @@ enum {
     MP_EAUTH = -15,        /* authkey challenge failed (AuthenticationError) */
     MP_EBROKEN = -16,      /* the Barrier is broken (BrokenBarrierError) */
     MP_EEXIST = -17,       /* the name is taken (FileExistsError) */
-    MP_ENOTFOUND = -18     /* nothing has that name (FileNotFoundError), or a
+    MP_ENOTFOUND = -18,    /* nothing has that name (FileNotFoundError), or a
                               value is not in a list (ValueError) */
+    MP_ETASK = -19,        /* a pool task returned an error (mproc/pool.h) */
+    MP_EWORKERDIED = -20   /* the pool worker running the task died */
 };
 
 /* A short static description of an error code ("queue empty"); never NULL. */

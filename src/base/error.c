@@ -34,6 +34,8 @@ static const struct {
     {MP_EBROKEN, "MP_EBROKEN", "barrier broken"},
     {MP_EEXIST, "MP_EEXIST", "the name exists already"},
     {MP_ENOTFOUND, "MP_ENOTFOUND", "not found"},
+    {MP_ETASK, "MP_ETASK", "a pool task failed"},
+    {MP_EWORKERDIED, "MP_EWORKERDIED", "the pool worker running the task died"},
 };
 
 const char *mp_strerror(int code)

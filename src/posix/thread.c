@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "posix_util.h"
 
@@ -133,6 +134,29 @@ void mp_os_cond_free(mp_os_cond *c)
 void mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m)
 {
     check(pthread_cond_wait(&c->c, &m->m), "pthread_cond_wait");
+}
+
+void mp_os_cond_wait_until(mp_os_cond *c, mp_os_mutex *m, uint64_t deadline_ns)
+{
+    if (deadline_ns == MP_NO_DEADLINE) {
+        mp_os_cond_wait(c, m);
+        return;
+    }
+    /* The condition keeps the wall clock (macOS can give it no other), so
+     * the sleep is measured on the monotonic clock and laid onto the wall
+     * clock now; sleeps are at most a second, so a clock step costs the
+     * caller's loop at most one early or late wake-up. */
+    uint64_t now = mp_os_now_ns();
+    if (now >= deadline_ns) return;
+    uint64_t ns = deadline_ns - now;
+    if (ns > 1000000000u) ns = 1000000000u;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t total = (uint64_t)ts.tv_nsec + ns;
+    ts.tv_sec += (time_t)(total / 1000000000u);
+    ts.tv_nsec = (long)(total % 1000000000u);
+    int rc = pthread_cond_timedwait(&c->c, &m->m, &ts);
+    if (rc != ETIMEDOUT) check(rc, "pthread_cond_timedwait");
 }
 
 void mp_os_cond_broadcast(mp_os_cond *c)

@@ -107,6 +107,18 @@ void mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m)
     SleepConditionVariableSRW(&c->c, &m->l, INFINITE, 0);
 }
 
+void mp_os_cond_wait_until(mp_os_cond *c, mp_os_mutex *m, uint64_t deadline_ns)
+{
+    DWORD ms = INFINITE;
+    if (deadline_ns != MP_NO_DEADLINE) {
+        uint64_t now = mp_os_now_ns();
+        if (now >= deadline_ns) return;
+        uint64_t left = (deadline_ns - now + 999999u) / 1000000u;
+        ms = left > 1000u ? 1000u : (DWORD)left;
+    }
+    SleepConditionVariableSRW(&c->c, &m->l, ms, 0);
+}
+
 void mp_os_cond_broadcast(mp_os_cond *c)
 {
     WakeAllConditionVariable(&c->c);

@@ -435,6 +435,44 @@ static size_t first_size(const mp_obj *o)
     return 2 * LEAF_ROOM + 10 * n;
 }
 
+/* Starts an encoding with cap bytes of room, headroom of them left
+ * unwritten at the front for the caller; 0, or MP_ENOMEM. */
+static int enc_start(enc *e, size_t headroom, size_t cap)
+{
+    cap += headroom;
+    e->buf = malloc(cap);
+    if (!e->buf) return mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
+    e->end = e->buf + cap;
+    e->oom = 0;
+    e->frame_start = NO_FRAME;
+    e->frame_full = SIZE_MAX;
+    /* PROTO 4 is outside any frame. */
+    e->buf[headroom] = MP_PK_PROTO;
+    e->buf[headroom + 1] = 4;
+    e->p = e->buf + headroom + 2;
+    e->fast_end = e->buf;
+    open_frame(e);
+    return 0;
+}
+
+/* Ends an encoding whose saving returned rc: hands the buffer over, or
+ * frees it and returns the error. */
+static int enc_finish(enc *e, int rc, void **data, size_t *len)
+{
+    if (rc == 0) {
+        put1(e, MP_PK_STOP);
+        commit_frame(e);
+        if (e->oom) rc = mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
+    }
+    if (rc < 0) {
+        free(e->buf);
+        return rc;
+    }
+    *data = e->buf;
+    *len = (size_t)(e->p - e->buf);
+    return 0;
+}
+
 int mp_obj_dumps(const mp_obj *o, void **data, size_t *len)
 {
     mp_clear_error();
@@ -443,30 +481,43 @@ int mp_obj_dumps(const mp_obj *o, void **data, size_t *len)
     *len = 0;
     if (!o) return mp_set_error(MP_EINVAL, "mp_obj_dumps: NULL object");
     enc e;
-    size_t cap = first_size(o);
-    e.buf = malloc(cap);
-    if (!e.buf) return mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
-    e.end = e.buf + cap;
-    e.oom = 0;
-    e.frame_start = NO_FRAME;
-    e.frame_full = SIZE_MAX;
-    /* PROTO 4 is outside any frame. */
-    e.buf[0] = MP_PK_PROTO;
-    e.buf[1] = 4;
-    e.p = e.buf + 2;
-    e.fast_end = e.buf;
-    open_frame(&e);
-    int rc = save(&e, o, 0);
-    if (rc == 0) {
-        put1(&e, MP_PK_STOP);
-        commit_frame(&e);
-        if (e.oom) rc = mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
+    int rc = enc_start(&e, 0, first_size(o));
+    if (rc < 0) return rc;
+    return enc_finish(&e, save(&e, o, 0), data, len);
+}
+
+/* One item of mp__pickle_dumps_items, in a 1-tuple when wrap is set. */
+static int save_listed(enc *e, const mp_obj *it, int wrap)
+{
+    if (!it) return null_item();
+    int rc = save(e, it, wrap ? 2 : 1);
+    if (rc == 0 && wrap) {
+        static const unsigned char end[2] = {MP_PK_TUPLE1, MP_PK_MEMOIZE};
+        put(e, end, 2);
     }
-    if (rc < 0) {
-        free(e.buf);
-        return rc;
+    return rc;
+}
+
+int mp__pickle_dumps_items(mp_obj *const *items, size_t n, int wrap, size_t headroom,
+                           void **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    enc e;
+    size_t guess = n > ((size_t)1 << 20) ? (size_t)1 << 20 : n;
+    int rc = enc_start(&e, headroom, 2 * LEAF_ROOM + 12 * guess);
+    if (rc < 0) return rc;
+    static const unsigned char open[2] = {MP_PK_EMPTY_LIST, MP_PK_MEMOIZE};
+    put(&e, open, 2);
+    if (n == 1) {
+        rc = save_listed(&e, items[0], wrap);
+        if (rc == 0) put1(&e, MP_PK_APPEND);
     }
-    *data = e.buf;
-    *len = (size_t)(e.p - e.buf);
-    return 0;
+    for (size_t i = 0; rc == 0 && n > 1 && i < n;) {
+        put1(&e, MP_PK_MARK);
+        for (size_t k = 0; rc == 0 && k < MP_PICKLE_BATCH && i < n; k++, i++)
+            rc = save_listed(&e, items[i], wrap);
+        put1(&e, MP_PK_APPENDS);
+    }
+    return enc_finish(&e, rc, data, len);
 }

@@ -116,6 +116,13 @@ const char *mp__pickle_op_name(int op);
  * to the general decoder; it records no error. */
 int mp__pickle_fast_loads(const void *data, size_t len, mp_obj **out);
 
+/* The pickle of a list of the n items (each in a 1-tuple when wrap is
+ * set), without making the list: what mp_obj_dumps() gives for it, after
+ * headroom bytes left for the caller at the front of *data (freed with
+ * free()). For the pool, whose chunks are slices of a caller's list. */
+int mp__pickle_dumps_items(mp_obj *const *items, size_t n, int wrap, size_t headroom,
+                           void **data, size_t *len);
+
 /* mp_obj_loads() with the sharing allowance as a parameter, so that the
  * fuzzer can keep each run's memory small. */
 int mp__pickle_loads(const void *data, size_t len, mp_obj **out, uint64_t share_limit);

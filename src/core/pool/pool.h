@@ -1,0 +1,237 @@
+/* pool.h - the Pool's parts and how they meet (room pool/).
+ *
+ * The parent keeps one handler thread (handler.c). Each worker has a task
+ * queue of its own that only the handler writes; every worker writes its
+ * results into one result queue that only the handler reads, and that
+ * also carries the nudges of threads that submitted work. Beside them,
+ * a raw shared array holds one word per worker: the id of the chunk it
+ * has begun (0 until its initializer has run, 1 when ready). So the
+ * handler knows exactly what each worker holds: the chunks it sent and
+ * has no result for, in order, the first of them begun when that word
+ * names it. A dead worker's begun chunk fails; the others go back to the
+ * front of the pending list (workers.c). docs/pool.md tells the story.
+ *
+ * Files: pool.c (life of the pool), submit.c (the calls that give work),
+ * job.c (a submission's chunks and their ends), result.c (AsyncResult),
+ * iter.c (imap), handler.c, workers.c, worker.c (the worker process),
+ * wire.c (messages). */
+#ifndef MP_CORE_POOL_POOL_H
+#define MP_CORE_POOL_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/atomics.h"
+#include "base/error.h"
+#include "mproc/pool.h"
+#include "mproc/queue.h"
+#include "platform.h"
+
+typedef struct pool_job pool_job;
+typedef struct pool_chunk pool_chunk;
+
+/* A slice of a job's items, as one task message. */
+struct pool_chunk {
+    pool_chunk *next; /* in the pending list or a worker's in-flight list */
+    pool_job *job;
+    uint64_t id;  /* unique in the pool, >= POOL_FIRST_ID */
+    size_t seq;   /* which chunk of its job */
+    size_t first; /* index of its first item in the job */
+    size_t count;
+    void *msg; /* the task message (wire.c), freed with the chunk */
+    size_t len;
+};
+
+enum pool_job_kind { JOB_APPLY, JOB_MAP, JOB_IMAP, JOB_IMAP_UNORDERED };
+
+/* One submission. Guarded by its pool's mutex. It lives while its user
+ * holds it (user) or any chunk has not ended. */
+struct pool_job {
+    mp_pool *pool;
+    enum pool_job_kind kind;
+    int user; /* 1 until the caller frees its result or iterator */
+    size_t nitems;
+    size_t nchunks;
+    size_t ended;           /* chunks that ended, with a value or an error */
+    mp_obj **values;        /* per chunk: the decoded list of its results */
+    mp_task_error **errors; /* per chunk: its failure, or NULL */
+    size_t first_failed;    /* 1 + the chunk that failed first; 0: none */
+    size_t *order;          /* imap_unordered: chunks in the order they ended */
+    mp_obj *assembled;      /* map: the list, once a get built it */
+};
+
+/* A worker and what it holds. proc and tasks change only on the handler
+ * thread (or before it starts and after it ends), under the mutex. */
+typedef struct pool_worker {
+    mp_process *proc;        /* NULL while there is none */
+    mp_queue *tasks;         /* its task queue */
+    pool_chunk *head, *tail; /* sent, no result yet, in order */
+    size_t inflight;
+    size_t given;      /* chunks sent to this process */
+    uint64_t chunk_ns; /* average time of its chunks, 0: unknown */
+    int full;          /* its queue had no room; cleared by a result */
+} pool_worker;
+
+enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
+
+struct mp_pool {
+    mp_os_mutex *mu;
+    mp_os_cond *cv; /* broadcast whenever a chunk ends or the state moves */
+    int refs;       /* the caller's handle and every live job */
+    enum pool_state state;
+    int handler_done; /* the handler thread has left its loop */
+    int nworkers;
+    pool_worker *workers;
+    mp_queue *results;
+    mp_array *slots; /* raw 'Q', one word per worker */
+    pool_chunk *pending, *pending_tail;
+    mp_atomic_u64 next_id;
+    mp_atomic_u32 nudged; /* a nudge is in the result queue */
+    mp_os_thread *handler;
+    unsigned char *rbuf; /* the handler's receive buffer */
+    size_t rcap;
+    int joined;         /* the handler thread has been joined */
+    int stopped;        /* STOP sent to every worker after close */
+    int unready_deaths; /* workers that died before ready, in a row */
+    int broken;         /* gave up replacing them (mproc/pool.h) */
+    unsigned named;     /* workers started so far, for their names */
+    /* what each worker is started with */
+    void *init_loc; /* the initializer's place (wire.c), or NULL */
+    size_t init_loc_len;
+    mp_obj *initargs;
+    int maxtasks;
+    mp_start_method method;
+};
+
+/* Chunk ids start above the slot words' two states. */
+#define POOL_SLOT_STARTING 0u
+#define POOL_SLOT_READY    1u
+#define POOL_FIRST_ID      2u
+
+/* ---- wire.c: messages ---- */
+
+enum pool_msg { POOL_MSG_STOP = 1, POOL_MSG_TASK = 2 };
+
+/* The place of a function (module and offset) as bytes; *out is freed
+ * with free(). MP_EUNSUPPORTED if it lies in no module. */
+int pool_wire_fn(void (*fn)(void), void **out, size_t *len);
+
+/* Finds the function of such bytes again in this process. */
+int pool_wire_fn_resolve(const void *p, size_t len, void (**fn)(void));
+
+/* A task message for items[0..n) (each wrapped in a 1-tuple when wrap):
+ * the kind, the chunk id (written later by pool_wire_set_id), the
+ * function's place, then the pickle of the argument tuples. */
+int pool_wire_task(const void *fnloc, size_t fnlen, mp_obj *const *items, size_t n,
+                   int wrap, void **msg, size_t *len);
+void pool_wire_set_id(void *msg, uint64_t id);
+
+/* A task message parsed in place: the function's place and the pickle. */
+typedef struct pool_task_view {
+    int kind;
+    uint64_t id;
+    const void *fnloc;
+    size_t fnlen;
+    const void *args;
+    size_t args_len;
+} pool_task_view;
+int pool_wire_parse_task(const void *msg, size_t len, pool_task_view *v);
+
+/* Result messages: a header then a pickle (the list of results, or the
+ * failure's message). A nudge is a header with worker POOL_NUDGE. */
+#define POOL_NUDGE UINT32_MAX
+typedef struct pool_result_head {
+    uint32_t worker;
+    int32_t status; /* 0, or the task's error value */
+    uint64_t id;
+    uint64_t elapsed_ns;
+    uint64_t index; /* the failed item within the chunk */
+} pool_result_head;
+#define POOL_RESULT_HEAD_SIZE 36
+void pool_wire_result_head(unsigned char *out, const pool_result_head *h);
+int pool_wire_parse_result(const void *msg, size_t len, pool_result_head *h,
+                           const void **body, size_t *body_len);
+
+/* ---- job.c ---- */
+
+/* A job of nitems items in chunks of chunksize (at least 1); the caller
+ * holds it as user. */
+int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t chunksize,
+                 pool_job **out);
+
+/* Records chunk c's end (values: the decoded list, taken; or err, taken)
+ * and frees c. Under the mutex; wakes the waiters. */
+void pool_job_end_chunk(pool_chunk *c, mp_obj *values, mp_task_error *err);
+
+/* A failure record: code, with a formatted message. NULL if out of memory
+ * (the chunk then ends with a static record). */
+mp_task_error *pool_error_new(int code, const char *fmt, ...) MP_PRINTF(2, 3);
+
+/* The caller lets go of its job: frees it if every chunk has ended, and
+ * the pool with it if that was the last reference. Under the mutex, which
+ * it unlocks. */
+void pool_job_release_unlock(pool_job *job);
+
+/* Drops one reference to the pool; frees it at the last. Under the mutex,
+ * which it unlocks. */
+void pool_unref_unlock(mp_pool *pool);
+
+/* Waits on the pool's condition until pred(job) or the deadline; 1 if
+ * pred holds. Under the mutex. */
+int pool_job_wait(pool_job *job, int (*pred)(pool_job *), uint64_t deadline);
+
+/* Sets mp_last_error from a failure record and returns its code. */
+int pool_error_report(const mp_task_error *err);
+
+/* ---- submit.c ---- */
+
+/* Makes the chunks of job from items (wrap: each item its own 1-tuple)
+ * and hands them to the handler. */
+int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *items,
+                size_t nitems, size_t chunksize, int wrap);
+
+/* Wakes the handler if no nudge is on its way. Not under the mutex. */
+void pool_nudge(mp_pool *pool);
+
+/* ---- result.c / iter.c ---- */
+
+/* Waits for job (a JOB_APPLY or JOB_MAP) to end and moves its value to
+ * *out (the caller's), or gives its error. Not under the mutex. */
+int pool_result_take(pool_job *job, mp_obj **out);
+
+/* An iterator over job's results; on failure releases job. */
+int pool_iter_new(pool_job *job, mp_pool_iter **it);
+
+/* ---- handler.c / workers.c ---- */
+
+void pool_handler_main(void *arg);
+
+/* Starts worker i (a fresh task queue, its slot reset). Not under the
+ * mutex (handler thread or before it runs). */
+int pool_worker_start(mp_pool *pool, int i);
+
+/* Sends as many pending chunks as the workers may take. Under the mutex. */
+void pool_dispatch(mp_pool *pool);
+
+/* Looks at each worker: a dead one's chunks are settled and it is
+ * replaced. Handler thread, not under the mutex. */
+void pool_check_workers(mp_pool *pool);
+
+/* Takes every message the result queue holds now. Handler thread. */
+void pool_drain(mp_pool *pool);
+
+/* Handles one result-queue message. Handler thread, not under the mutex. */
+void pool_take_result(mp_pool *pool, const void *msg, size_t len);
+
+/* Ends every chunk not yet ended (pending and in flight) with err_code.
+ * Under the mutex. */
+void pool_fail_all(mp_pool *pool, int code, const char *why);
+
+/* Stops every worker now (terminate) and reaps them. Not under the mutex;
+ * the handler has ended. */
+void pool_workers_kill(mp_pool *pool);
+
+/* The worker process (worker.c). */
+int mp__pool_worker_main(const mp_args *args);
+
+#endif

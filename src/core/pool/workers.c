@@ -1,0 +1,236 @@
+/* workers.c - the pool's workers seen from the parent: starting one,
+ * giving it chunks, and settling what a dead one held.
+ *
+ * A worker is given at most a window of chunks ahead: enough to cover
+ * about WINDOW_NS of its work, so that short tasks stream without a round
+ * trip each while a long task keeps no other waiting behind it. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/pool/pool.h"
+#include "mproc/array.h"
+
+#define WINDOW_NS     2000000u /* docs/pool.md */
+#define WINDOW_MAX    64u
+#define UNREADY_LIMIT 8 /* mproc/pool.h */
+
+static mp_atomic_u64 *slot_word(mp_pool *pool, int i)
+{
+    return (mp_atomic_u64 *)mp_array_data(pool->slots) + i;
+}
+
+int pool_worker_start(mp_pool *pool, int i)
+{
+    pool_worker *w = &pool->workers[i];
+    mp_queue *tasks = NULL;
+    mp_process *p = NULL;
+    char name[64];
+    int rc = mp_simple_queue_new(&tasks);
+    mp_store64(slot_word(pool, i), POOL_SLOT_STARTING, MP_RELEASE);
+    mp_obj *init = NULL;
+    if (rc == 0 && pool->init_loc) {
+        init = mp_obj_bytes(pool->init_loc, pool->init_loc_len);
+        if (!init) rc = mp_set_error(MP_ENOMEM, "pool: out of memory");
+    }
+    if (rc == 0)
+        rc = mp_process_new(&p, mp__pool_worker_main,
+                            mp_args_of(tasks, pool->results, pool->slots, i,
+                                       init ? init : mp_obj_none(), pool->initargs,
+                                       pool->maxtasks));
+    if (rc == 0) {
+        snprintf(name, sizeof name, "%sPoolWorker-%u",
+                 pool->method == MP_START_FORK ? "Fork" : "Spawn", ++pool->named);
+        rc = mp_process_set_name(p, name);
+    }
+    if (rc == 0) rc = mp_process_set_daemon(p, 1);
+    if (rc == 0 && pool->method != MP_START_DEFAULT)
+        rc = mp_process_set_start_method(p, pool->method);
+    if (rc == 0) rc = mp_process_start(p);
+    mp_obj_free(init);
+    if (rc < 0) {
+        mp_process_free(p);
+        mp_queue_free(tasks);
+        return rc;
+    }
+    mp_os_mutex_lock(pool->mu);
+    w->proc = p;
+    w->tasks = tasks;
+    w->given = 0;
+    w->full = 0;
+    mp_os_mutex_unlock(pool->mu);
+    return 0;
+}
+
+/* How many chunks worker w may hold now. */
+static size_t window(const mp_pool *pool, const pool_worker *w)
+{
+    size_t n = 2;
+    if (w->chunk_ns) n = WINDOW_NS / w->chunk_ns;
+    if (n < 1) n = 1;
+    if (n > WINDOW_MAX) n = WINDOW_MAX;
+    if (pool->maxtasks) {
+        size_t left = (size_t)pool->maxtasks - w->given;
+        if (n > w->inflight + left) n = w->inflight + left;
+    }
+    return n;
+}
+
+/* The worker that should take the next chunk: the least busy one with
+ * room, or -1. */
+static int pick(mp_pool *pool)
+{
+    int best = -1;
+    for (int i = 0; i < pool->nworkers; i++) {
+        pool_worker *w = &pool->workers[i];
+        if (!w->proc || w->full || w->inflight >= window(pool, w)) continue;
+        if (best < 0 || w->inflight < pool->workers[best].inflight) best = i;
+    }
+    return best;
+}
+
+void pool_dispatch(mp_pool *pool)
+{
+    while (pool->pending) {
+        pool_chunk *c = pool->pending;
+        if (pool->broken) {
+            pool->pending = c->next;
+            if (!pool->pending) pool->pending_tail = NULL;
+            pool_job_end_chunk(
+                c, NULL,
+                pool_error_new(MP_EWORKERDIED,
+                               "the pool's workers die before they are ready "
+                               "(does the initializer fail?)"));
+            continue;
+        }
+        int i = pick(pool);
+        if (i < 0) return;
+        pool_worker *w = &pool->workers[i];
+        if (mp_queue_put_bytes(w->tasks, c->msg, c->len, 0) < 0) {
+            w->full = 1; /* tried again once a result frees room */
+            continue;
+        }
+        pool->pending = c->next;
+        if (!pool->pending) pool->pending_tail = NULL;
+        c->next = NULL;
+        if (w->tail)
+            w->tail->next = c;
+        else
+            w->head = c;
+        w->tail = c;
+        w->inflight++;
+        w->given++;
+    }
+}
+
+/* Puts the list head..tail back at the front of the pending list. */
+static void requeue(mp_pool *pool, pool_chunk *head, pool_chunk *tail)
+{
+    if (!head) return;
+    tail->next = pool->pending;
+    if (!pool->pending) pool->pending_tail = tail;
+    pool->pending = head;
+}
+
+/* Settles what dead worker i held (under the mutex): the chunk it had
+ * begun fails, the rest go back to be sent again. */
+static void settle(mp_pool *pool, int i, int exitcode, int64_t pid, const char *name)
+{
+    pool_worker *w = &pool->workers[i];
+    uint64_t begun = mp_load64(slot_word(pool, i), MP_ACQUIRE);
+    pool_chunk *c = w->head;
+    if (begun == POOL_SLOT_STARTING) {
+        if (++pool->unready_deaths >= UNREADY_LIMIT) pool->broken = 1;
+    } else {
+        pool->unready_deaths = 0;
+    }
+    if (c && c->id == begun) {
+        w->head = c->next;
+        if (!w->head) w->tail = NULL;
+        mp_task_error *err = pool_error_new(
+            MP_EWORKERDIED,
+            "worker %s (pid %lld) died with exit code %d while running the task", name,
+            (long long)pid, exitcode);
+        if (err) {
+            err->pid = pid;
+            err->exitcode = exitcode;
+        }
+        pool_job_end_chunk(c, NULL, err);
+    }
+    requeue(pool, w->head, w->tail);
+    w->head = w->tail = NULL;
+    w->inflight = 0;
+    w->chunk_ns = 0;
+}
+
+/* 1 if the pool still needs worker slots filled. */
+static int wants_workers(const mp_pool *pool)
+{
+    if (pool->broken || pool->state == POOL_TERMINATE) return 0;
+    return pool->state == POOL_RUN || pool->pending;
+}
+
+void pool_check_workers(mp_pool *pool)
+{
+    int drained = 0;
+    for (int i = 0; i < pool->nworkers; i++) {
+        pool_worker *w = &pool->workers[i];
+        if (w->proc && mp_process_is_alive(w->proc) != 0) continue;
+        if (w->proc) {
+            /* Every result it put is in the queue now: take them before
+             * deciding what it died holding. */
+            if (!drained++) pool_drain(pool);
+            mp_process *p = w->proc;
+            mp_queue *tasks = w->tasks;
+            int code = 0;
+            mp_process_exitcode(p, &code);
+            int64_t pid = mp_process_pid(p);
+            mp_os_mutex_lock(pool->mu);
+            settle(pool, i, code, pid, mp_process_name(p));
+            w->proc = NULL;
+            w->tasks = NULL;
+            mp_os_mutex_unlock(pool->mu);
+            mp_process_free(p);
+            mp_queue_free(tasks);
+        }
+        mp_os_mutex_lock(pool->mu);
+        int want = wants_workers(pool);
+        if (want) pool_dispatch(pool); /* a broken pool fails what waits */
+        mp_os_mutex_unlock(pool->mu);
+        if (want) pool_worker_start(pool, i); /* on failure, tried again next time */
+    }
+}
+
+void pool_fail_all(mp_pool *pool, int code, const char *why)
+{
+    for (int i = 0; i < pool->nworkers; i++) {
+        pool_worker *w = &pool->workers[i];
+        requeue(pool, w->head, w->tail);
+        w->head = w->tail = NULL;
+        w->inflight = 0;
+    }
+    while (pool->pending) {
+        pool_chunk *c = pool->pending;
+        pool->pending = c->next;
+        pool_job_end_chunk(c, NULL, pool_error_new(code, "%s", why));
+    }
+    pool->pending_tail = NULL;
+}
+
+void pool_workers_kill(mp_pool *pool)
+{
+    for (int i = 0; i < pool->nworkers; i++)
+        if (pool->workers[i].proc) mp_process_kill(pool->workers[i].proc);
+    for (int i = 0; i < pool->nworkers; i++) {
+        pool_worker *w = &pool->workers[i];
+        if (!w->proc) continue;
+        mp_process_join(w->proc, MP_FOREVER);
+        mp_os_mutex_lock(pool->mu);
+        mp_process *p = w->proc;
+        mp_queue *tasks = w->tasks;
+        w->proc = NULL;
+        w->tasks = NULL;
+        mp_os_mutex_unlock(pool->mu);
+        mp_process_free(p);
+        mp_queue_free(tasks);
+    }
+}
