@@ -23,6 +23,7 @@
 
 #include "base/atomics.h"
 #include "base/error.h"
+#include "base/testhook.h"
 #include "mproc/pool.h"
 #include "mproc/queue.h"
 #include "platform.h"
@@ -233,5 +234,11 @@ void pool_workers_kill(mp_pool *pool);
 
 /* The worker process (worker.c). */
 int mp__pool_worker_main(const mp_args *args);
+
+#ifdef MPROC_TEST_HOOKS
+/* In a worker: its result queue, so that a test's task can take that
+ * queue's lock and be killed holding it. */
+extern mp_queue *mp__pool_worker_results;
+#endif
 
 #endif

@@ -34,6 +34,10 @@ int mp_pool_fail(mp_obj **result, int value, const char *fmt, ...)
     return value;
 }
 
+#ifdef MPROC_TEST_HOOKS
+mp_queue *mp__pool_worker_results;
+#endif
+
 typedef struct worker {
     mp_queue *tasks, *results;
     mp_atomic_u64 *slot;
@@ -186,6 +190,7 @@ int mp__pool_worker_main(const mp_args *args)
         mp_args_get_int(args, 6, &maxtasks) < 0)
         return 70; /* EX_SOFTWARE: the pool and its worker disagree */
     w.index = (uint32_t)index;
+    MP_TEST_HOOK(mp__pool_worker_results = w.results);
     w.slot = (mp_atomic_u64 *)mp_array_data(slots) + index;
     int code = initialize(mp_args_obj(args, 4), mp_args_obj(args, 5));
     if (code != 0) return code;
