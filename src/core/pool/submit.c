@@ -13,9 +13,10 @@ void pool_nudge(mp_pool *pool)
     unsigned char head[POOL_RESULT_HEAD_SIZE];
     pool_result_head h = {POOL_NUDGE, 0, 0, 0, 0};
     pool_wire_result_head(head, &h);
-    /* A full result queue means the handler is awake and reading: it sees
-     * the pending chunks at its next turn anyway. */
-    if (mp_queue_put_bytes(pool->results, head, sizeof head, 0.1) < 0)
+    /* Without waiting: a full result queue, or a worker writing a long
+     * result, means the handler has a reason to wake anyway, and it looks
+     * at the pending list at every turn. */
+    if (mp_queue_put_bytes(pool->results, head, sizeof head, 0) < 0)
         mp_store32(&pool->nudged, 0, MP_RELEASE);
 }
 

@@ -131,25 +131,47 @@ static void requeue(mp_pool *pool, pool_chunk *head, pool_chunk *tail)
     pool->pending = head;
 }
 
-/* Settles what dead worker i held (under the mutex): the chunk it had
- * begun fails, the rest go back to be sent again. */
+/* How many of the chunks sent to worker i are still in its task queue,
+ * taking them out so that nothing can take them any more: a process the
+ * OS already calls dead may still run for an instant (Wine ends a killed
+ * process's threads after it signals its handle). A message a dead
+ * reader left half-read comes out whole; a dropped one counts too. */
+static size_t take_back(pool_worker *w)
+{
+    size_t left = 0;
+    for (;;) {
+        void *data = NULL;
+        size_t len = 0;
+        int rc = mp_queue_get_bytes(w->tasks, &data, &len, 0);
+        if (rc != 0 && rc != MP_EOWNERDEAD) break;
+        mp_free(data);
+        left++;
+    }
+    return left;
+}
+
+/* Settles what dead worker i held (under the mutex): the chunks it took
+ * from its queue fail (one, unless results were lost with it), those it
+ * never took go back to be sent again. */
 static void settle(mp_pool *pool, int i, int exitcode, int64_t pid, const char *name)
 {
     pool_worker *w = &pool->workers[i];
     uint64_t begun = mp_load64(slot_word(pool, i), MP_ACQUIRE);
-    pool_chunk *c = w->head;
     if (begun == POOL_SLOT_STARTING) {
         if (++pool->unready_deaths >= UNREADY_LIMIT) pool->broken = 1;
     } else {
         pool->unready_deaths = 0;
     }
-    if (c && c->id == begun) {
+    size_t left = take_back(w);
+    size_t taken = w->inflight > left ? w->inflight - left : 0;
+    for (; taken > 0 && w->head; taken--) {
+        pool_chunk *c = w->head;
         w->head = c->next;
         if (!w->head) w->tail = NULL;
         mp_task_error *err = pool_error_new(
-            MP_EWORKERDIED,
-            "worker %s (pid %lld) died with exit code %d while running the task", name,
-            (long long)pid, exitcode);
+            MP_EWORKERDIED, "worker %s (pid %lld) died with exit code %d %s", name,
+            (long long)pid, exitcode,
+            c->id == begun ? "while running the task" : "holding the task");
         if (err) {
             err->pid = pid;
             err->exitcode = exitcode;
