@@ -558,6 +558,112 @@ def shm_create_attach(size, count):
     report(count / ((now_ns() - t0) / 1e9), "msgs/s")
 
 
+# ---- pool_map, pool_apply, pool_start: Pool, and ProcessPoolExecutor (*_futures) ----------
+
+def _pool_task(x):
+    return None  # the trivial task of pool_map.c etc.: it does nothing and gives None
+
+
+def _futures_executor():
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(max_workers=2)
+
+
+def _pool_check(results, n, workload):
+    if len(results) != n or any(r is not None for r in results):
+        sys.exit(f"py_peer: {workload}: wrong results")
+
+
+def pool_map(chunksize, count):
+    items = list(range(count))
+    with mp.Pool(2) as p:
+        warm = list(range(count // 100 + 10))
+        _pool_check(p.map(_pool_task, warm, chunksize=chunksize), len(warm), "pool_map")
+        t0 = now_ns()
+        results = p.map(_pool_task, items, chunksize=chunksize)
+        ns = now_ns() - t0
+        p.close()
+        p.join()
+    _pool_check(results, count, "pool_map")
+    report(per_s(count, ns), "tasks/s")
+
+
+def pool_map_futures(chunksize, count):
+    items = list(range(count))
+    with _futures_executor() as ex:
+        warm = list(range(count // 100 + 10))
+        _pool_check(list(ex.map(_pool_task, warm, chunksize=chunksize)), len(warm),
+                    "pool_map_futures")
+        t0 = now_ns()
+        results = list(ex.map(_pool_task, items, chunksize=chunksize))
+        ns = now_ns() - t0
+    _pool_check(results, count, "pool_map_futures")
+    report(per_s(count, ns), "tasks/s")
+
+
+def _apply_all(p, n):
+    rs = [p.apply_async(_pool_task, (i,)) for i in range(n)]
+    return [r.get() for r in rs]
+
+
+def pool_apply(count):
+    with mp.Pool(2) as p:
+        warm = min(count // 100 + 10, count)
+        _pool_check(_apply_all(p, warm), warm, "pool_apply")
+        t0 = now_ns()
+        results = _apply_all(p, count)
+        ns = now_ns() - t0
+        p.close()
+        p.join()
+    _pool_check(results, count, "pool_apply")
+    report(per_s(count, ns), "tasks/s")
+
+
+def _submit_all(ex, n):
+    fs = [ex.submit(_pool_task, i) for i in range(n)]
+    return [f.result() for f in fs]
+
+
+def pool_apply_futures(count):
+    with _futures_executor() as ex:
+        warm = min(count // 100 + 10, count)
+        _pool_check(_submit_all(ex, warm), warm, "pool_apply_futures")
+        t0 = now_ns()
+        results = _submit_all(ex, count)
+        ns = now_ns() - t0
+    _pool_check(results, count, "pool_apply_futures")
+    report(per_s(count, ns), "tasks/s")
+
+
+def _pool_once():
+    p = mp.Pool(2)
+    _pool_check(p.map(_pool_task, [0, 1, 2]), 3, "pool_start")
+    p.close()
+    p.join()
+
+
+def _executor_once():
+    ex = _futures_executor()
+    _pool_check(list(ex.map(_pool_task, [0, 1, 2])), 3, "pool_start_futures")
+    ex.shutdown(wait=True)
+
+
+def _start_loop(one, count):
+    one()  # untimed: load what the workers import
+    t0 = now_ns()
+    for _ in range(count):
+        one()
+    report((now_ns() - t0) / 1e3 / count, "us")
+
+
+def pool_start(count):
+    _start_loop(_pool_once, count)
+
+
+def pool_start_futures(count):
+    _start_loop(_executor_once, count)
+
+
 # ---- command line ------------------------------------------------------------------------------------------
 
 WORKLOADS = {
@@ -577,6 +683,12 @@ WORKLOADS = {
     "codec": (codec, (str, int)),
     "wait_many": (wait_many, (int, int)),
     "shm_create_attach": (shm_create_attach, (int, int)),
+    "pool_map": (pool_map, (int, int)),
+    "pool_map_futures": (pool_map_futures, (int, int)),
+    "pool_apply": (pool_apply, (int,)),
+    "pool_apply_futures": (pool_apply_futures, (int,)),
+    "pool_start": (pool_start, (int,)),
+    "pool_start_futures": (pool_start_futures, (int,)),
 }
 
 

@@ -35,10 +35,16 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PEERS = ("python", "apr", "boost", "raw")
+# "python-futures" is concurrent.futures.ProcessPoolExecutor, the Pool
+# workloads' second Python peer (py_peer.py's *_futures workloads).
+PEERS = ("python", "python-futures", "apr", "boost", "raw")
 OPTIONAL = ("apr", "boost")  # peers whose libraries may be missing
 IMPLS = ("mproc",) + PEERS
-SPEED_UNITS = ("msgs/s", "GiB/s", "incr/s")  # higher is better; "us" and "ns/op": lower is
+PYTHON_IMPLS = ("python", "python-futures")  # the peers py_peer.py runs
+# Each peer's name in results.md's header and the chart's legend.
+PEER_TITLES = {"python": "Python", "python-futures": "ProcessPoolExecutor", "apr": "APR",
+               "boost": "Boost", "raw": "raw"}
+SPEED_UNITS = ("msgs/s", "GiB/s", "incr/s", "tasks/s")  # higher is better; "us", "ns/op": lower
 MIB = 1 << 20
 
 
@@ -58,7 +64,7 @@ def suite(smoke):
         return str(tiny if smoke else full)
 
     ballast = str(64 if smoke else 1024)  # MiB resident in the "1 GiB" parent
-    mp, py = "mproc", "python"
+    mp, py, pyf = "mproc", "python", "python-futures"
     w = []
 
     def add(name, unit, what, **impls):
@@ -168,6 +174,22 @@ def suite(smoke):
     add("codec_list1000", "ns/op", "dumps + loads of a list of 1000 mixed scalars",
         mproc=[mp, "codec", "list", n(20_000, 20)],
         python=[py, "codec", "list", n(20_000, 20)])
+    add("pool_map_1", "tasks/s", "Pool(2).map of a trivial task, chunksize 1",
+        mproc=[mp, "pool_map", "1", n(200_000, 200)],
+        python=[py, "pool_map", "1", n(20_000, 100)],
+        **{pyf: [pyf, "pool_map_futures", "1", n(8_000, 100)]})
+    add("pool_map_1000", "tasks/s", "Pool(2).map of a trivial task, chunksize 1000",
+        mproc=[mp, "pool_map", "1000", n(3_000_000, 2_000)],
+        python=[py, "pool_map", "1000", n(2_000_000, 2_000)],
+        **{pyf: [pyf, "pool_map_futures", "1000", n(1_000_000, 2_000)]})
+    add("pool_apply_async", "tasks/s", "Pool(2): apply_async of a trivial task, then get",
+        mproc=[mp, "pool_apply", n(100_000, 100)],
+        python=[py, "pool_apply", n(10_000, 100)],
+        **{pyf: [pyf, "pool_apply_futures", n(5_000, 100)]})
+    add("pool_start", "us", "Pool(2) + map of 3 items + close + join",
+        mproc=[mp, "pool_start", n(100, 2)],
+        python=[py, "pool_start", n(20, 2)],
+        **{pyf: [pyf, "pool_start_futures", n(20, 2)]})
     return w
 
 
@@ -213,6 +235,11 @@ TARGETS = [
     ("shm_create_attach", "raw", "faster", 0.9, "the bare system calls"),
     ("codec_small", "python", "faster", 3.0, "pickle.dumps + loads"),
     ("codec_list1000", "python", "faster", 3.0, "pickle.dumps + loads"),
+    ("pool_map_1", "python", "faster", 20.0, "Python's Pool"),
+    ("pool_map_1", "python-futures", "faster", 100.0, "Python's ProcessPoolExecutor"),
+    ("pool_map_1000", "python", "faster", 3.0, "Python's Pool"),
+    ("pool_apply_async", "python", "faster", 20.0, "Python's Pool"),
+    ("pool_start", "python", "time", 0.2, "Python's Pool"),
 ]
 
 
@@ -293,7 +320,7 @@ class Runner:
 
     def argv(self, cmd):
         prog, args = cmd[0], cmd[1:]
-        if prog == "python":
+        if prog in PYTHON_IMPLS:  # the workload name says Pool or ProcessPoolExecutor
             return [sys.executable, os.path.join(HERE, "py_peer.py")] + args
         if prog == "mproc":
             prog, args = args[0], args[1:]
@@ -441,9 +468,9 @@ def text_table(rows):
 def markdown_table(rows):
     """The same rows, each peer's cell as "value (ratio)", so the table fits
     a page: the ratio is mproc's speed over that peer's."""
-    head = ["workload", "unit", "mproc", "Python", "APR", "Boost", "raw", "targets"]
+    head = ["workload", "unit", "mproc"] + [PEER_TITLES[p] for p in PEERS] + ["targets"]
     out = ["| " + " | ".join(head) + " |",
-           "|" + "|".join(["---", "---"] + ["---:"] * 5 + ["---"]) + "|"]
+           "|" + "|".join(["---", "---"] + ["---:"] * (1 + len(PEERS)) + ["---"]) + "|"]
     for r in rows:
         cells = r[:3]
         for k in range(len(PEERS)):
@@ -492,6 +519,10 @@ def write_chart(out_dir, workloads, ratios, title, log):
         log("gnuplot not found: no ratios.png (install gnuplot-nox)")
         return None
     png = os.path.join(out_dir, "ratios.png")
+    legend = dict(PEER_TITLES, raw="raw limit")
+    plots = ", ".join(
+        f"'{dat if k == 0 else ''}' using {k + 2}{':xtic(1)' if k == 0 else ''}"
+        f" title 'vs {legend[p]}'" for k, p in enumerate(PEERS))
     script = f"""
 set terminal pngcairo size 1400,700 font ",10" noenhanced
 set output '{png}'
@@ -508,8 +539,7 @@ set grid ytics
 set xtics rotate by 35 right nomirror
 set key top left
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
-plot '{dat}' using 2:xtic(1) title 'vs Python', '' using 3 title 'vs APR', \\
-     '' using 4 title 'vs Boost', '' using 5 title 'vs raw limit'
+plot {plots}
 """
     res = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
     if res.returncode != 0:

@@ -35,14 +35,16 @@ typedef struct book {
     mp_atomic_u64 busy[MAX_TASKS];
 } book;
 
-static book *worker_book; /* in a worker, after its initializer */
+/* In a worker, after its initializer: the block, kept for the worker's
+ * life (a task may end it with exit, so nothing is left to free). */
+static mp_shared_memory *worker_shm;
+static book *worker_book;
 
 static int attach_book(const mp_obj *args)
 {
-    mp_shared_memory *s;
     const char *name = mp_obj_str_data(mp_obj_item(args, 0), NULL);
-    if (!name || mp_shared_memory_attach(&s, name) < 0) return 2;
-    worker_book = mp_shared_memory_buf(s); /* kept for the worker's life */
+    if (!name || mp_shared_memory_attach(&worker_shm, name) < 0) return 2;
+    worker_book = mp_shared_memory_buf(worker_shm);
     return 0;
 }
 

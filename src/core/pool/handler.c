@@ -17,8 +17,11 @@
 static int receive(mp_pool *pool, double timeout)
 {
     size_t len = 0;
-    int rc =
-        mp_queue_get_bytes_into(pool->results, pool->rbuf, pool->rcap, &len, timeout);
+    /* As the workers do (worker.c): a look first, then a wait. */
+    int rc = mp_queue_get_bytes_into(pool->results, pool->rbuf, pool->rcap, &len, 0);
+    if (rc == MP_EEMPTY && timeout > 0)
+        rc =
+            mp_queue_get_bytes_into(pool->results, pool->rbuf, pool->rcap, &len, timeout);
     if (rc == MP_ETOOSHORT) {
         unsigned char *bigger = realloc(pool->rbuf, len);
         if (!bigger) return 0; /* the message waits until memory allows */
@@ -145,6 +148,7 @@ void pool_handler_main(void *arg)
             break;
         }
         pool_dispatch(pool);
+        uint64_t pace = pool_pace_ns(pool);
         int done = all_done(pool);
         int closing = pool->state == POOL_CLOSE;
         mp_os_mutex_unlock(pool->mu);
@@ -152,7 +156,8 @@ void pool_handler_main(void *arg)
             stop_workers(pool);
             break;
         }
-        int got = receive(pool, IDLE_WAIT);
+        if (pace) mp_os_sleep_ns(pace);
+        int got = receive(pool, pace ? 0 : IDLE_WAIT);
         for (int k = 0; got && k < BATCH && receive(pool, 0); k++) {
         }
         uint64_t now = mp_os_now_ns();

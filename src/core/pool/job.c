@@ -70,17 +70,23 @@ void pool_job_end_chunk(pool_chunk *c, mp_obj *values, mp_task_error *err)
     pool_job *job = c->job;
     mp_pool *pool = job->pool;
     if (!values && !err) err = &no_memory;
+    /* Waiters need waking when the job has its answer, and for an
+     * iterator at each chunk; a map of many chunks wakes its caller once. */
+    int wake = job->kind == JOB_IMAP || job->kind == JOB_IMAP_UNORDERED;
     if (err) {
         err->index += c->first;
-        if (!job->first_failed) job->first_failed = c->seq + 1;
+        if (!job->first_failed) {
+            job->first_failed = c->seq + 1;
+            wake = 1;
+        }
     }
     job->values[c->seq] = values;
     job->errors[c->seq] = err;
     if (job->order) job->order[job->ended] = c->seq;
-    job->ended++;
+    if (++job->ended == job->nchunks) wake = 1;
     free(c->msg);
     free(c);
-    mp_os_cond_broadcast(pool->cv);
+    if (wake) mp_os_cond_broadcast(pool->cv);
     if (job->ended == job->nchunks && !job->user) {
         free_job(job);
         pool->refs--; /* never the last: the handler's caller holds one */

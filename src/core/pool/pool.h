@@ -117,8 +117,14 @@ enum pool_msg { POOL_MSG_STOP = 1, POOL_MSG_TASK = 2 };
  * with free(). MP_EUNSUPPORTED if it lies in no module. */
 int pool_wire_fn(void (*fn)(void), void **out, size_t *len);
 
-/* Finds the function of such bytes again in this process. */
-int pool_wire_fn_resolve(const void *p, size_t len, void (**fn)(void));
+/* Finds the function of such bytes again in this process: by its address
+ * when same_layout (this process has the parent's layout: the worker saw
+ * its own entry point where the parent's is), else by module and offset. */
+int pool_wire_fn_resolve(const void *p, size_t len, int same_layout, void (**fn)(void));
+
+/* The worker's entry point as an integer: the parent passes its own, and
+ * a worker that finds the same has the parent's layout. */
+int64_t pool_layout_mark(void);
 
 /* A task message for items[0..n) (each wrapped in a 1-tuple when wrap):
  * the kind, the chunk id (written later by pool_wire_set_id), the
@@ -213,6 +219,12 @@ int pool_worker_start(mp_pool *pool, int i);
 
 /* Sends as many pending chunks as the workers may take. Under the mutex. */
 void pool_dispatch(mp_pool *pool);
+
+/* How long the handler may sleep before it takes results, when every
+ * worker holds enough short tasks that none will run dry meanwhile: so
+ * a stream of short tasks costs no wake-up per result. 0: wait on the
+ * result queue instead. Under the mutex. */
+uint64_t pool_pace_ns(const mp_pool *pool);
 
 /* Looks at each worker: a dead one's chunks are settled and it is
  * replaced. Handler thread, not under the mutex. */

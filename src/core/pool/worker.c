@@ -42,6 +42,7 @@ typedef struct worker {
     mp_queue *tasks, *results;
     mp_atomic_u64 *slot;
     uint32_t index;
+    int same_layout; /* see pool_wire_fn_resolve */
     unsigned char *buf;
     size_t cap;
     /* the last function resolved, by its place */
@@ -54,9 +55,13 @@ typedef struct worker {
  * gone, or a negative error. */
 static int64_t next_task(worker *w)
 {
-    for (;;) {
+    /* A look without waiting first: a get that may wait lingers to let a
+     * streaming producer get ahead, and the handler sends more only when
+     * results come back. */
+    double wait = 0;
+    for (;; wait = WAIT_SLICE) {
         size_t len = 0;
-        int rc = mp_queue_get_bytes_into(w->tasks, w->buf, w->cap, &len, WAIT_SLICE);
+        int rc = mp_queue_get_bytes_into(w->tasks, w->buf, w->cap, &len, wait);
         if (rc == 0) return (int64_t)len;
         if (rc == MP_ETOOSHORT) {
             unsigned char *bigger = realloc(w->buf, len);
@@ -66,7 +71,7 @@ static int64_t next_task(worker *w)
             continue;
         }
         if (rc != MP_EEMPTY) return rc;
-        if (mp_parent_is_alive() == 0) return 0;
+        if (wait > 0 && mp_parent_is_alive() == 0) return 0;
     }
 }
 
@@ -75,7 +80,7 @@ static int resolve(worker *w, const pool_task_view *v)
     if (w->fn && v->fnlen == w->fnlen && memcmp(v->fnloc, w->fnloc, v->fnlen) == 0)
         return 0;
     void (*fn)(void) = NULL;
-    int rc = pool_wire_fn_resolve(v->fnloc, v->fnlen, &fn);
+    int rc = pool_wire_fn_resolve(v->fnloc, v->fnlen, w->same_layout, &fn);
     if (rc < 0) return rc;
     unsigned char *copy = malloc(v->fnlen ? v->fnlen : 1);
     if (!copy) return mp_set_error(MP_ENOMEM, "pool worker: out of memory");
@@ -166,14 +171,19 @@ static int run_chunk(worker *w, const pool_task_view *v)
     return rc;
 }
 
+int64_t pool_layout_mark(void)
+{
+    return (int64_t)(uintptr_t)mp__pool_worker_main;
+}
+
 /* Runs the initializer from its place (bytes) with initargs. */
-static int initialize(const mp_obj *place, const mp_obj *initargs)
+static int initialize(const worker *w, const mp_obj *place, const mp_obj *initargs)
 {
     size_t len = 0;
     const void *p = mp_obj_bytes_data(place, &len);
     if (!p) return 0;
     void (*fn)(void) = NULL;
-    int rc = pool_wire_fn_resolve(p, len, &fn);
+    int rc = pool_wire_fn_resolve(p, len, w->same_layout, &fn);
     if (rc < 0) return 1;
     return ((mp_pool_init_fn)fn)(initargs);
 }
@@ -182,17 +192,18 @@ int mp__pool_worker_main(const mp_args *args)
 {
     worker w;
     memset(&w, 0, sizeof w);
-    int64_t index = 0, maxtasks = 0;
+    int64_t index = 0, maxtasks = 0, mark = 0;
     w.tasks = mp_args_queue(args, 0);
     w.results = mp_args_queue(args, 1);
     mp_array *slots = mp_args_array(args, 2);
     if (!w.tasks || !w.results || !slots || mp_args_get_int(args, 3, &index) < 0 ||
-        mp_args_get_int(args, 6, &maxtasks) < 0)
+        mp_args_get_int(args, 6, &maxtasks) < 0 || mp_args_get_int(args, 7, &mark) < 0)
         return 70; /* EX_SOFTWARE: the pool and its worker disagree */
     w.index = (uint32_t)index;
+    w.same_layout = mark == pool_layout_mark();
     MP_TEST_HOOK(mp__pool_worker_results = w.results);
     w.slot = (mp_atomic_u64 *)mp_array_data(slots) + index;
-    int code = initialize(mp_args_obj(args, 4), mp_args_obj(args, 5));
+    int code = initialize(&w, mp_args_obj(args, 4), mp_args_obj(args, 5));
     if (code != 0) return code;
     mp_store64(w.slot, POOL_SLOT_READY, MP_RELEASE);
     for (int64_t ran = 0; maxtasks == 0 || ran < maxtasks; ran++) {

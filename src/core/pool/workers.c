@@ -13,6 +13,9 @@
 #define WINDOW_NS     2000000u /* docs/pool.md */
 #define WINDOW_MAX    64u
 #define UNREADY_LIMIT 8 /* mproc/pool.h */
+#define PACE_MIN_HELD 4
+#define PACE_MIN_NS   20000u
+#define PACE_MAX_NS   1000000u
 
 static mp_atomic_u64 *slot_word(mp_pool *pool, int i)
 {
@@ -36,7 +39,7 @@ int pool_worker_start(mp_pool *pool, int i)
         rc = mp_process_new(&p, mp__pool_worker_main,
                             mp_args_of(tasks, pool->results, pool->slots, i,
                                        init ? init : mp_obj_none(), pool->initargs,
-                                       pool->maxtasks));
+                                       pool->maxtasks, pool_layout_mark()));
     if (rc == 0) {
         snprintf(name, sizeof name, "%sPoolWorker-%u",
                  pool->method == MP_START_FORK ? "Fork" : "Spawn", ++pool->named);
@@ -61,7 +64,7 @@ int pool_worker_start(mp_pool *pool, int i)
     return 0;
 }
 
-/* How many chunks worker w may hold now. */
+/* How many chunks worker w may hold now (docs/pool.md, "Pacing"). */
 static size_t window(const mp_pool *pool, const pool_worker *w)
 {
     size_t n = 2;
@@ -120,6 +123,24 @@ void pool_dispatch(mp_pool *pool)
         w->inflight++;
         w->given++;
     }
+}
+
+uint64_t pool_pace_ns(const mp_pool *pool)
+{
+    uint64_t pace = PACE_MAX_NS;
+    int live = 0;
+    for (int i = 0; i < pool->nworkers; i++) {
+        const pool_worker *w = &pool->workers[i];
+        if (!w->proc) continue;
+        live++;
+        /* A worker short of work, or of slow tasks, needs the handler to
+         * answer its next result at once. */
+        if (w->inflight < PACE_MIN_HELD || !w->chunk_ns || w->chunk_ns * 8 > WINDOW_NS)
+            return 0;
+        uint64_t half = w->inflight * w->chunk_ns / 2;
+        if (half < pace) pace = half;
+    }
+    return live && pace >= PACE_MIN_NS ? pace : 0;
 }
 
 /* Puts the list head..tail back at the front of the pending list. */
@@ -193,14 +214,14 @@ static int wants_workers(const mp_pool *pool)
 
 void pool_check_workers(mp_pool *pool)
 {
-    int drained = 0;
     for (int i = 0; i < pool->nworkers; i++) {
         pool_worker *w = &pool->workers[i];
         if (w->proc && mp_process_is_alive(w->proc) != 0) continue;
         if (w->proc) {
             /* Every result it put is in the queue now: take them before
-             * deciding what it died holding. */
-            if (!drained++) pool_drain(pool);
+             * deciding what it died holding (after this look at it, not
+             * an earlier one: starting a worker takes a while). */
+            pool_drain(pool);
             mp_process *p = w->proc;
             mp_queue *tasks = w->tasks;
             int code = 0;
