@@ -131,8 +131,12 @@ MP_API void mp_pool_free(mp_pool *pool);
  * items that are not a tuple or list (items of starmap: each a tuple or
  * list); MP_EUNSUPPORTED if fn lies outside the program's modules;
  * MP_ESTATE once the pool is closed or terminated; MP_ETOOBIG for values
- * nested deeper than MP_OBJ_MAX_DEPTH. chunksize 0 is Python's default:
- * the items split into about four chunks per worker. */
+ * nested deeper than MP_OBJ_MAX_DEPTH, or a chunk whose arguments pickle
+ * to more than MP_POOL_TASK_MAX bytes (pass large data through
+ * SharedMemory; results have no such limit). chunksize 0 is Python's
+ * default: the items split into about four chunks per worker. Nothing
+ * is submitted when a call fails. */
+#define MP_POOL_TASK_MAX ((size_t)4 << 20)
 
 /* Runs fn(*args) in a worker and waits for it: *out is its result, the
  * caller's. MP_ETASK or MP_EWORKERDIED if it failed (mp_last_error()

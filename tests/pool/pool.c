@@ -454,6 +454,18 @@ static void make_pool(void)
     MPT_EQ(mp_pool_map(p, sqr, notseq, 0, &out), MP_EINVAL);
     MPT_EQ(mp_pool_map(p, NULL, notseq, 0, &out), MP_EINVAL);
     MPT_EQ(mp_pool_apply(p, sqr, notseq, NULL), MP_EINVAL);
+    /* a chunk over the limit is refused whole, and the pool goes on */
+    size_t big = MP_POOL_TASK_MAX / 2 + 1;
+    char *blob = calloc(1, big);
+    mp_obj *two = MP_LIST(mp_obj_bytes(blob, big), mp_obj_bytes(blob, big));
+    MPT_EQ(mp_pool_map(p, sqr, two, 2, &out), MP_ETOOBIG);
+    mp_obj *small = MP_LIST(mp_obj_int(4));
+    MPT_OK(mp_pool_map(p, sqr, small, 0, &out));
+    CU_ASSERT_TRUE(out && mp_obj_len(out) == 1);
+    mp_obj_free(out);
+    mp_obj_free(small);
+    mp_obj_free(two);
+    free(blob);
     mp_obj_free(notseq);
     mp_pool_free(p); /* running: terminated, as leaving Python's with block */
 }

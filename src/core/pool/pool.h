@@ -13,7 +13,8 @@
  *
  * Files: pool.c (life of the pool), submit.c (the calls that give work),
  * job.c (a submission's chunks and their ends), result.c (AsyncResult),
- * iter.c (imap), handler.c, workers.c, worker.c (the worker process),
+ * iter.c (imap), handler.c, inbox.c (results in), workers.c, worker.c (the
+ * worker process),
  * wire.c (messages). */
 #ifndef MP_CORE_POOL_POOL_H
 #define MP_CORE_POOL_POOL_H
@@ -112,6 +113,13 @@ struct mp_pool {
 /* ---- wire.c: messages ---- */
 
 enum pool_msg { POOL_MSG_STOP = 1, POOL_MSG_TASK = 2 };
+
+/* Each worker's task queue has the default ring; a task message must fit
+ * in half of it, so that the handler's put never waits on a worker that
+ * may have died (a message larger than the ring waits for its reader
+ * whatever the timeout). docs/pool.md. */
+#define POOL_TASK_MAX MP_POOL_TASK_MAX
+_Static_assert(POOL_TASK_MAX <= MP_QUEUE_DEFAULT_RING / 2, "a task fits in its ring");
 
 /* The place of a function (module and offset) as bytes; *out is freed
  * with free(). MP_EUNSUPPORTED if it lies in no module. */
@@ -230,7 +238,13 @@ uint64_t pool_pace_ns(const mp_pool *pool);
  * replaced. Handler thread, not under the mutex. */
 void pool_check_workers(mp_pool *pool);
 
-/* Takes every message the result queue holds now. Handler thread. */
+/* ---- inbox.c: the result queue, read by the handler thread ---- */
+
+/* Takes one message, waiting up to timeout seconds: 1 if something came
+ * (a message, or word that one was lost), 0 if not. */
+int pool_receive(mp_pool *pool, double timeout);
+
+/* Takes every message the result queue holds now. */
 void pool_drain(mp_pool *pool);
 
 /* Handles one result-queue message. Handler thread, not under the mutex. */

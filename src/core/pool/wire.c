@@ -72,6 +72,19 @@ int pool_wire_task(const void *fnloc, size_t fnlen, mp_obj *const *items, size_t
     size_t head = TASK_HEAD + fnlen;
     int rc = mp__pickle_dumps_items(items, n, wrap, head, msg, len);
     if (rc < 0) return rc;
+    if (*len > POOL_TASK_MAX) {
+        free(*msg);
+        *msg = NULL;
+        return mp_set_error(
+            MP_ETOOBIG,
+            "pool: a chunk's arguments take %zu bytes, over %zu: pass large "
+            "data through SharedMemory, or use a smaller chunksize",
+            *len, (size_t)POOL_TASK_MAX);
+    }
+    /* The encoder's first guess leaves room for a large item; a chunk
+     * waits in the pending list, so give the rest back. */
+    unsigned char *fit = realloc(*msg, *len);
+    if (fit) *msg = fit;
     unsigned char *w = *msg;
     w[0] = POOL_MSG_TASK;
     le(w + 1, 0, 8);
