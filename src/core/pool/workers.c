@@ -64,7 +64,7 @@ int pool_worker_start(mp_pool *pool, int i)
     return 0;
 }
 
-/* How many chunks worker w may hold now (docs/pool.md, "Pacing"). */
+/* How many chunks worker w may hold now (docs/pool.md, "The parts"). */
 static size_t window(const mp_pool *pool, const pool_worker *w)
 {
     size_t n = 2;
