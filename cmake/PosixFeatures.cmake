@@ -62,6 +62,11 @@ check_c_source_compiles("
 #include <sys/syscall.h>
 #include <unistd.h>
 int main(void) { return (int)syscall(SYS_pidfd_open, getppid(), 0); }" _MPROC_CHK_PIDFD_OPEN)
+# glibc's heap tuning (mallopt M_TRIM_THRESHOLD): what keeps a pool
+# worker's heap from shrinking and growing again at every task.
+check_c_source_compiles("
+#include <malloc.h>
+int main(void) { return mallopt(M_TRIM_THRESHOLD, 1 << 20); }" _MPROC_CHK_MALLOPT_TRIM)
 
 # shm_open is in libc on current systems, in librt on older glibc.
 check_symbol_exists(shm_open "sys/mman.h" _MPROC_CHK_SHM_OPEN_LIBC)
@@ -73,9 +78,10 @@ endif()
 cmake_pop_check_state()
 
 set(_mproc_linux_only MEMFD_CREATE FUTEX PIPE2 SOCK_CLOEXEC MSG_NOSIGNAL ADDCLOSEFROM_NP
-    GETRANDOM ACCEPT4 SCHED_GETAFFINITY PIDFD_OPEN)
+    GETRANDOM ACCEPT4 SCHED_GETAFFINITY PIDFD_OPEN MALLOPT_TRIM)
 foreach(_f MEMFD_CREATE FUTEX PIPE2 SOCK_CLOEXEC MSG_NOSIGNAL SO_NOSIGPIPE ADDCLOSEFROM_NP
-           DL_ITERATE_PHDR GETRANDOM ARC4RANDOM_BUF ACCEPT4 SCHED_GETAFFINITY PIDFD_OPEN)
+           DL_ITERATE_PHDR GETRANDOM ARC4RANDOM_BUF ACCEPT4 SCHED_GETAFFINITY PIDFD_OPEN
+           MALLOPT_TRIM)
     if(_MPROC_CHK_${_f} AND NOT (MPROC_POSIX_PORTABLE AND _f IN_LIST _mproc_linux_only))
         set(MP_HAVE_${_f} 1)
     else()

@@ -58,6 +58,12 @@ int mp_os_random(void *buf, size_t n);
 /* Sleeps about ns nanoseconds; used only to back off in rare slow paths. */
 void mp_os_sleep_ns(uint64_t ns);
 
+/* Asks the C library to keep up to bytes of freed memory in this
+ * process rather than give it back at once: for processes mproc owns
+ * whole (pool workers), whose every task frees what the next allocates
+ * again. Does nothing where the library has no such setting. */
+void mp_os_heap_keep(size_t bytes);
+
 /* Gives the CPU to another thread that is ready to run on it, if any
  * (returns at once otherwise). */
 void mp_os_yield(void);

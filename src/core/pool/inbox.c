@@ -66,22 +66,12 @@ void pool_take_result(mp_pool *pool, const void *msg, size_t len)
         return;
     }
     if (h.worker >= (uint32_t)pool->nworkers) return;
-    mp_obj *values = NULL;
-    mp_task_error *err = NULL;
-    if (h.status == 0) {
-        int rc = mp_obj_loads(body, blen, &values);
-        if (rc < 0)
-            err = pool_error_new(rc, "pool: a result could not be read: %s",
-                                 mp_last_error());
-    } else {
-        err = task_failure(&h, body, blen);
-    }
+    mp_task_error *err = h.status == 0 ? NULL : task_failure(&h, body, blen);
     mp_os_mutex_lock(pool->mu);
     pool_worker *w = &pool->workers[h.worker];
     pool_chunk *c = w->head;
     if (!c || c->id != h.id) { /* not what this worker holds: never expected */
         mp_os_mutex_unlock(pool->mu);
-        mp_obj_free(values);
         free(err);
         return;
     }
@@ -92,6 +82,6 @@ void pool_take_result(mp_pool *pool, const void *msg, size_t len)
     uint64_t ns = h.elapsed_ns ? h.elapsed_ns : 1;
     w->chunk_ns = w->chunk_ns ? (3 * w->chunk_ns + ns) / 4 : ns;
     pool->unready_deaths = 0;
-    pool_job_end_chunk(c, values, err);
+    pool_job_end_chunk(c, body, blen, err);
     mp_os_mutex_unlock(pool->mu);
 }

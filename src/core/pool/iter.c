@@ -12,6 +12,7 @@ struct mp_pool_iter {
     size_t item; /* items of the current chunk handed out */
     int failed;  /* the latest next gave last */
     mp_task_error last;
+    mp_obj *list; /* the current chunk's results, decoded */
 };
 
 int pool_iter_new(pool_job *job, mp_pool_iter **it)
@@ -33,7 +34,16 @@ static size_t next_chunk(const mp_pool_iter *it)
 {
     const pool_job *job = it->job;
     if (job->order) return it->pos < job->ended ? job->order[it->pos] : SIZE_MAX;
-    return job->values[it->pos] || job->errors[it->pos] ? it->pos : SIZE_MAX;
+    return job->done[it->pos] || job->errors[it->pos] ? it->pos : SIZE_MAX;
+}
+
+/* Moves past the current chunk. */
+static void next_chunk_of(mp_pool_iter *it)
+{
+    mp_obj_free(it->list);
+    it->list = NULL;
+    it->pos++;
+    it->item = 0;
 }
 
 int mp_pool_iter_next(mp_pool_iter *it, double timeout, mp_obj **out)
@@ -70,21 +80,20 @@ int mp_pool_iter_next(mp_pool_iter *it, double timeout, mp_obj **out)
             rc = pool_error_report(&it->last);
             break;
         }
-        mp_obj *list = job->values[seq];
-        if (it->item >= mp_obj_len(list)) { /* an empty chunk: none is made */
-            it->pos++;
-            it->item = 0;
+        if (!it->list) {
+            rc = pool_job_chunk_values(job, seq, &it->list);
+            if (rc < 0) break;
+        }
+        if (it->item >= mp_obj_len(it->list)) { /* an empty chunk: none is made */
+            next_chunk_of(it);
             continue;
         }
-        *out = mp_obj_copy(mp_obj_item(list, it->item));
+        *out = mp_obj_copy(mp_obj_item(it->list, it->item));
         if (!*out) {
             rc = mp_set_error(MP_ENOMEM, "pool: out of memory");
             break;
         }
-        if (++it->item == mp_obj_len(list)) {
-            it->pos++;
-            it->item = 0;
-        }
+        if (++it->item == mp_obj_len(it->list)) next_chunk_of(it);
         rc = 0;
         break;
     }
@@ -104,6 +113,7 @@ int mp_pool_iter_error(mp_pool_iter *it, mp_task_error *err)
 void mp_pool_iter_free(mp_pool_iter *it)
 {
     if (!it) return;
+    mp_obj_free(it->list);
     mp_os_mutex_lock(it->job->pool->mu);
     pool_job_release_unlock(it->job);
     free(it);

@@ -20,11 +20,16 @@ int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t c
     job->nitems = nitems;
     job->nchunks = nitems ? (nitems + chunksize - 1) / chunksize : 0;
     size_t n = job->nchunks ? job->nchunks : 1;
-    job->values = calloc(n, sizeof *job->values);
+    job->at = calloc(n, sizeof *job->at);
+    job->len = calloc(n, sizeof *job->len);
+    job->done = calloc(n, 1);
     job->errors = calloc(n, sizeof *job->errors);
     if (kind == JOB_IMAP_UNORDERED) job->order = calloc(n, sizeof *job->order);
-    if (!job->values || !job->errors || (kind == JOB_IMAP_UNORDERED && !job->order)) {
-        free(job->values);
+    if (!job->at || !job->len || !job->done || !job->errors ||
+        (kind == JOB_IMAP_UNORDERED && !job->order)) {
+        free(job->at);
+        free(job->len);
+        free(job->done);
         free(job->errors);
         free(job->order);
         free(job);
@@ -54,22 +59,56 @@ static mp_task_error no_memory = {MP_ENOMEM, 0, 0, 0, 0, "out of memory"};
 
 static void free_job(pool_job *job)
 {
-    for (size_t i = 0; i < job->nchunks; i++) {
-        mp_obj_free(job->values[i]);
+    for (size_t i = 0; i < job->nchunks; i++)
         if (job->errors[i] != &no_memory) free(job->errors[i]);
-    }
     mp_obj_free(job->assembled);
-    free(job->values);
+    mp_obj_free(job->decoded);
+    free(job->bytes);
+    free(job->at);
+    free(job->len);
+    free(job->done);
     free(job->errors);
     free(job->order);
     free(job);
 }
 
-void pool_job_end_chunk(pool_chunk *c, mp_obj *values, mp_task_error *err)
+/* Appends a chunk's result pickle to the job's buffer: 0, or MP_ENOMEM. */
+static int keep_bytes(pool_job *job, size_t seq, const void *body, size_t len)
+{
+    if (len > job->bcap - job->blen) {
+        size_t cap = job->bcap ? job->bcap : 256;
+        while (cap - job->blen < len)
+            cap *= 2;
+        unsigned char *b = realloc(job->bytes, cap);
+        if (!b) return MP_ENOMEM;
+        job->bytes = b;
+        job->bcap = cap;
+    }
+    memcpy(job->bytes + job->blen, body, len);
+    job->at[seq] = job->blen;
+    job->len[seq] = len;
+    job->blen += len;
+    job->done[seq] = 1;
+    return 0;
+}
+
+int pool_job_chunk_values(pool_job *job, size_t seq, mp_obj **list)
+{
+    int rc = mp_obj_loads(job->bytes + job->at[seq], job->len[seq], list);
+    if (rc == 0 && mp_obj_type_of(*list) != MP_OBJ_LIST) {
+        mp_obj_free(*list);
+        *list = NULL;
+        rc = mp_set_error(MP_EPROTO, "pool: a worker sent results that are not a list");
+    }
+    return rc;
+}
+
+void pool_job_end_chunk(pool_chunk *c, const void *body, size_t len, mp_task_error *err)
 {
     pool_job *job = c->job;
     mp_pool *pool = job->pool;
-    if (!values && !err) err = &no_memory;
+    /* No body and no record: the record could not be made. */
+    if (!err && (!body || keep_bytes(job, c->seq, body, len) < 0)) err = &no_memory;
     /* Waiters need waking when the job has its answer, and for an
      * iterator at each chunk; a map of many chunks wakes its caller once. */
     int wake = job->kind == JOB_IMAP || job->kind == JOB_IMAP_UNORDERED;
@@ -80,7 +119,6 @@ void pool_job_end_chunk(pool_chunk *c, mp_obj *values, mp_task_error *err)
             wake = 1;
         }
     }
-    job->values[c->seq] = values;
     job->errors[c->seq] = err;
     if (job->order) job->order[job->ended] = c->seq;
     if (++job->ended == job->nchunks) wake = 1;

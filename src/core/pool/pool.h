@@ -54,9 +54,16 @@ struct pool_job {
     int user; /* 1 until the caller frees its result or iterator */
     size_t nitems;
     size_t nchunks;
-    size_t ended;           /* chunks that ended, with a value or an error */
-    mp_obj **values;        /* per chunk: the decoded list of its results */
+    size_t ended; /* chunks that ended, with a value or an error */
+    /* Results stay pickles, back to back in one buffer, until a caller
+     * asks: the handler only copies bytes, and a map of many small tasks
+     * costs no allocation per result (docs/pool.md). */
+    unsigned char *bytes;
+    size_t blen, bcap;
+    size_t *at, *len;       /* per chunk: where its pickle (a list) is in bytes */
+    unsigned char *done;    /* per chunk: 1 once it ended with results */
     mp_task_error **errors; /* per chunk: its failure, or NULL */
+    mp_obj *decoded;        /* apply: chunk 0's list, once a get decoded it */
     size_t first_failed;    /* 1 + the chunk that failed first; 0: none */
     size_t *order;          /* imap_unordered: chunks in the order they ended */
     mp_obj *assembled;      /* map: the list, once a get built it */
@@ -174,9 +181,14 @@ int pool_wire_parse_result(const void *msg, size_t len, pool_result_head *h,
 int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t chunksize,
                  pool_job **out);
 
-/* Records chunk c's end (values: the decoded list, taken; or err, taken)
- * and frees c. Under the mutex; wakes the waiters. */
-void pool_job_end_chunk(pool_chunk *c, mp_obj *values, mp_task_error *err);
+/* Records chunk c's end: its results (body, the pickle of their list,
+ * copied), or err (taken); frees c. Under the mutex; wakes the waiters
+ * that need it. */
+void pool_job_end_chunk(pool_chunk *c, const void *body, size_t len, mp_task_error *err);
+
+/* Decodes the results of chunk seq, which ended with results: a new list
+ * the caller frees. Under the mutex, or once every chunk has ended. */
+int pool_job_chunk_values(pool_job *job, size_t seq, mp_obj **list);
 
 /* A failure record: code, with a formatted message. NULL if out of memory
  * (the chunk then ends with a static record). */

@@ -1,7 +1,7 @@
 /* result.c - AsyncResult: the handle of an apply or map job, waiting for
- * its end, and its value or failure. A job's chunk values are written
- * once, under the mutex, and never again, so once every chunk has ended
- * they are read without it. */
+ * its end, and its value or failure. A job's results are written under
+ * the mutex, each once, so once every chunk has ended they are read
+ * without it; they are decoded here, on the caller's thread. */
 #include <string.h>
 
 #include "base/deadline.h"
@@ -33,16 +33,23 @@ static int assemble(pool_job *job)
     if (job->assembled) return 0;
     mp_obj *list = mp_obj_list(0);
     if (!list) return mp_set_error(MP_ENOMEM, "pool: out of memory");
-    for (size_t c = 0; c < job->nchunks; c++) {
-        size_t n = mp_obj_len(job->values[c]);
-        for (size_t i = 0; i < n; i++) {
-            mp_obj *item = mp_obj_copy(mp_obj_item(job->values[c], i));
+    int rc = 0;
+    for (size_t c = 0; rc == 0 && c < job->nchunks; c++) {
+        mp_obj *chunk = NULL;
+        rc = pool_job_chunk_values(job, c, &chunk);
+        size_t n = rc == 0 ? mp_obj_len(chunk) : 0;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            mp_obj *item = mp_obj_copy(mp_obj_item(chunk, i));
             if (!item || mp_obj_append(list, item) < 0) {
                 mp_obj_free(item);
-                mp_obj_free(list);
-                return mp_set_error(MP_ENOMEM, "pool: out of memory");
+                rc = mp_set_error(MP_ENOMEM, "pool: out of memory");
             }
         }
+        mp_obj_free(chunk);
+    }
+    if (rc < 0) {
+        mp_obj_free(list);
+        return rc;
     }
     job->assembled = list;
     return 0;
@@ -56,12 +63,14 @@ static int value_of(pool_job *job, uint64_t deadline, const mp_obj **out)
     if (rc == 0) rc = failure(job);
     mp_os_mutex_unlock(job->pool->mu);
     if (rc < 0) return rc;
-    if (job->kind == JOB_APPLY) {
-        *out = mp_obj_item(job->values[0], 0);
-        return *out ? 0 : mp_set_error(MP_EPROTO, "pool: a task gave no result");
+    if (job->kind != JOB_APPLY) {
+        rc = assemble(job);
+        if (rc == 0) *out = job->assembled;
+        return rc;
     }
-    rc = assemble(job);
-    if (rc == 0) *out = job->assembled;
+    if (!job->decoded) rc = pool_job_chunk_values(job, 0, &job->decoded);
+    if (rc == 0) *out = mp_obj_item(job->decoded, 0);
+    if (rc == 0 && !*out) rc = mp_set_error(MP_EPROTO, "pool: a task gave no result");
     return rc;
 }
 

@@ -12,7 +12,8 @@
 #include "core/pool/pool.h"
 #include "mproc/array.h"
 
-#define WAIT_SLICE 0.5 /* seconds between looks at the parent while idle */
+#define WAIT_SLICE 0.5                /* seconds between looks at the parent while idle */
+#define HEAP_KEEP  ((size_t)64 << 20) /* docs/pool.md, "Memory" */
 
 int mp_pool_fail(mp_obj **result, int value, const char *fmt, ...)
 {
@@ -200,6 +201,7 @@ int mp__pool_worker_main(const mp_args *args)
         mp_args_get_int(args, 6, &maxtasks) < 0 || mp_args_get_int(args, 7, &mark) < 0)
         return 70; /* EX_SOFTWARE: the pool and its worker disagree */
     w.index = (uint32_t)index;
+    mp_os_heap_keep(HEAP_KEEP);
     w.same_layout = mark == pool_layout_mark();
     MP_TEST_HOOK(mp__pool_worker_results = w.results);
     w.slot = (mp_atomic_u64 *)mp_array_data(slots) + index;

@@ -99,7 +99,7 @@ void pool_dispatch(mp_pool *pool)
             pool->pending = c->next;
             if (!pool->pending) pool->pending_tail = NULL;
             pool_job_end_chunk(
-                c, NULL,
+                c, NULL, 0,
                 pool_error_new(MP_EWORKERDIED,
                                "the pool's workers die before they are ready "
                                "(does the initializer fail?)"));
@@ -197,7 +197,7 @@ static void settle(mp_pool *pool, int i, int exitcode, int64_t pid, const char *
             err->pid = pid;
             err->exitcode = exitcode;
         }
-        pool_job_end_chunk(c, NULL, err);
+        pool_job_end_chunk(c, NULL, 0, err);
     }
     requeue(pool, w->head, w->tail);
     w->head = w->tail = NULL;
@@ -254,7 +254,7 @@ void pool_fail_all(mp_pool *pool, int code, const char *why)
     while (pool->pending) {
         pool_chunk *c = pool->pending;
         pool->pending = c->next;
-        pool_job_end_chunk(c, NULL, pool_error_new(code, "%s", why));
+        pool_job_end_chunk(c, NULL, 0, pool_error_new(code, "%s", why));
     }
     pool->pending_tail = NULL;
 }
