@@ -29,19 +29,7 @@ static void stop_workers(mp_pool *pool)
     for (int i = 0; i < pool->nworkers; i++)
         if (pool->workers[i].proc)
             mp_queue_put_bytes(pool->workers[i].tasks, &stop, 1, MP_FOREVER);
-    for (int i = 0; i < pool->nworkers; i++) {
-        pool_worker *w = &pool->workers[i];
-        if (!w->proc) continue;
-        mp_process_join(w->proc, MP_FOREVER);
-        mp_os_mutex_lock(pool->mu);
-        mp_process *p = w->proc;
-        mp_queue *tasks = w->tasks;
-        w->proc = NULL;
-        w->tasks = NULL;
-        mp_os_mutex_unlock(pool->mu);
-        mp_process_free(p);
-        mp_queue_free(tasks);
-    }
+    pool_workers_reap(pool);
 }
 
 void pool_handler_main(void *arg)

@@ -8,6 +8,24 @@
 
 #include "core/pool/pool.h"
 
+/* What a chunk ends with when even its failure record could not be made. */
+static mp_task_error no_memory = {MP_ENOMEM, 0, 0, 0, 0, "out of memory"};
+
+static void free_job(pool_job *job)
+{
+    for (size_t i = 0; i < job->nchunks; i++)
+        if (job->errors[i] != &no_memory) free(job->errors[i]);
+    mp_obj_free(job->assembled);
+    mp_obj_free(job->decoded);
+    free(job->bytes);
+    free(job->at);
+    free(job->len);
+    free(job->done);
+    free(job->errors);
+    free(job->order);
+    free(job);
+}
+
 int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t chunksize,
                  pool_job **out)
 {
@@ -27,12 +45,8 @@ int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t c
     if (kind == JOB_IMAP_UNORDERED) job->order = calloc(n, sizeof *job->order);
     if (!job->at || !job->len || !job->done || !job->errors ||
         (kind == JOB_IMAP_UNORDERED && !job->order)) {
-        free(job->at);
-        free(job->len);
-        free(job->done);
-        free(job->errors);
-        free(job->order);
-        free(job);
+        job->nchunks = 0; /* no failure records to free */
+        free_job(job);
         return mp_set_error(MP_ENOMEM, "pool: out of memory");
     }
     mp_os_mutex_lock(pool->mu);
@@ -52,24 +66,6 @@ mp_task_error *pool_error_new(int code, const char *fmt, ...)
     vsnprintf(e->message, sizeof e->message, fmt, ap);
     va_end(ap);
     return e;
-}
-
-/* What a chunk ends with when even its failure record could not be made. */
-static mp_task_error no_memory = {MP_ENOMEM, 0, 0, 0, 0, "out of memory"};
-
-static void free_job(pool_job *job)
-{
-    for (size_t i = 0; i < job->nchunks; i++)
-        if (job->errors[i] != &no_memory) free(job->errors[i]);
-    mp_obj_free(job->assembled);
-    mp_obj_free(job->decoded);
-    free(job->bytes);
-    free(job->at);
-    free(job->len);
-    free(job->done);
-    free(job->errors);
-    free(job->order);
-    free(job);
 }
 
 /* Appends a chunk's result pickle to the job's buffer: 0, or MP_ENOMEM. */

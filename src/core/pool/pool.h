@@ -270,6 +270,9 @@ void pool_fail_all(mp_pool *pool, int code, const char *why);
  * the handler has ended. */
 void pool_workers_kill(mp_pool *pool);
 
+/* Waits for every worker to exit and releases it. Not under the mutex. */
+void pool_workers_reap(mp_pool *pool);
+
 /* The worker process (worker.c). */
 int mp__pool_worker_main(const mp_args *args);
 

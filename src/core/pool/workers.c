@@ -263,6 +263,11 @@ void pool_workers_kill(mp_pool *pool)
 {
     for (int i = 0; i < pool->nworkers; i++)
         if (pool->workers[i].proc) mp_process_kill(pool->workers[i].proc);
+    pool_workers_reap(pool);
+}
+
+void pool_workers_reap(mp_pool *pool)
+{
     for (int i = 0; i < pool->nworkers; i++) {
         pool_worker *w = &pool->workers[i];
         if (!w->proc) continue;
