@@ -70,7 +70,11 @@ void pool_take_result(mp_pool *pool, const void *msg, size_t len)
     mp_os_mutex_lock(pool->mu);
     pool_worker *w = &pool->workers[h.worker];
     pool_chunk *c = w->head;
-    if (!c || c->id != h.id) { /* not what this worker holds: never expected */
+    /* Not what this worker holds: the late result of a worker already
+     * settled as dead (written as it was killed and published by the next
+     * writer that took its lock over, or sent by a process Wine let run an
+     * instant past its end). Its chunk has ended already. */
+    if (!c || c->id != h.id) {
         mp_os_mutex_unlock(pool->mu);
         free(err);
         return;
