@@ -75,8 +75,7 @@ int mp_pool_iter_next(mp_pool_iter *it, double timeout, mp_obj **out)
         if (job->errors[seq]) {
             it->last = *job->errors[seq];
             it->failed = 1;
-            it->pos++;
-            it->item = 0;
+            next_chunk_of(it);
             rc = pool_error_report(&it->last);
             break;
         }

@@ -100,7 +100,6 @@ struct mp_pool {
     unsigned char *rbuf; /* the handler's receive buffer */
     size_t rcap;
     int joined;         /* the handler thread has been joined */
-    int stopped;        /* STOP sent to every worker after close */
     int unready_deaths; /* workers that died before ready, in a row */
     int broken;         /* gave up replacing them (mproc/pool.h) */
     unsigned named;     /* workers started so far, for their names */
@@ -215,7 +214,7 @@ int pool_error_report(const mp_task_error *err);
 /* Makes the chunks of job from items (wrap: each item its own 1-tuple)
  * and hands them to the handler. */
 int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *items,
-                size_t nitems, size_t chunksize, int wrap);
+                size_t chunksize, int wrap);
 
 /* Wakes the handler if no nudge is on its way. Not under the mutex. */
 void pool_nudge(mp_pool *pool);

@@ -57,9 +57,8 @@ static int make_chunks(mp_pool *pool, pool_job *job, const void *loc, size_t loc
 }
 
 int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *items,
-                size_t nitems, size_t chunksize, int wrap)
+                size_t chunksize, int wrap)
 {
-    (void)nitems;
     void *loc = NULL;
     size_t loclen = 0;
     pool_chunk *list = NULL;
@@ -152,7 +151,7 @@ static int start_job(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t c
     rc = pool_job_new(pool, kind, n, chunksize, &job);
     if (rc == 0) {
         mp_obj *const *list = array ? array : (mp_obj *const *)&one;
-        rc = pool_submit(pool, job, fn, list, n, chunksize, kind != JOB_APPLY && !star);
+        rc = pool_submit(pool, job, fn, list, chunksize, kind != JOB_APPLY && !star);
         if (rc < 0) {
             mp_os_mutex_lock(pool->mu);
             pool_job_release_unlock(job);
@@ -164,56 +163,57 @@ static int start_job(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t c
     return rc;
 }
 
-int mp_pool_apply_async(mp_pool *pool, mp_pool_fn fn, const mp_obj *args,
-                        mp_async_result **result)
+/* A job handed to the caller as an AsyncResult. */
+static int async_job(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t chunksize,
+                     enum pool_job_kind kind, int star, mp_async_result **result)
 {
     if (!result) return mp_set_error(MP_EINVAL, "pool: NULL result");
     pool_job *job;
-    int rc = start_job(pool, fn, args, 1, JOB_APPLY, 1, &job);
+    int rc = start_job(pool, fn, items, chunksize, kind, star, &job);
     *result = (mp_async_result *)job;
     return rc;
+}
+
+/* A job handed to the caller as an iterator. */
+static int iter_job(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t chunksize,
+                    enum pool_job_kind kind, mp_pool_iter **it)
+{
+    if (!it) return mp_set_error(MP_EINVAL, "pool: NULL iterator");
+    *it = NULL;
+    pool_job *job;
+    int rc = start_job(pool, fn, items, chunksize, kind, 0, &job);
+    if (rc == 0) rc = pool_iter_new(job, it);
+    return rc;
+}
+
+int mp_pool_apply_async(mp_pool *pool, mp_pool_fn fn, const mp_obj *args,
+                        mp_async_result **result)
+{
+    return async_job(pool, fn, args, 1, JOB_APPLY, 1, result);
 }
 
 int mp_pool_map_async(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t chunksize,
                       mp_async_result **result)
 {
-    if (!result) return mp_set_error(MP_EINVAL, "pool: NULL result");
-    pool_job *job;
-    int rc = start_job(pool, fn, items, chunksize, JOB_MAP, 0, &job);
-    *result = (mp_async_result *)job;
-    return rc;
+    return async_job(pool, fn, items, chunksize, JOB_MAP, 0, result);
 }
 
 int mp_pool_starmap_async(mp_pool *pool, mp_pool_fn fn, const mp_obj *items,
                           size_t chunksize, mp_async_result **result)
 {
-    if (!result) return mp_set_error(MP_EINVAL, "pool: NULL result");
-    pool_job *job;
-    int rc = start_job(pool, fn, items, chunksize, JOB_MAP, 1, &job);
-    *result = (mp_async_result *)job;
-    return rc;
+    return async_job(pool, fn, items, chunksize, JOB_MAP, 1, result);
 }
 
 int mp_pool_imap(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t chunksize,
                  mp_pool_iter **it)
 {
-    if (!it) return mp_set_error(MP_EINVAL, "pool: NULL iterator");
-    pool_job *job;
-    int rc = start_job(pool, fn, items, chunksize, JOB_IMAP, 0, &job);
-    *it = NULL;
-    if (rc == 0) rc = pool_iter_new(job, it);
-    return rc;
+    return iter_job(pool, fn, items, chunksize, JOB_IMAP, it);
 }
 
 int mp_pool_imap_unordered(mp_pool *pool, mp_pool_fn fn, const mp_obj *items,
                            size_t chunksize, mp_pool_iter **it)
 {
-    if (!it) return mp_set_error(MP_EINVAL, "pool: NULL iterator");
-    pool_job *job;
-    int rc = start_job(pool, fn, items, chunksize, JOB_IMAP_UNORDERED, 0, &job);
-    *it = NULL;
-    if (rc == 0) rc = pool_iter_new(job, it);
-    return rc;
+    return iter_job(pool, fn, items, chunksize, JOB_IMAP_UNORDERED, it);
 }
 
 /* The synchronous calls: the async one, then its value taken. */
