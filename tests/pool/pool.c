@@ -436,6 +436,96 @@ static void initializer(mp_start_method m)
 }
 MPT_DEFINE_BOTH(initializer)
 
+/* Threads that submit while another closes or terminates the pool. No
+ * CPython case: Python documents a Pool's methods as safe from any
+ * thread. Every submission either is refused (MP_ESTATE, and every later
+ * one too) or ends: with its value after close, with its value or
+ * MP_ESTATE after terminate. None waits forever. */
+#define SUBMITTERS 3
+#define PER_THREAD 2000
+
+typedef struct submitter {
+    mp_pool *pool;
+    mp_async_result *r[PER_THREAD];
+    int accepted;        /* submissions that were taken, the first ones */
+    int refused_then;    /* a submission taken after one was refused */
+    int bad_refusal;     /* a refusal that was not MP_ESTATE */
+    mp_atomic_u32 taken; /* accepted, as the main thread sees it */
+    mp_atomic_u32 *go;   /* so that the threads start together */
+} submitter;
+
+static void submit_loop(void *arg)
+{
+    submitter *s = arg;
+    int refused = 0;
+    while (!mp_load32(s->go, MP_ACQUIRE))
+        mp_cpu_relax();
+    for (int i = 0; i < PER_THREAD; i++) {
+        mp_obj *a = MP_TUPLE(mp_obj_int(i));
+        mp_async_result *r = NULL;
+        int rc = mp_pool_apply_async(s->pool, sqr, a, &r);
+        mp_obj_free(a);
+        if (rc == 0 && !refused) {
+            s->r[s->accepted++] = r;
+            mp_store32(&s->taken, (uint32_t)s->accepted, MP_RELAXED);
+        } else if (rc == 0) {
+            s->refused_then = 1;
+            mp_async_result_free(r);
+        } else {
+            refused = 1;
+            if (rc != MP_ESTATE) s->bad_refusal = 1;
+        }
+    }
+}
+
+static void submit_racing(int terminate)
+{
+    mp_pool *p = pool_of(2, MP_START_DEFAULT);
+    submitter *s = calloc(SUBMITTERS, sizeof *s);
+    mp_os_thread *t[SUBMITTERS];
+    mp_atomic_u32 go = 0;
+    for (int k = 0; k < SUBMITTERS; k++) {
+        s[k].pool = p;
+        s[k].go = &go;
+        MPT_OK(mp_os_thread_start(&t[k], submit_loop, &s[k]));
+    }
+    mp_store32(&go, 1, MP_RELEASE);
+    /* every thread under way */
+    for (int k = 0; k < SUBMITTERS; k++)
+        while (mp_load32(&s[k].taken, MP_RELAXED) < 20)
+            mp_os_yield();
+    MPT_OK(terminate ? mp_pool_terminate(p) : mp_pool_close(p));
+    for (int k = 0; k < SUBMITTERS; k++)
+        MPT_OK(mp_os_thread_join(t[k]));
+    for (int k = 0; k < SUBMITTERS; k++) {
+        CU_ASSERT_FALSE(s[k].refused_then);
+        CU_ASSERT_FALSE(s[k].bad_refusal);
+        for (int i = 0; i < s[k].accepted; i++) {
+            const mp_obj *v = NULL;
+            int rc = mp_async_result_get(s[k].r[i], MPT_JOIN_TIMEOUT, &v);
+            int64_t x = -1;
+            if (rc == 0) mp_obj_get_int(v, &x);
+            if (rc == 0) CU_ASSERT_EQUAL(x, (int64_t)i * i);
+            if (!terminate) MPT_OK(rc);
+            if (terminate && rc < 0) MPT_EQ(rc, MP_ESTATE);
+            mp_async_result_free(s[k].r[i]);
+        }
+    }
+    MPT_OK(mp_pool_join(p));
+    mp_pool_free(p);
+    free(s);
+}
+
+static void submit_racing_close(void)
+{
+    submit_racing(0);
+}
+
+static void submit_racing_terminate(void)
+{
+    submit_racing(1);
+}
+
 /* test_make_pool: a negative count is refused; 0 is the CPUs this process
  * may use; bad arguments are refused, not crashed on. */
 static void make_pool(void)
@@ -478,6 +568,8 @@ void mpt_suite_pool(void)
     MPT_BOTH("pool", empty_iterable);
     MPT_BOTH("pool", task_errors);
     MPT_BOTH("pool", terminate);
+    mpt_add("pool", "submit_racing_close", submit_racing_close);
+    mpt_add("pool", "submit_racing_terminate", submit_racing_terminate);
     MPT_BOTH("pool", worker_lifetime);
     MPT_BOTH("pool", initializer);
     mpt_add("pool", "make_pool", make_pool);

@@ -1008,6 +1008,11 @@ mp_obj *mp_obj_item(const mp_obj *seq, size_t i)
     return is_seq(seq) && i < seq->u.seq.len ? seq->u.seq.items[i] : NULL;
 }
 
+mp_obj *const *mp_obj__seq_items(const mp_obj *seq)
+{
+    return is_seq(seq) ? seq->u.seq.items : NULL;
+}
+
 mp_obj *mp_obj_dict_key(const mp_obj *d, size_t i)
 {
     return d && d->type == MP_OBJ_DICT && i < d->u.d.len ? d->u.d.e[i].key : NULL;

@@ -1,5 +1,5 @@
-/* obj_internal.h - what the codec and the repr need from the object model
- * beyond mproc/obj.h.
+/* obj_internal.h - what the codec and the repr (and, for one call, the
+ * pool) need from the object model beyond mproc/obj.h.
  *
  * The struct is shared with the codec (pickle_*.c), which reads and builds
  * objects directly: a call per field would cost more than the work.
@@ -125,6 +125,11 @@ int mp_obj__arena_dict_add(mp_arena *a, mp_obj *d, mp_obj *const *kv, size_t n);
 mp_obj *mp_obj__new_list(size_t cap);
 mp_obj *mp_obj__new_tuple(size_t cap);
 mp_obj *mp_obj__new_dict(size_t cap);
+
+/* The items of a list or tuple as the array they are kept in (NULL for
+ * anything else, or an empty one): for the pool, which pickles slices of
+ * a caller's list without copying out its pointers. */
+mp_obj *const *mp_obj__seq_items(const mp_obj *seq);
 
 /* A tuple of items[0..n), which it owns from now on, also on failure; the
  * array itself stays the caller's. No item may be NULL. */

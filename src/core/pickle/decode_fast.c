@@ -449,34 +449,103 @@ static mp_obj *finish(fast *f)
     return r->flags & MP_OBJF_STATIC ? r : mp_obj_copy(r);
 }
 
+/* A decoder over data[0..len), with an arena of about guess bytes. */
+static int start(fast *f, const void *data, size_t len, size_t guess)
+{
+    f->p = data;
+    f->end = f->p + len;
+    f->limit = f->end;
+    f->in_frame = 0;
+    f->so = f->so_local;
+    f->sh = f->sh_local;
+    f->sn = 0;
+    f->cap = LOCAL_STACK;
+    f->mn = 0;
+    f->none = mp_obj_none();
+    f->yes = mp_obj_bool(1);
+    f->no = mp_obj_bool(0);
+    f->a = mp_arena_new(guess);
+    return f->a ? 0 : -1;
+}
+
+static void stop(fast *f)
+{
+    mp_arena_free(f->a);
+    if (f->so != f->so_local) {
+        free(f->so);
+        free(f->sh);
+    }
+}
+
+/* A value takes a few times its pickle's size. */
+static size_t arena_guess(size_t len)
+{
+    return len < (SIZE_MAX >> 4) ? len * 6 + 256 : SIZE_MAX >> 4;
+}
+
 int mp__pickle_fast_loads(const void *data, size_t len, mp_obj **out)
 {
     /* Big enough that the memo, which counts up to the number of opcodes,
      * cannot outgrow 32 bits here, as the general decoder checks. */
     if (len > UINT32_MAX) return 0;
-    /* A value takes a few times its pickle's size. */
-    size_t guess = len < (SIZE_MAX >> 4) ? len * 6 + 256 : SIZE_MAX >> 4;
     fast f;
-    f.p = data;
-    f.end = f.p + len;
-    f.limit = f.end;
-    f.in_frame = 0;
-    f.so = f.so_local;
-    f.sh = f.sh_local;
-    f.sn = 0;
-    f.cap = LOCAL_STACK;
-    f.mn = 0;
-    f.none = mp_obj_none();
-    f.yes = mp_obj_bool(1);
-    f.no = mp_obj_bool(0);
-    f.a = mp_arena_new(guess);
-    mp_obj *r = f.a && run(&f) == 0 ? finish(&f) : NULL;
-    mp_arena_free(f.a);
-    if (f.so != f.so_local) {
-        free(f.so);
-        free(f.sh);
-    }
+    mp_obj *r =
+        start(&f, data, len, arena_guess(len)) == 0 && run(&f) == 0 ? finish(&f) : NULL;
+    stop(&f);
     if (!r) return 0;
     *out = r;
+    return 1;
+}
+
+/* Decodes each list into the arena, keeping them in lists[]; then one
+ * list of all their items, whose items array is made once. */
+static mp_obj *join_lists(fast *f, const unsigned char *base, const size_t *at,
+                          const size_t *len, size_t n, mp_obj **lists)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len[i] > UINT32_MAX) return NULL;
+        f->p = base + at[i];
+        f->end = f->p + len[i];
+        f->limit = f->end;
+        f->in_frame = 0;
+        f->sn = 0;
+        f->mn = 0;
+        if (run(f) < 0 || f->so[0]->type != MP_OBJ_LIST) return NULL;
+        lists[i] = f->so[0];
+        total += lists[i]->u.seq.len;
+    }
+    mp_obj *all = container(f, MP_OBJ_LIST);
+    mp_obj **items =
+        all ? mp_arena_alloc(f->a, (total ? total : 1) * sizeof *items) : NULL;
+    if (!items) return NULL;
+    all->u.seq.items = items;
+    all->u.seq.cap = total;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(items + all->u.seq.len, lists[i]->u.seq.items,
+               lists[i]->u.seq.len * sizeof *items);
+        all->u.seq.len += lists[i]->u.seq.len;
+    }
+    /* No deeper than the deepest list, each within the limit. */
+    all->flags |= MP_OBJF_OWNER;
+    f->a = NULL;
+    return all;
+}
+
+int mp__pickle_fast_loads_lists(const unsigned char *base, const size_t *at,
+                                const size_t *len, size_t n, mp_obj **out)
+{
+    size_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum = len[i] > SIZE_MAX - sum ? SIZE_MAX : sum + len[i];
+    mp_obj **lists = malloc((n ? n : 1) * sizeof *lists);
+    fast f;
+    mp_obj *all = NULL;
+    if (lists && start(&f, base, 0, arena_guess(sum)) == 0)
+        all = join_lists(&f, base, at, len, n, lists);
+    if (lists) stop(&f);
+    free(lists);
+    if (!all) return 0;
+    *out = all;
     return 1;
 }

@@ -2,7 +2,7 @@
  * to workers with room, takes results (inbox.c), and looks at the workers
  * often enough that a dead one is noticed within about CHECK_NS +
  * IDLE_WAIT (docs/pool.md). Submitting threads wake it with a nudge
- * through the result queue, so it sleeps in one place. */
+ * through the result queue when it may sleep, so it sleeps in one place. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +32,18 @@ static void stop_workers(mp_pool *pool)
     pool_workers_reap(pool);
 }
 
+/* Waits for a message up to IDLE_WAIT, unless a submission came since the
+ * pending list was last looked at: submitting threads nudge only while
+ * idle is set (submit.c), and they push before they look at it. */
+static int receive_idle(mp_pool *pool)
+{
+    mp_store32(&pool->idle, 1, MP_SEQ_CST);
+    double wait = mp_load64(&pool->incoming, MP_SEQ_CST) ? 0 : IDLE_WAIT;
+    int got = pool_receive(pool, wait);
+    mp_store32(&pool->idle, 0, MP_RELAXED);
+    return got;
+}
+
 void pool_handler_main(void *arg)
 {
     mp_pool *pool = arg;
@@ -42,6 +54,7 @@ void pool_handler_main(void *arg)
             mp_os_mutex_unlock(pool->mu);
             break;
         }
+        pool_take_incoming(pool);
         pool_dispatch(pool);
         uint64_t pace = pool_pace_ns(pool);
         int done = all_done(pool);
@@ -52,7 +65,7 @@ void pool_handler_main(void *arg)
             break;
         }
         if (pace) mp_os_sleep_ns(pace);
-        int got = pool_receive(pool, pace ? 0 : IDLE_WAIT);
+        int got = pace ? pool_receive(pool, 0) : receive_idle(pool);
         for (int k = 0; got && k < BATCH && pool_receive(pool, 0); k++) {
         }
         uint64_t now = mp_os_now_ns();

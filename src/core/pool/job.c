@@ -17,43 +17,66 @@ static void free_job(pool_job *job)
         if (job->errors[i] != &no_memory) free(job->errors[i]);
     mp_obj_free(job->assembled);
     mp_obj_free(job->decoded);
-    free(job->bytes);
-    free(job->at);
-    free(job->len);
-    free(job->done);
-    free(job->errors);
-    free(job->order);
+    if (job->bytes != job->small) free(job->bytes);
     free(job);
+}
+
+/* Room for n of size bytes, on an alignment every part needs. */
+static size_t part(size_t n, size_t size)
+{
+    size_t align = sizeof(uint64_t) > sizeof(void *) ? sizeof(uint64_t) : sizeof(void *);
+    return (n * size + align - 1) / align * align;
 }
 
 int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t chunksize,
                  pool_job **out)
 {
     *out = NULL;
-    pool_job *job = calloc(1, sizeof *job);
-    if (!job) return mp_set_error(MP_ENOMEM, "pool: out of memory");
+    size_t nchunks = nitems ? (nitems + chunksize - 1) / chunksize : 0;
+    size_t n = nchunks ? nchunks : 1;
+    int unordered = kind == JOB_IMAP_UNORDERED;
+    /* One allocation for the job, its chunks and their records: an apply
+     * costs one besides its message (docs/pool.md, "Memory"). */
+    size_t per = sizeof(pool_chunk) + sizeof(mp_task_error *) + 2 * sizeof(size_t) +
+                 (unordered ? sizeof(size_t) : 0) + 1;
+    if (n > (SIZE_MAX - sizeof(pool_job)) / (2 * per))
+        return mp_set_error(MP_ENOMEM, "pool: out of memory");
+    size_t at_chunks = part(1, sizeof(pool_job));
+    size_t at_errors = at_chunks + part(n, sizeof(pool_chunk));
+    size_t at_at = at_errors + part(n, sizeof(mp_task_error *));
+    size_t at_len = at_at + part(n, sizeof(size_t));
+    size_t at_order = at_len + part(n, sizeof(size_t));
+    size_t at_done = at_order + (unordered ? part(n, sizeof(size_t)) : 0);
+    unsigned char *block = calloc(1, at_done + n);
+    if (!block) return mp_set_error(MP_ENOMEM, "pool: out of memory");
+    pool_job *job = (pool_job *)block;
     job->pool = pool;
     job->kind = kind;
     job->user = 1;
     job->nitems = nitems;
-    job->nchunks = nitems ? (nitems + chunksize - 1) / chunksize : 0;
-    size_t n = job->nchunks ? job->nchunks : 1;
-    job->at = calloc(n, sizeof *job->at);
-    job->len = calloc(n, sizeof *job->len);
-    job->done = calloc(n, 1);
-    job->errors = calloc(n, sizeof *job->errors);
-    if (kind == JOB_IMAP_UNORDERED) job->order = calloc(n, sizeof *job->order);
-    if (!job->at || !job->len || !job->done || !job->errors ||
-        (kind == JOB_IMAP_UNORDERED && !job->order)) {
-        job->nchunks = 0; /* no failure records to free */
-        free_job(job);
-        return mp_set_error(MP_ENOMEM, "pool: out of memory");
-    }
-    mp_os_mutex_lock(pool->mu);
-    pool->refs++;
-    mp_os_mutex_unlock(pool->mu);
+    job->nchunks = nchunks;
+    job->chunks = (pool_chunk *)(block + at_chunks);
+    job->errors = (mp_task_error **)(block + at_errors);
+    job->at = (size_t *)(block + at_at);
+    job->len = (size_t *)(block + at_len);
+    job->order = unordered ? (size_t *)(block + at_order) : NULL;
+    job->done = block + at_done;
+    job->bytes = job->small;
+    job->bcap = sizeof job->small;
+    mp_add32(&pool->refs, 1, MP_RELAXED);
     *out = job;
     return 0;
+}
+
+void pool_job_discard(pool_job *job)
+{
+    mp_pool *pool = job->pool;
+    for (size_t i = 0; i < job->nchunks; i++)
+        free(job->chunks[i].msg);
+    job->nchunks = 0; /* no failure records to free */
+    free_job(job);
+    mp_os_mutex_lock(pool->mu);
+    pool_unref_unlock(pool);
 }
 
 mp_task_error *pool_error_new(int code, const char *fmt, ...)
@@ -72,11 +95,13 @@ mp_task_error *pool_error_new(int code, const char *fmt, ...)
 static int keep_bytes(pool_job *job, size_t seq, const void *body, size_t len)
 {
     if (len > job->bcap - job->blen) {
-        size_t cap = job->bcap ? job->bcap : 256;
+        size_t cap = job->bcap < 256 ? 256 : job->bcap;
         while (cap - job->blen < len)
             cap *= 2;
-        unsigned char *b = realloc(job->bytes, cap);
+        int small = job->bytes == job->small;
+        unsigned char *b = realloc(small ? NULL : job->bytes, cap);
         if (!b) return MP_ENOMEM;
+        if (small) memcpy(b, job->small, job->blen);
         job->bytes = b;
         job->bcap = cap;
     }
@@ -119,17 +144,18 @@ void pool_job_end_chunk(pool_chunk *c, const void *body, size_t len, mp_task_err
     if (job->order) job->order[job->ended] = c->seq;
     if (++job->ended == job->nchunks) wake = 1;
     free(c->msg);
-    free(c);
+    c->msg = NULL;
     if (wake) mp_os_cond_broadcast(pool->cv);
     if (job->ended == job->nchunks && !job->user) {
         free_job(job);
-        pool->refs--; /* never the last: the handler's caller holds one */
+        /* never the last: the handler's caller holds one */
+        mp_sub32(&pool->refs, 1, MP_RELAXED);
     }
 }
 
 void pool_unref_unlock(mp_pool *pool)
 {
-    int last = --pool->refs == 0;
+    int last = mp_sub32(&pool->refs, 1, MP_SEQ_CST) == 1;
     mp_os_mutex_unlock(pool->mu);
     if (!last) return;
     mp_os_cond_free(pool->cv);

@@ -32,9 +32,15 @@ static int make_parts(mp_pool *pool, const mp_pool_config *cfg)
         return mp_set_error(MP_ENOMEM, "pool: out of memory");
     rc = mp_simple_queue_new_sized(&pool->results, RESULT_RING);
     if (rc == 0) rc = mp_array_new_raw(&pool->slots, 'Q', (size_t)pool->nworkers);
+    pool_fn_place place;
     if (rc == 0 && cfg->initializer)
-        rc = pool_wire_fn((void (*)(void))cfg->initializer, &pool->init_loc,
-                          &pool->init_loc_len);
+        rc = pool_wire_fn((void (*)(void))cfg->initializer, &place);
+    if (rc == 0 && cfg->initializer) {
+        pool->init_loc = malloc(place.len);
+        if (!pool->init_loc) return mp_set_error(MP_ENOMEM, "pool: out of memory");
+        memcpy(pool->init_loc, place.bytes, place.len);
+        pool->init_loc_len = place.len;
+    }
     return rc;
 }
 
@@ -70,7 +76,8 @@ int mp_pool_new_config(mp_pool **out, const mp_pool_config *cfg)
     if (n < 1) n = 1;
     mp_pool *pool = calloc(1, sizeof *pool);
     if (!pool) return mp_set_error(MP_ENOMEM, "pool: out of memory");
-    pool->refs = 1;
+    mp_store32(&pool->refs, 1, MP_RELAXED);
+    mp_store32(&pool->open, 1, MP_RELAXED);
     pool->nworkers = n;
     pool->maxtasks = cfg->maxtasksperchild;
     pool->method = cfg->start_method;
@@ -119,6 +126,7 @@ int mp_pool_close(mp_pool *pool)
 {
     mp_clear_error();
     if (!pool) return mp_set_error(MP_EINVAL, "pool: NULL pool");
+    pool_shut(pool);
     mp_os_mutex_lock(pool->mu);
     int rc = 0;
     if (pool->state == POOL_TERMINATE)
@@ -141,6 +149,7 @@ int mp_pool_terminate(mp_pool *pool)
 {
     mp_clear_error();
     if (!pool) return mp_set_error(MP_EINVAL, "pool: NULL pool");
+    pool_shut(pool);
     mp_os_mutex_lock(pool->mu);
     pool->state = POOL_TERMINATE;
     mp_os_mutex_unlock(pool->mu);
@@ -148,6 +157,7 @@ int mp_pool_terminate(mp_pool *pool)
     join_handler(pool);
     pool_workers_kill(pool);
     mp_os_mutex_lock(pool->mu);
+    pool_take_incoming(pool);
     pool_fail_all(pool, MP_ESTATE, "the pool was terminated");
     mp_os_mutex_unlock(pool->mu);
     return 0;
@@ -175,6 +185,7 @@ void mp_pool_free(mp_pool *pool)
     join_handler(pool);
     pool_workers_kill(pool); /* none left after a join; after a terminate, reaped */
     mp_os_mutex_lock(pool->mu);
+    pool_take_incoming(pool);
     pool_fail_all(pool, MP_ESTATE, "the pool was terminated");
     release_parts(pool);
     pool->workers = NULL;

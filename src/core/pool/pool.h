@@ -37,7 +37,7 @@ struct pool_chunk {
     pool_chunk *next; /* in the pending list or a worker's in-flight list */
     pool_job *job;
     uint64_t id;  /* unique in the pool, >= POOL_FIRST_ID */
-    size_t seq;   /* which chunk of its job */
+    size_t seq;   /* which chunk of its job: job->chunks[seq] */
     size_t first; /* index of its first item in the job */
     size_t count;
     void *msg; /* the task message (wire.c), freed with the chunk */
@@ -46,20 +46,24 @@ struct pool_chunk {
 
 enum pool_job_kind { JOB_APPLY, JOB_MAP, JOB_IMAP, JOB_IMAP_UNORDERED };
 
-/* One submission. Guarded by its pool's mutex. It lives while its user
- * holds it (user) or any chunk has not ended. */
+/* One submission, in one allocation with its chunks and their records
+ * (pool_job_new). Guarded by its pool's mutex once handed over. It lives
+ * while its user holds it (user) or any chunk has not ended. */
+#define POOL_SMALL_RESULTS 64
 struct pool_job {
     mp_pool *pool;
     enum pool_job_kind kind;
     int user; /* 1 until the caller frees its result or iterator */
     size_t nitems;
     size_t nchunks;
+    pool_chunk *chunks;
     size_t ended; /* chunks that ended, with a value or an error */
     /* Results stay pickles, back to back in one buffer, until a caller
      * asks: the handler only copies bytes, and a map of many small tasks
      * costs no allocation per result (docs/pool.md). */
-    unsigned char *bytes;
+    unsigned char *bytes; /* small, until that is too small */
     size_t blen, bcap;
+    unsigned char small[POOL_SMALL_RESULTS];
     size_t *at, *len;       /* per chunk: where its pickle (a list) is in bytes */
     unsigned char *done;    /* per chunk: 1 once it ended with results */
     mp_task_error **errors; /* per chunk: its failure, or NULL */
@@ -85,9 +89,15 @@ enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
 
 struct mp_pool {
     mp_os_mutex *mu;
-    mp_os_cond *cv; /* broadcast whenever a chunk ends or the state moves */
-    int refs;       /* the caller's handle and every live job */
+    mp_os_cond *cv;     /* broadcast whenever a chunk ends or the state moves */
+    mp_atomic_u32 refs; /* the caller's handle and every live job */
     enum pool_state state;
+    /* Submitting threads never take the mutex (submit.c): they push their
+     * chunks on incoming, a stack the handler empties at each turn, while
+     * open (cleared by close and terminate), counted in submitting. They
+     * nudge the handler only when it is about to sleep (idle). */
+    mp_atomic_u64 incoming; /* the top chunk, as an integer */
+    mp_atomic_u32 open, submitting, idle;
     int handler_done; /* the handler thread has left its loop */
     int nworkers;
     pool_worker *workers;
@@ -127,9 +137,14 @@ enum pool_msg { POOL_MSG_STOP = 1, POOL_MSG_TASK = 2 };
 #define POOL_TASK_MAX MP_POOL_TASK_MAX
 _Static_assert(POOL_TASK_MAX <= MP_QUEUE_DEFAULT_RING / 2, "a task fits in its ring");
 
-/* The place of a function (module and offset) as bytes; *out is freed
- * with free(). MP_EUNSUPPORTED if it lies in no module. */
-int pool_wire_fn(void (*fn)(void), void **out, size_t *len);
+/* The place of a function (its address, module and offset) as bytes.
+ * MP_EUNSUPPORTED if it lies in no module. */
+#define POOL_FN_HEAD 16
+typedef struct pool_fn_place {
+    size_t len;
+    unsigned char bytes[POOL_FN_HEAD + sizeof(((mp_os_fnloc *)0)->module)];
+} pool_fn_place;
+int pool_wire_fn(void (*fn)(void), pool_fn_place *out);
 
 /* Finds the function of such bytes again in this process: by its address
  * when same_layout (this process has the parent's layout: the worker saw
@@ -198,6 +213,10 @@ mp_task_error *pool_error_new(int code, const char *fmt, ...) MP_PRINTF(2, 3);
  * it unlocks. */
 void pool_job_release_unlock(pool_job *job);
 
+/* A job that was never handed over (its submission failed): freed with
+ * its messages, and its pool reference dropped. Not under the mutex. */
+void pool_job_discard(pool_job *job);
+
 /* Drops one reference to the pool; frees it at the last. Under the mutex,
  * which it unlocks. */
 void pool_unref_unlock(mp_pool *pool);
@@ -212,9 +231,17 @@ int pool_error_report(const mp_task_error *err);
 /* ---- submit.c ---- */
 
 /* Makes the chunks of job from items (wrap: each item its own 1-tuple)
- * and hands them to the handler. */
+ * and hands them to the handler. Not under the mutex. */
 int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *items,
                 size_t chunksize, int wrap);
+
+/* Moves what submitting threads handed over to the end of the pending
+ * list. Under the mutex. */
+void pool_take_incoming(mp_pool *pool);
+
+/* Closes the pool to submissions (close, terminate) and waits until none
+ * is half made. Not under the mutex. */
+void pool_shut(mp_pool *pool);
 
 /* Wakes the handler if no nudge is on its way. Not under the mutex. */
 void pool_nudge(mp_pool *pool);

@@ -1,10 +1,12 @@
 /* submit.c - the calls that give a pool work: apply, map, starmap, imap
  * and their async forms. Each makes a job, encodes its chunks on the
- * caller's thread (so that the handler only moves bytes), appends them to
- * the pending list and nudges the handler. */
+ * caller's thread (so that the handler only moves bytes) and hands them
+ * to the handler without taking the pool's mutex: a thread that submits
+ * in a loop would otherwise wait on the handler at every call. */
 #include <stdlib.h>
 
 #include "base/deadline.h"
+#include "core/obj/obj_internal.h"
 #include "core/pool/pool.h"
 
 void pool_nudge(mp_pool *pool)
@@ -20,35 +22,19 @@ void pool_nudge(mp_pool *pool)
         mp_store32(&pool->nudged, 0, MP_RELEASE);
 }
 
-static void free_chunks(pool_chunk *c)
+/* Makes job's chunks, each with its message and id. */
+static int make_chunks(mp_pool *pool, pool_job *job, const pool_fn_place *place,
+                       mp_obj *const *items, size_t chunksize, int wrap)
 {
-    while (c) {
-        pool_chunk *next = c->next;
-        free(c->msg);
-        free(c);
-        c = next;
-    }
-}
-
-/* Builds job's chunks into a list (*head), each with its id set. */
-static int make_chunks(mp_pool *pool, pool_job *job, const void *loc, size_t loclen,
-                       mp_obj *const *items, size_t chunksize, int wrap,
-                       pool_chunk **head)
-{
-    pool_chunk **link = head;
-    *head = NULL;
     for (size_t seq = 0; seq < job->nchunks; seq++) {
-        pool_chunk *c = calloc(1, sizeof *c);
-        if (!c) return mp_set_error(MP_ENOMEM, "pool: out of memory");
-        *link = c;
-        link = &c->next;
+        pool_chunk *c = &job->chunks[seq];
         c->job = job;
         c->seq = seq;
         c->first = seq * chunksize;
         c->count =
             job->nitems - c->first < chunksize ? job->nitems - c->first : chunksize;
-        int rc = pool_wire_task(loc, loclen, items + c->first, c->count, wrap, &c->msg,
-                                &c->len);
+        int rc = pool_wire_task(place->bytes, place->len, items + c->first, c->count,
+                                wrap, &c->msg, &c->len);
         if (rc < 0) return rc;
         c->id = mp_add64(&pool->next_id, 1, MP_RELAXED);
         pool_wire_set_id(c->msg, c->id);
@@ -56,37 +42,60 @@ static int make_chunks(mp_pool *pool, pool_job *job, const void *loc, size_t loc
     return 0;
 }
 
+/* Pushes job's chunks on the incoming stack, last first, so that the
+ * handler, which reverses the stack, sees every job's in order. */
+static void push(mp_pool *pool, pool_job *job)
+{
+    pool_chunk *top = &job->chunks[job->nchunks - 1];
+    for (size_t seq = job->nchunks - 1; seq > 0; seq--)
+        job->chunks[seq].next = &job->chunks[seq - 1];
+    uint64_t old = mp_load64(&pool->incoming, MP_RELAXED);
+    do {
+        job->chunks[0].next = (pool_chunk *)(uintptr_t)old;
+    } while (!mp_cas64(&pool->incoming, &old, (uint64_t)(uintptr_t)top, MP_SEQ_CST));
+}
+
 int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *items,
                 size_t chunksize, int wrap)
 {
-    void *loc = NULL;
-    size_t loclen = 0;
-    pool_chunk *list = NULL;
-    int rc = pool_wire_fn((void (*)(void))fn, &loc, &loclen);
-    if (rc == 0) rc = make_chunks(pool, job, loc, loclen, items, chunksize, wrap, &list);
-    free(loc);
-    mp_os_mutex_lock(pool->mu);
-    if (rc == 0 && pool->state != POOL_RUN)
+    pool_fn_place place;
+    int rc = pool_wire_fn((void (*)(void))fn, &place);
+    if (rc == 0) rc = make_chunks(pool, job, &place, items, chunksize, wrap);
+    /* Counted before open is read, so that pool_shut, which clears open
+     * and then waits for the count to fall to 0, never misses a push. */
+    mp_add32(&pool->submitting, 1, MP_SEQ_CST);
+    if (rc == 0 && !mp_load32(&pool->open, MP_SEQ_CST))
         rc = mp_set_error(MP_ESTATE, "pool is not running");
-    if (rc < 0) {
-        job->nchunks = 0; /* none was given out */
-        mp_os_mutex_unlock(pool->mu);
-        free_chunks(list);
-        return rc;
+    if (rc == 0 && job->nchunks) push(pool, job);
+    mp_sub32(&pool->submitting, 1, MP_RELEASE);
+    if (rc == 0 && job->nchunks && mp_load32(&pool->idle, MP_SEQ_CST)) pool_nudge(pool);
+    return rc;
+}
+
+void pool_take_incoming(mp_pool *pool)
+{
+    uint64_t top = mp_xchg64(&pool->incoming, 0, MP_ACQUIRE);
+    if (!top) return;
+    pool_chunk *c = (pool_chunk *)(uintptr_t)top, *first = NULL;
+    pool_chunk *last = c;
+    while (c) {
+        pool_chunk *next = c->next;
+        c->next = first;
+        first = c;
+        c = next;
     }
-    if (list) {
-        pool_chunk *tail = list;
-        while (tail->next)
-            tail = tail->next;
-        if (pool->pending_tail)
-            pool->pending_tail->next = list;
-        else
-            pool->pending = list;
-        pool->pending_tail = tail;
-    }
-    mp_os_mutex_unlock(pool->mu);
-    if (list) pool_nudge(pool);
-    return 0;
+    if (pool->pending_tail)
+        pool->pending_tail->next = first;
+    else
+        pool->pending = first;
+    pool->pending_tail = last;
+}
+
+void pool_shut(mp_pool *pool)
+{
+    mp_store32(&pool->open, 0, MP_SEQ_CST);
+    while (mp_load32(&pool->submitting, MP_SEQ_CST))
+        mp_os_yield();
 }
 
 /* ---- the public calls --------------------------------------------------- */
@@ -105,24 +114,17 @@ static size_t default_chunksize(const mp_pool *pool, size_t n)
     return n % per ? size + 1 : size;
 }
 
-/* The items of seq as an array of borrowed pointers (*out freed by the
- * caller); starmap's must each be a tuple or list. */
-static int item_array(const mp_obj *seq, int star, mp_obj ***out)
+/* starmap's items must each be a tuple or list. */
+static int check_star_items(const mp_obj *seq)
 {
     size_t n = mp_obj_len(seq);
-    mp_obj **items = malloc((n ? n : 1) * sizeof *items);
-    if (!items) return mp_set_error(MP_ENOMEM, "pool: out of memory");
     for (size_t i = 0; i < n; i++) {
-        items[i] = mp_obj_item(seq, i);
-        if (star && !is_seq(items[i])) {
-            int rc =
-                mp_set_error(MP_EINVAL, "starmap: item %zu is a %s, not a tuple or list",
-                             i, mp_obj_type_name(items[i]));
-            free(items);
-            return rc;
-        }
+        const mp_obj *item = mp_obj_item(seq, i);
+        if (!is_seq(item))
+            return mp_set_error(MP_EINVAL,
+                                "starmap: item %zu is a %s, not a tuple or list", i,
+                                mp_obj_type_name(item));
     }
-    *out = items;
     return 0;
 }
 
@@ -135,14 +137,8 @@ static int start_job(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t c
     if (!pool || !fn) return mp_set_error(MP_EINVAL, "pool: NULL pool or function");
     if (!is_seq(items))
         return mp_set_error(MP_EINVAL, "pool: items must be a list or tuple");
-    mp_obj **array = NULL;
-    const mp_obj *one = items;
-    size_t n = 1;
-    int rc = 0;
-    if (kind != JOB_APPLY) {
-        rc = item_array(items, star, &array);
-        n = mp_obj_len(items);
-    }
+    size_t n = kind == JOB_APPLY ? 1 : mp_obj_len(items);
+    int rc = kind != JOB_APPLY && star ? check_star_items(items) : 0;
     if (rc < 0) return rc;
     if (kind == JOB_APPLY || chunksize == 0)
         chunksize = kind == JOB_MAP ? default_chunksize(pool, n) : 1;
@@ -150,16 +146,15 @@ static int start_job(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t c
     pool_job *job;
     rc = pool_job_new(pool, kind, n, chunksize, &job);
     if (rc == 0) {
-        mp_obj *const *list = array ? array : (mp_obj *const *)&one;
+        /* An apply's one item is its argument tuple; a map's, the list's. */
+        mp_obj *one = (mp_obj *)items;
+        mp_obj *const *list = kind == JOB_APPLY ? &one : mp_obj__seq_items(items);
         rc = pool_submit(pool, job, fn, list, chunksize, kind != JOB_APPLY && !star);
-        if (rc < 0) {
-            mp_os_mutex_lock(pool->mu);
-            pool_job_release_unlock(job);
-        } else {
+        if (rc < 0)
+            pool_job_discard(job);
+        else
             *out = job;
-        }
     }
-    free(array);
     return rc;
 }
 

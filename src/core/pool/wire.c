@@ -29,29 +29,24 @@ static uint64_t rd_le(const unsigned char *p, int n)
 /* The place of a function: its address in this process (valid as it is
  * in a child that shares the layout, a forked one), then its offset in
  * its module and the module's name (to find it in any other). */
-#define FN_HEAD 16
-
-int pool_wire_fn(void (*fn)(void), void **out, size_t *len)
+int pool_wire_fn(void (*fn)(void), pool_fn_place *out)
 {
     mp_os_fnloc loc;
     int rc = mp_os_fn_locate(fn, &loc);
     if (rc < 0) return rc;
     loc.module[sizeof loc.module - 1] = '\0';
     size_t mlen = strlen(loc.module);
-    unsigned char *p = malloc(FN_HEAD + mlen);
-    if (!p) return mp_set_error(MP_ENOMEM, "pool: out of memory");
-    le(p, (uint64_t)(uintptr_t)fn, 8);
-    le(p + 8, loc.offset, 8);
-    memcpy(p + FN_HEAD, loc.module, mlen);
-    *out = p;
-    *len = FN_HEAD + mlen;
+    le(out->bytes, (uint64_t)(uintptr_t)fn, 8);
+    le(out->bytes + 8, loc.offset, 8);
+    memcpy(out->bytes + POOL_FN_HEAD, loc.module, mlen);
+    out->len = POOL_FN_HEAD + mlen;
     return 0;
 }
 
 int pool_wire_fn_resolve(const void *p, size_t len, int same_layout, void (**fn)(void))
 {
     mp_os_fnloc loc;
-    if (len < FN_HEAD || len - FN_HEAD >= sizeof loc.module)
+    if (len < POOL_FN_HEAD || len - POOL_FN_HEAD >= sizeof loc.module)
         return mp_set_error(MP_EPROTO, "pool: bad function place");
     /* Not through the loader where the address holds: a forked child may
      * have inherited the loader's lock held by another of the parent's
@@ -61,8 +56,8 @@ int pool_wire_fn_resolve(const void *p, size_t len, int same_layout, void (**fn)
         return 0;
     }
     loc.offset = rd_le((const unsigned char *)p + 8, 8);
-    memcpy(loc.module, (const unsigned char *)p + FN_HEAD, len - FN_HEAD);
-    loc.module[len - FN_HEAD] = '\0';
+    memcpy(loc.module, (const unsigned char *)p + POOL_FN_HEAD, len - POOL_FN_HEAD);
+    loc.module[len - POOL_FN_HEAD] = '\0';
     return mp_os_fn_resolve(&loc, fn);
 }
 
