@@ -405,6 +405,65 @@ static void test_roundtrip_random(void)
         roundtrip(rand_obj(0));
 }
 
+/* The pool's join of chunk results (mp__pickle_fast_loads_lists): random
+ * lists pickled back to back come out as one list of all their items,
+ * equal to what decoding each gives, and the list can be changed and
+ * freed like any decoded one. A pickle that is not a list, or that the
+ * fast decoder leaves to the general one (a memo get), makes nothing. */
+static void test_fast_lists(void)
+{
+    rng_state = 777;
+    for (int round = 0; round < 50; round++) {
+        size_t n = (size_t)(round % 7), at[7], len[7], used = 0;
+        unsigned char *buf = NULL;
+        mp_obj *want = mp_obj_list(0);
+        for (size_t i = 0; i < n; i++) {
+            mp_obj *l = mp_obj_list(0);
+            for (int k = round % 5; k > 0; k--)
+                mp_obj_append(l, rand_obj(1));
+            for (size_t k = 0; k < mp_obj_len(l); k++)
+                mp_obj_append(want, mp_obj_copy(mp_obj_item(l, k)));
+            void *p;
+            size_t plen;
+            MPT_OK(mp_obj_dumps(l, &p, &plen));
+            buf = realloc(buf, used + plen);
+            memcpy(buf + used, p, plen);
+            at[i] = used;
+            len[i] = plen;
+            used += plen;
+            mp_free(p);
+            mp_obj_free(l);
+        }
+        mp_obj *got = NULL;
+        CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(buf, at, len, n, &got), 1);
+        CU_ASSERT_TRUE(mp_obj_equal(got, want));
+        MPT_OK(mp_obj_append(got, mp_obj_str("appended")));
+        CU_ASSERT_EQUAL(mp_obj_len(got), mp_obj_len(want) + 1);
+        mp_obj_free(got);
+        mp_obj_free(want);
+        free(buf);
+    }
+    /* not a list */
+    void *p;
+    size_t plen, zero = 0;
+    mp_obj *t = MP_TUPLE(mp_obj_int(1));
+    MPT_OK(mp_obj_dumps(t, &p, &plen));
+    mp_obj *got = NULL;
+    CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(p, &zero, &plen, 1, &got), 0);
+    CU_ASSERT_PTR_NULL(got);
+    mp_free(p);
+    mp_obj_free(t);
+    /* [x, x] as Python writes it: the second x is a memo get */
+    static const unsigned char shared[] = {0x80, 4, ']',  0x94, ']', 0x94,
+                                           'h',  1, 0x86, 0x94, 'a', '.'};
+    size_t slen = sizeof shared;
+    MPT_OK(mp_obj_loads(shared, slen, &got)); /* valid, for the general decoder */
+    mp_obj_free(got);
+    got = NULL;
+    CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(shared, &zero, &slen, 1, &got), 0);
+    CU_ASSERT_PTR_NULL(got);
+}
+
 /* Nested n deep: [[[...]]] (kind 0), ((...),) (1) or {0: {0: ...}} (2). */
 static mp_obj *nested(int kind, int n)
 {
@@ -1289,4 +1348,5 @@ void mpt_suite_pickle(void)
     mpt_add("pickle", "mark_depth", test_mark_depth);
     mpt_add("pickle", "stack_ops", test_stack_ops);
     mpt_add("pickle", "surrogate_and_utf8", test_surrogate_and_utf8);
+    mpt_add("pickle", "fast_lists", test_fast_lists);
 }

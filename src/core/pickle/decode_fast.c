@@ -522,9 +522,9 @@ static mp_obj *join_lists(fast *f, const unsigned char *base, const size_t *at,
     all->u.seq.items = items;
     all->u.seq.cap = total;
     for (size_t i = 0; i < n; i++) {
-        memcpy(items + all->u.seq.len, lists[i]->u.seq.items,
-               lists[i]->u.seq.len * sizeof *items);
-        all->u.seq.len += lists[i]->u.seq.len;
+        size_t k = lists[i]->u.seq.len;
+        if (k) memcpy(items + all->u.seq.len, lists[i]->u.seq.items, k * sizeof *items);
+        all->u.seq.len += k;
     }
     /* No deeper than the deepest list, each within the limit. */
     all->flags |= MP_OBJF_OWNER;
