@@ -437,22 +437,38 @@ static size_t first_size(const mp_obj *o)
 
 /* Starts an encoding with cap bytes of room, headroom of them left
  * unwritten at the front for the caller; 0, or MP_ENOMEM. */
-static int enc_start(enc *e, size_t headroom, size_t cap)
+/* Starts an encoding at buf[at + headroom], buf[0..at) kept: buf (of cap
+ * bytes, NULL for none) is grown to fit about want bytes more. */
+static int enc_start_at(enc *e, unsigned char *buf, size_t cap, size_t at,
+                        size_t headroom, size_t want)
 {
-    cap += headroom;
-    e->buf = malloc(cap);
-    if (!e->buf) return mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
-    e->end = e->buf + cap;
+    if (want > SIZE_MAX / 2 - at - headroom)
+        return mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
+    size_t need = at + headroom + want;
+    if (need > cap) {
+        size_t size = cap * 2 > need ? cap * 2 : need;
+        unsigned char *b = realloc(buf, size);
+        if (!b) return mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
+        buf = b;
+        cap = size;
+    }
+    e->buf = buf;
+    e->end = buf + cap;
     e->oom = 0;
     e->frame_start = NO_FRAME;
     e->frame_full = SIZE_MAX;
     /* PROTO 4 is outside any frame. */
-    e->buf[headroom] = MP_PK_PROTO;
-    e->buf[headroom + 1] = 4;
-    e->p = e->buf + headroom + 2;
+    e->buf[at + headroom] = MP_PK_PROTO;
+    e->buf[at + headroom + 1] = 4;
+    e->p = e->buf + at + headroom + 2;
     e->fast_end = e->buf;
     open_frame(e);
     return 0;
+}
+
+static int enc_start(enc *e, size_t headroom, size_t cap)
+{
+    return enc_start_at(e, NULL, 0, 0, headroom, cap);
 }
 
 /* Ends an encoding whose saving returned rc: hands the buffer over, or
@@ -498,14 +514,12 @@ static int save_listed(enc *e, const mp_obj *it, int wrap)
     return rc;
 }
 
-int mp__pickle_dumps_items(mp_obj *const *items, size_t n, int wrap, size_t headroom,
-                           void **data, size_t *len)
+int mp__pickle_dumps_items_into(mp_obj *const *items, size_t n, int wrap, size_t headroom,
+                                void **buf, size_t *used, size_t *cap)
 {
-    *data = NULL;
-    *len = 0;
     enc e;
     size_t guess = n > ((size_t)1 << 20) ? (size_t)1 << 20 : n;
-    int rc = enc_start(&e, headroom, 2 * LEAF_ROOM + 12 * guess);
+    int rc = enc_start_at(&e, *buf, *cap, *used, headroom, 2 * LEAF_ROOM + 12 * guess);
     if (rc < 0) return rc;
     static const unsigned char open[2] = {MP_PK_EMPTY_LIST, MP_PK_MEMOIZE};
     put(&e, open, 2);
@@ -519,5 +533,30 @@ int mp__pickle_dumps_items(mp_obj *const *items, size_t n, int wrap, size_t head
             rc = save_listed(&e, items[i], wrap);
         put1(&e, MP_PK_APPENDS);
     }
-    return enc_finish(&e, rc, data, len);
+    if (rc == 0) {
+        put1(&e, MP_PK_STOP);
+        commit_frame(&e);
+        if (e.oom) rc = mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
+    }
+    /* The buffer may have moved, also when this failed. */
+    *buf = e.buf;
+    *cap = (size_t)(e.end - e.buf);
+    if (rc == 0) *used = (size_t)(e.p - e.buf);
+    return rc;
+}
+
+int mp__pickle_dumps_items(mp_obj *const *items, size_t n, int wrap, size_t headroom,
+                           void **data, size_t *len)
+{
+    void *buf = NULL;
+    size_t used = 0, cap = 0;
+    int rc = mp__pickle_dumps_items_into(items, n, wrap, headroom, &buf, &used, &cap);
+    if (rc < 0) {
+        free(buf);
+        used = 0;
+        buf = NULL;
+    }
+    *data = buf;
+    *len = used;
+    return rc;
 }

@@ -131,6 +131,14 @@ int mp__pickle_fast_loads_lists(const unsigned char *base, const size_t *at,
 int mp__pickle_dumps_items(mp_obj *const *items, size_t n, int wrap, size_t headroom,
                            void **data, size_t *len);
 
+/* The same pickle written after the first *used bytes of *buf (of *cap
+ * bytes, NULL and 0 at first), after headroom bytes, growing the buffer
+ * with realloc: many pickles in one allocation. *used becomes the end of
+ * the new pickle; on failure it stays, and *buf and *cap are still the
+ * caller's to free (the buffer may have moved). */
+int mp__pickle_dumps_items_into(mp_obj *const *items, size_t n, int wrap, size_t headroom,
+                                void **buf, size_t *used, size_t *cap);
+
 /* mp_obj_loads() with the sharing allowance as a parameter, so that the
  * fuzzer can keep each run's memory small. */
 int mp__pickle_loads(const void *data, size_t len, mp_obj **out, uint64_t share_limit);

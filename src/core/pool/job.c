@@ -18,6 +18,7 @@ static void free_job(pool_job *job)
     mp_obj_free(job->assembled);
     mp_obj_free(job->decoded);
     if (job->bytes != job->small) free(job->bytes);
+    free(job->msgs);
     free(job);
 }
 
@@ -71,8 +72,6 @@ int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t c
 void pool_job_discard(pool_job *job)
 {
     mp_pool *pool = job->pool;
-    for (size_t i = 0; i < job->nchunks; i++)
-        free(job->chunks[i].msg);
     job->nchunks = 0; /* no failure records to free */
     free_job(job);
     mp_os_mutex_lock(pool->mu);
@@ -143,8 +142,6 @@ void pool_job_end_chunk(pool_chunk *c, const void *body, size_t len, mp_task_err
     job->errors[c->seq] = err;
     if (job->order) job->order[job->ended] = c->seq;
     if (++job->ended == job->nchunks) wake = 1;
-    free(c->msg);
-    c->msg = NULL;
     if (wake) mp_os_cond_broadcast(pool->cv);
     if (job->ended == job->nchunks && !job->user) {
         free_job(job);

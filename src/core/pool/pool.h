@@ -40,7 +40,7 @@ struct pool_chunk {
     size_t seq;   /* which chunk of its job: job->chunks[seq] */
     size_t first; /* index of its first item in the job */
     size_t count;
-    void *msg; /* the task message (wire.c), freed with the chunk */
+    void *msg; /* the task message (wire.c), in its job's msgs */
     size_t len;
 };
 
@@ -57,7 +57,8 @@ struct pool_job {
     size_t nitems;
     size_t nchunks;
     pool_chunk *chunks;
-    size_t ended; /* chunks that ended, with a value or an error */
+    unsigned char *msgs; /* the chunks' task messages, back to back */
+    size_t ended;        /* chunks that ended, with a value or an error */
     /* Results stay pickles, back to back in one buffer, until a caller
      * asks: the handler only copies bytes, and a map of many small tasks
      * costs no allocation per result (docs/pool.md). */
@@ -155,11 +156,18 @@ int pool_wire_fn_resolve(const void *p, size_t len, int same_layout, void (**fn)
  * a worker that finds the same has the parent's layout. */
 int64_t pool_layout_mark(void);
 
-/* A task message for items[0..n) (each wrapped in a 1-tuple when wrap):
- * the kind, the chunk id (written later by pool_wire_set_id), the
- * function's place, then the pickle of the argument tuples. */
-int pool_wire_task(const void *fnloc, size_t fnlen, mp_obj *const *items, size_t n,
-                   int wrap, void **msg, size_t *len);
+/* A growing buffer of messages, freed with free(bytes). */
+typedef struct pool_wire_buf {
+    unsigned char *bytes;
+    size_t used, cap;
+} pool_wire_buf;
+
+/* A task message for items[0..n) (each wrapped in a 1-tuple when wrap),
+ * appended to b, *len bytes long: the kind, the chunk id (written later
+ * by pool_wire_set_id), the function's place, then the pickle of the
+ * argument tuples. On failure b holds what it held. */
+int pool_wire_task(const pool_fn_place *place, mp_obj *const *items, size_t n, int wrap,
+                   pool_wire_buf *b, size_t *len);
 void pool_wire_set_id(void *msg, uint64_t id);
 
 /* A task message parsed in place: the function's place and the pickle. */

@@ -22,24 +22,36 @@ void pool_nudge(mp_pool *pool)
         mp_store32(&pool->nudged, 0, MP_RELEASE);
 }
 
-/* Makes job's chunks, each with its message and id. */
+/* Makes job's chunks, their messages back to back in one buffer (an
+ * allocation per chunk costs a map of one-item chunks more than its
+ * pickling, docs/pool.md "Memory"), each with its id. */
 static int make_chunks(mp_pool *pool, pool_job *job, const pool_fn_place *place,
                        mp_obj *const *items, size_t chunksize, int wrap)
 {
-    for (size_t seq = 0; seq < job->nchunks; seq++) {
+    pool_wire_buf b = {NULL, 0, 0};
+    int rc = 0;
+    for (size_t seq = 0; rc == 0 && seq < job->nchunks; seq++) {
         pool_chunk *c = &job->chunks[seq];
         c->job = job;
         c->seq = seq;
         c->first = seq * chunksize;
         c->count =
             job->nitems - c->first < chunksize ? job->nitems - c->first : chunksize;
-        int rc = pool_wire_task(place->bytes, place->len, items + c->first, c->count,
-                                wrap, &c->msg, &c->len);
-        if (rc < 0) return rc;
+        rc = pool_wire_task(place, items + c->first, c->count, wrap, &b, &c->len);
+    }
+    /* The encoder's guesses leave room; the messages wait in the pending
+     * list, so give the rest back. */
+    unsigned char *fit = rc == 0 && b.used ? realloc(b.bytes, b.used) : NULL;
+    job->msgs = fit ? fit : b.bytes;
+    unsigned char *at = job->msgs;
+    for (size_t seq = 0; rc == 0 && seq < job->nchunks; seq++) {
+        pool_chunk *c = &job->chunks[seq];
+        c->msg = at;
+        at += c->len;
         c->id = mp_add64(&pool->next_id, 1, MP_RELAXED);
         pool_wire_set_id(c->msg, c->id);
     }
-    return 0;
+    return rc;
 }
 
 /* Pushes job's chunks on the incoming stack, last first, so that the
@@ -60,7 +72,8 @@ int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *item
 {
     pool_fn_place place;
     int rc = pool_wire_fn((void (*)(void))fn, &place);
-    if (rc == 0) rc = make_chunks(pool, job, &place, items, chunksize, wrap);
+    if (rc == 0 && job->nchunks)
+        rc = make_chunks(pool, job, &place, items, chunksize, wrap);
     /* Counted before open is read, so that pool_shut, which clears open
      * and then waits for the count to fall to 0, never misses a push. */
     mp_add32(&pool->submitting, 1, MP_SEQ_CST);

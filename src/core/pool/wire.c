@@ -61,30 +61,28 @@ int pool_wire_fn_resolve(const void *p, size_t len, int same_layout, void (**fn)
     return mp_os_fn_resolve(&loc, fn);
 }
 
-int pool_wire_task(const void *fnloc, size_t fnlen, mp_obj *const *items, size_t n,
-                   int wrap, void **msg, size_t *len)
+int pool_wire_task(const pool_fn_place *place, mp_obj *const *items, size_t n, int wrap,
+                   pool_wire_buf *b, size_t *len)
 {
-    size_t head = TASK_HEAD + fnlen;
-    int rc = mp__pickle_dumps_items(items, n, wrap, head, msg, len);
+    size_t at = b->used, head = TASK_HEAD + place->len;
+    void *buf = b->bytes;
+    int rc = mp__pickle_dumps_items_into(items, n, wrap, head, &buf, &b->used, &b->cap);
+    b->bytes = buf;
     if (rc < 0) return rc;
+    *len = b->used - at;
     if (*len > POOL_TASK_MAX) {
-        free(*msg);
-        *msg = NULL;
+        b->used = at;
         return mp_set_error(
             MP_ETOOBIG,
             "pool: a chunk's arguments take %zu bytes, over %zu: pass large "
             "data through SharedMemory, or use a smaller chunksize",
             *len, (size_t)POOL_TASK_MAX);
     }
-    /* The encoder's first guess leaves room for a large item; a chunk
-     * waits in the pending list, so give the rest back. */
-    unsigned char *fit = realloc(*msg, *len);
-    if (fit) *msg = fit;
-    unsigned char *w = *msg;
+    unsigned char *w = b->bytes + at;
     w[0] = POOL_MSG_TASK;
     le(w + 1, 0, 8);
-    le(w + 9, fnlen, 4);
-    memcpy(w + TASK_HEAD, fnloc, fnlen);
+    le(w + 9, place->len, 4);
+    memcpy(w + TASK_HEAD, place->bytes, place->len);
     return 0;
 }
 

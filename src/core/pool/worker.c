@@ -14,6 +14,7 @@
 
 #define WAIT_SLICE 0.5                /* seconds between looks at the parent while idle */
 #define HEAP_KEEP  ((size_t)64 << 20) /* docs/pool.md, "Memory" */
+#define OUT_KEEP   ((size_t)1 << 20)  /* the same */
 
 int mp_pool_fail(mp_obj **result, int value, const char *fmt, ...)
 {
@@ -46,6 +47,7 @@ typedef struct worker {
     int same_layout; /* see pool_wire_fn_resolve */
     unsigned char *buf;
     size_t cap;
+    pool_wire_buf out; /* result messages, one at a time */
     /* the last function resolved, by its place */
     unsigned char *fnloc;
     size_t fnlen;
@@ -108,12 +110,14 @@ static int send(worker *w, const void *msg, size_t len)
 static int reply(worker *w, uint64_t id, uint64_t elapsed, int status, size_t index,
                  mp_obj **items, size_t n, mp_obj *message)
 {
-    void *msg = NULL;
-    size_t len = 0;
+    pool_wire_buf *b = &w->out;
+    void *buf = b->bytes;
     int rc = 0;
     mp_obj *made = NULL;
+    b->used = 0;
     if (status == 0) {
-        rc = mp__pickle_dumps_items(items, n, 0, POOL_RESULT_HEAD_SIZE, &msg, &len);
+        rc = mp__pickle_dumps_items_into(items, n, 0, POOL_RESULT_HEAD_SIZE, &buf,
+                                         &b->used, &b->cap);
         if (rc < 0) {
             /* Python's MaybeEncodingError: the task ran, its result cannot
              * travel. */
@@ -124,14 +128,21 @@ static int reply(worker *w, uint64_t id, uint64_t elapsed, int status, size_t in
     if (status != 0) {
         mp_obj *text = message && mp_obj_type_of(message) == MP_OBJ_STR ? message : NULL;
         mp_obj *one = text ? text : mp_obj_none();
-        rc = mp__pickle_dumps_items(&one, 1, 0, POOL_RESULT_HEAD_SIZE, &msg, &len);
+        rc = mp__pickle_dumps_items_into(&one, 1, 0, POOL_RESULT_HEAD_SIZE, &buf,
+                                         &b->used, &b->cap);
     }
+    b->bytes = buf;
     mp_obj_free(made);
-    if (rc < 0) return rc;
-    pool_result_head h = {w->index, status, id, elapsed, index};
-    pool_wire_result_head(msg, &h);
-    rc = send(w, msg, len);
-    free(msg);
+    if (rc == 0) {
+        pool_result_head h = {w->index, status, id, elapsed, index};
+        pool_wire_result_head(b->bytes, &h);
+        rc = send(w, b->bytes, b->used);
+    }
+    /* Kept for the next result, unless a large one made it large. */
+    if (b->cap > OUT_KEEP) {
+        free(b->bytes);
+        *b = (pool_wire_buf){NULL, 0, 0};
+    }
     return rc;
 }
 
@@ -227,6 +238,7 @@ int mp__pool_worker_main(const mp_args *args)
         }
     }
     free(w.buf);
+    free(w.out.bytes);
     free(w.fnloc);
     return code;
 }
