@@ -55,6 +55,7 @@ int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t c
     job->kind = kind;
     job->user = 1;
     job->nitems = nitems;
+    job->chunksize = chunksize;
     job->nchunks = nchunks;
     job->chunks = (pool_chunk *)(block + at_chunks);
     job->errors = (mp_task_error **)(block + at_errors);
@@ -127,20 +128,21 @@ void pool_job_end_chunk(pool_chunk *c, const void *body, size_t len, mp_task_err
 {
     pool_job *job = c->job;
     mp_pool *pool = job->pool;
+    size_t seq = (size_t)(c - job->chunks);
     /* No body and no record: the record could not be made. */
-    if (!err && (!body || keep_bytes(job, c->seq, body, len) < 0)) err = &no_memory;
+    if (!err && (!body || keep_bytes(job, seq, body, len) < 0)) err = &no_memory;
     /* Waiters need waking when the job has its answer, and for an
      * iterator at each chunk; a map of many chunks wakes its caller once. */
     int wake = job->kind == JOB_IMAP || job->kind == JOB_IMAP_UNORDERED;
     if (err) {
-        err->index += c->first;
+        err->index += seq * job->chunksize;
         if (!job->first_failed) {
-            job->first_failed = c->seq + 1;
+            job->first_failed = seq + 1;
             wake = 1;
         }
     }
-    job->errors[c->seq] = err;
-    if (job->order) job->order[job->ended] = c->seq;
+    job->errors[seq] = err;
+    if (job->order) job->order[job->ended] = seq;
     if (++job->ended == job->nchunks) wake = 1;
     if (wake) mp_os_cond_broadcast(pool->cv);
     if (job->ended == job->nchunks && !job->user) {

@@ -32,15 +32,14 @@
 typedef struct pool_job pool_job;
 typedef struct pool_chunk pool_chunk;
 
-/* A slice of a job's items, as one task message. */
+/* A slice of a job's items, as one task message: chunk seq of its job
+ * (job->chunks[seq]) holds items [seq * chunksize, + chunksize). Kept
+ * small: a map of one-item chunks has one per item. */
 struct pool_chunk {
     pool_chunk *next; /* in the pending list or a worker's in-flight list */
     pool_job *job;
-    uint64_t id;  /* unique in the pool, >= POOL_FIRST_ID */
-    size_t seq;   /* which chunk of its job: job->chunks[seq] */
-    size_t first; /* index of its first item in the job */
-    size_t count;
-    void *msg; /* the task message (wire.c), in its job's msgs */
+    uint64_t id; /* unique in the pool, >= POOL_FIRST_ID */
+    void *msg;   /* the task message (wire.c), in its job's msgs */
     size_t len;
 };
 
@@ -55,6 +54,7 @@ struct pool_job {
     enum pool_job_kind kind;
     int user; /* 1 until the caller frees its result or iterator */
     size_t nitems;
+    size_t chunksize;
     size_t nchunks;
     pool_chunk *chunks;
     unsigned char *msgs; /* the chunks' task messages, back to back */

@@ -4,10 +4,13 @@
  * to the handler without taking the pool's mutex: a thread that submits
  * in a loop would otherwise wait on the handler at every call. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/deadline.h"
 #include "core/obj/obj_internal.h"
 #include "core/pool/pool.h"
+
+#define COPY_OUT_MAX 4096
 
 void pool_nudge(mp_pool *pool)
 {
@@ -22,6 +25,27 @@ void pool_nudge(mp_pool *pool)
         mp_store32(&pool->nudged, 0, MP_RELEASE);
 }
 
+/* The encoder's guesses leave room, and the messages wait in the pending
+ * list: the buffer cut to its length. A small one is copied out instead,
+ * so that the encoder's buffer goes back to the heap whole and the next
+ * submission's takes it again: cut, it left a hole no later buffer fit,
+ * and a loop of applies grew the heap by the whole buffer at every call
+ * (docs/pool.md, "Memory"). */
+static unsigned char *fit(pool_wire_buf *b)
+{
+    unsigned char *out = NULL;
+    if (b->used && b->used <= COPY_OUT_MAX) {
+        out = malloc(b->used);
+        if (out) {
+            memcpy(out, b->bytes, b->used);
+            free(b->bytes);
+        }
+    } else if (b->used) {
+        out = realloc(b->bytes, b->used);
+    }
+    return out ? out : b->bytes;
+}
+
 /* Makes job's chunks, their messages back to back in one buffer (an
  * allocation per chunk costs a map of one-item chunks more than its
  * pickling, docs/pool.md "Memory"), each with its id. */
@@ -32,17 +56,12 @@ static int make_chunks(mp_pool *pool, pool_job *job, const pool_fn_place *place,
     int rc = 0;
     for (size_t seq = 0; rc == 0 && seq < job->nchunks; seq++) {
         pool_chunk *c = &job->chunks[seq];
+        size_t first = seq * chunksize, left = job->nitems - first;
         c->job = job;
-        c->seq = seq;
-        c->first = seq * chunksize;
-        c->count =
-            job->nitems - c->first < chunksize ? job->nitems - c->first : chunksize;
-        rc = pool_wire_task(place, items + c->first, c->count, wrap, &b, &c->len);
+        rc = pool_wire_task(place, items + first, left < chunksize ? left : chunksize,
+                            wrap, &b, &c->len);
     }
-    /* The encoder's guesses leave room; the messages wait in the pending
-     * list, so give the rest back. */
-    unsigned char *fit = rc == 0 && b.used ? realloc(b.bytes, b.used) : NULL;
-    job->msgs = fit ? fit : b.bytes;
+    job->msgs = rc == 0 ? fit(&b) : b.bytes;
     unsigned char *at = job->msgs;
     for (size_t seq = 0; rc == 0 && seq < job->nchunks; seq++) {
         pool_chunk *c = &job->chunks[seq];
