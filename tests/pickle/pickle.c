@@ -408,8 +408,10 @@ static void test_roundtrip_random(void)
 /* The pool's join of chunk results (mp__pickle_fast_loads_lists): random
  * lists pickled back to back come out as one list of all their items,
  * equal to what decoding each gives, and the list can be changed and
- * freed like any decoded one. A pickle that is not a list, or that the
- * fast decoder leaves to the general one (a memo get), makes nothing. */
+ * freed like any decoded one. Less room than the items need, a pickle
+ * that is not a list (also one whose list is below its root), or one
+ * that the fast decoder leaves to the general one (a memo get) makes
+ * nothing. */
 static void test_fast_lists(void)
 {
     rng_state = 777;
@@ -435,7 +437,13 @@ static void test_fast_lists(void)
             mp_obj_free(l);
         }
         mp_obj *got = NULL;
-        CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(buf, at, len, n, &got), 1);
+        size_t total = mp_obj_len(want);
+        if (total) /* one item less room than they hold: nothing */
+            CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(buf, at, len, n, total - 1, &got),
+                            0);
+        CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(buf, at, len, n,
+                                                    total + (size_t)(round % 2), &got),
+                        1);
         CU_ASSERT_TRUE(mp_obj_equal(got, want));
         MPT_OK(mp_obj_append(got, mp_obj_str("appended")));
         CU_ASSERT_EQUAL(mp_obj_len(got), mp_obj_len(want) + 1);
@@ -449,7 +457,7 @@ static void test_fast_lists(void)
     mp_obj *t = MP_TUPLE(mp_obj_int(1));
     MPT_OK(mp_obj_dumps(t, &p, &plen));
     mp_obj *got = NULL;
-    CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(p, &zero, &plen, 1, &got), 0);
+    CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(p, &zero, &plen, 1, 1, &got), 0);
     CU_ASSERT_PTR_NULL(got);
     mp_free(p);
     mp_obj_free(t);
@@ -460,7 +468,14 @@ static void test_fast_lists(void)
     MPT_OK(mp_obj_loads(shared, slen, &got)); /* valid, for the general decoder */
     mp_obj_free(got);
     got = NULL;
-    CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(shared, &zero, &slen, 1, &got), 0);
+    CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(shared, &zero, &slen, 1, 1, &got), 0);
+    CU_ASSERT_PTR_NULL(got);
+    /* a list below the root gets the room; the root, a tuple, does not */
+    mp_obj *below = MP_TUPLE(MP_LIST(mp_obj_int(1), mp_obj_int(2)));
+    MPT_OK(mp_obj_dumps(below, &p, &plen));
+    CU_ASSERT_EQUAL(mp__pickle_fast_loads_lists(p, &zero, &plen, 1, 2, &got), 0);
+    mp_free(p);
+    mp_obj_free(below);
     CU_ASSERT_PTR_NULL(got);
 }
 

@@ -31,6 +31,8 @@ typedef struct fast {
     size_t marks[MAX_MARKS];
     size_t mn;
     mp_obj *none, *yes, *no; /* the shared singletons */
+    mp_obj **into;           /* where the root list's items go, or NULL */
+    size_t into_cap;
     mp_obj *so_local[LOCAL_STACK];
     uint32_t sh_local[LOCAL_STACK];
 } fast;
@@ -164,6 +166,20 @@ static mp_obj *container(fast *f, mp_obj_type t)
     else
         o->u.seq.link.arena = f->a;
     return o;
+}
+
+/* An empty list at the root: its items go where into says, if set (the
+ * items array of mp__pickle_fast_loads_lists's list, at this pickle's
+ * place), so that they are stored once. */
+static mp_obj *root_list(fast *f)
+{
+    mp_obj *c = container(f, MP_OBJ_LIST);
+    if (c && f->into) {
+        c->u.seq.items = f->into;
+        c->u.seq.cap = f->into_cap;
+        f->into = NULL;
+    }
+    return c;
 }
 
 /* Adds the stack's items [first, sn) to container c, whose height is *ch,
@@ -362,7 +378,7 @@ static int run(fast *f)
             if (sn == base) return -1;
             break;
         case MP_PK_EMPTY_LIST:
-            PUSH(container(f, MP_OBJ_LIST), 1);
+            PUSH(sn == 0 && !f->mn ? root_list(f) : container(f, MP_OBJ_LIST), 1);
             break;
         case MP_PK_EMPTY_DICT:
             PUSH(container(f, MP_OBJ_DICT), 1);
@@ -464,6 +480,7 @@ static int start(fast *f, const void *data, size_t len, size_t guess)
     f->none = mp_obj_none();
     f->yes = mp_obj_bool(1);
     f->no = mp_obj_bool(0);
+    f->into = NULL;
     f->a = mp_arena_new(guess);
     return f->a ? 0 : -1;
 }
@@ -497,11 +514,17 @@ int mp__pickle_fast_loads(const void *data, size_t len, mp_obj **out)
     return 1;
 }
 
-/* Decodes each list into the arena, keeping them in lists[]; then one
- * list of all their items, whose items array is made once. */
+/* Decodes each list into the arena, its items straight into the items
+ * array of one list made first with room for expect. A pickle that is
+ * not a plain list, or holds more than that room, gives up: its items
+ * would be somewhere else, perhaps in the room by a list below the root. */
 static mp_obj *join_lists(fast *f, const unsigned char *base, const size_t *at,
-                          const size_t *len, size_t n, mp_obj **lists)
+                          const size_t *len, size_t n, size_t expect)
 {
+    mp_obj *all = container(f, MP_OBJ_LIST);
+    mp_obj **items =
+        all ? mp_arena_alloc(f->a, (expect ? expect : 1) * sizeof *items) : NULL;
+    if (!items) return NULL;
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         if (len[i] > UINT32_MAX) return NULL;
@@ -511,21 +534,16 @@ static mp_obj *join_lists(fast *f, const unsigned char *base, const size_t *at,
         f->in_frame = 0;
         f->sn = 0;
         f->mn = 0;
-        if (run(f) < 0 || f->so[0]->type != MP_OBJ_LIST) return NULL;
-        lists[i] = f->so[0];
-        total += lists[i]->u.seq.len;
+        f->into = items + total;
+        f->into_cap = expect - total;
+        if (run(f) < 0) return NULL;
+        mp_obj *r = f->so[0];
+        if (r->type != MP_OBJ_LIST || r->u.seq.items != items + total) return NULL;
+        total += r->u.seq.len;
     }
-    mp_obj *all = container(f, MP_OBJ_LIST);
-    mp_obj **items =
-        all ? mp_arena_alloc(f->a, (total ? total : 1) * sizeof *items) : NULL;
-    if (!items) return NULL;
     all->u.seq.items = items;
-    all->u.seq.cap = total;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = lists[i]->u.seq.len;
-        if (k) memcpy(items + all->u.seq.len, lists[i]->u.seq.items, k * sizeof *items);
-        all->u.seq.len += k;
-    }
+    all->u.seq.cap = expect;
+    all->u.seq.len = total;
     /* No deeper than the deepest list, each within the limit. */
     all->flags |= MP_OBJF_OWNER;
     f->a = NULL;
@@ -533,18 +551,17 @@ static mp_obj *join_lists(fast *f, const unsigned char *base, const size_t *at,
 }
 
 int mp__pickle_fast_loads_lists(const unsigned char *base, const size_t *at,
-                                const size_t *len, size_t n, mp_obj **out)
+                                const size_t *len, size_t n, size_t expect, mp_obj **out)
 {
     size_t sum = 0;
     for (size_t i = 0; i < n; i++)
         sum = len[i] > SIZE_MAX - sum ? SIZE_MAX : sum + len[i];
-    mp_obj **lists = malloc((n ? n : 1) * sizeof *lists);
+    if (expect > SIZE_MAX / 16) return 0;
     fast f;
     mp_obj *all = NULL;
-    if (lists && start(&f, base, 0, arena_guess(sum)) == 0)
-        all = join_lists(&f, base, at, len, n, lists);
-    if (lists) stop(&f);
-    free(lists);
+    if (start(&f, base, 0, arena_guess(sum) + expect * sizeof(mp_obj *)) == 0)
+        all = join_lists(&f, base, at, len, n, expect);
+    stop(&f);
     if (!all) return 0;
     *out = all;
     return 1;

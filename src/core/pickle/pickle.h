@@ -117,12 +117,14 @@ const char *mp__pickle_op_name(int op);
 int mp__pickle_fast_loads(const void *data, size_t len, mp_obj **out);
 
 /* The items of n pickled lists, each at base + at[i] of len[i] bytes, as
- * one new list, decoded as mp__pickle_fast_loads does into one arena: 1
- * with the list in *out, or 0 when one of them is not for the fast
- * decoder (or memory ran out), with nothing made. For the pool, whose map
- * results come back as one list per chunk. */
+ * one new list, decoded as mp__pickle_fast_loads does into one arena, the
+ * items of each stored once, in an array with room for expect: 1 with
+ * the list in *out, or 0 when one of them is not a plain list for the
+ * fast decoder, they hold more than expect items, or memory ran out, with
+ * nothing made. For the pool, whose map results come back as one list
+ * per chunk. */
 int mp__pickle_fast_loads_lists(const unsigned char *base, const size_t *at,
-                                const size_t *len, size_t n, mp_obj **out);
+                                const size_t *len, size_t n, size_t expect, mp_obj **out);
 
 /* The pickle of a list of the n items (each in a 1-tuple when wrap is
  * set), without making the list: what mp_obj_dumps() gives for it, after

@@ -35,7 +35,7 @@ static int assemble(pool_job *job)
 {
     if (job->assembled) return 0;
     if (mp__pickle_fast_loads_lists(job->bytes, job->at, job->len, job->nchunks,
-                                    &job->assembled))
+                                    job->nitems, &job->assembled))
         return 0;
     mp_obj *list = mp_obj_list(0);
     if (!list) return mp_set_error(MP_ENOMEM, "pool: out of memory");
