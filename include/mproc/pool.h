@@ -134,8 +134,10 @@ MP_API void mp_pool_free(mp_pool *pool);
  * nested deeper than MP_OBJ_MAX_DEPTH, or a chunk whose arguments pickle
  * to more than MP_POOL_TASK_MAX bytes (pass large data through
  * SharedMemory; results have no such limit). chunksize 0 is Python's
- * default: the items split into about four chunks per worker. Nothing
- * is submitted when a call fails. */
+ * default: the items split into about four chunks per worker. A call
+ * that fails gives no result and leaves nothing waiting; in a map of
+ * many chunks, which go to the workers in groups as they are pickled,
+ * chunks before the one that failed may have run. */
 #define MP_POOL_TASK_MAX ((size_t)4 << 20)
 
 /* Runs fn(*args) in a worker and waits for it: *out is its result, the

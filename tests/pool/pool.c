@@ -546,9 +546,20 @@ static void make_pool(void)
     MPT_EQ(mp_pool_apply(p, sqr, notseq, NULL), MP_EINVAL);
     /* a chunk over the limit is refused whole, and the pool goes on */
     size_t big = MP_POOL_TASK_MAX / 2 + 1;
-    char *blob = calloc(1, big);
+    char *blob = calloc(2, big);
     mp_obj *two = MP_LIST(mp_obj_bytes(blob, big), mp_obj_bytes(blob, big));
     MPT_EQ(mp_pool_map(p, sqr, two, 2, &out), MP_ETOOBIG);
+    /* ... also when it comes after chunks that went to the workers already
+     * (they are handed over in groups as they are pickled): those end, the
+     * call fails, and nothing is left waiting */
+    mp_obj *late = range(100);
+    MPT_OK(mp_obj_append(late, mp_obj_bytes(blob, big * 2)));
+    mp_async_result *r = NULL;
+    MPT_EQ(mp_pool_map_async(p, sqr, late, 1, &r), MP_ETOOBIG);
+    CU_ASSERT_PTR_NULL(r);
+    MPT_EQ(mp_pool_map(p, sqr, late, 1, &out), MP_ETOOBIG);
+    CU_ASSERT_PTR_NULL(out);
+    mp_obj_free(late);
     mp_obj *small = MP_LIST(mp_obj_int(4));
     MPT_OK(mp_pool_map(p, sqr, small, 0, &out));
     CU_ASSERT_TRUE(out && mp_obj_len(out) == 1);

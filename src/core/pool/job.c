@@ -18,7 +18,10 @@ static void free_job(pool_job *job)
     mp_obj_free(job->assembled);
     mp_obj_free(job->decoded);
     if (job->bytes != job->small) free(job->bytes);
-    free(job->msgs);
+    for (unsigned char *b = job->msgs, *next; b; b = next) {
+        memcpy(&next, b, sizeof next); /* each block starts with the link */
+        free(b);
+    }
     free(job);
 }
 

@@ -57,7 +57,7 @@ struct pool_job {
     size_t chunksize;
     size_t nchunks;
     pool_chunk *chunks;
-    unsigned char *msgs; /* the chunks' task messages, back to back */
+    unsigned char *msgs; /* the chunks' task messages in blocks (submit.c) */
     size_t ended;        /* chunks that ended, with a value or an error */
     /* Results stay pickles, back to back in one buffer, until a caller
      * asks: the handler only copies bytes, and a map of many small tasks
@@ -239,9 +239,11 @@ int pool_error_report(const mp_task_error *err);
 /* ---- submit.c ---- */
 
 /* Makes the chunks of job from items (wrap: each item its own 1-tuple)
- * and hands them to the handler. Not under the mutex. */
+ * and hands them to the handler, group by group. Not under the mutex. On
+ * failure the job is let go of (discarded, or, if some chunks went out,
+ * the rest failed and the job released): the caller no longer has it. */
 int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *items,
-                size_t chunksize, int wrap);
+                int wrap);
 
 /* Moves what submitting threads handed over to the end of the pending
  * list. Under the mutex. */

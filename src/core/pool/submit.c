@@ -3,6 +3,7 @@
  * caller's thread (so that the handler only moves bytes) and hands them
  * to the handler without taking the pool's mutex: a thread that submits
  * in a loop would otherwise wait on the handler at every call. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,61 +47,115 @@ static unsigned char *fit(pool_wire_buf *b)
     return out ? out : b->bytes;
 }
 
-/* Makes job's chunks, their messages back to back in one buffer (an
- * allocation per chunk costs a map of one-item chunks more than its
- * pickling, docs/pool.md "Memory"), each with its id. */
-static int make_chunks(mp_pool *pool, pool_job *job, const pool_fn_place *place,
-                       mp_obj *const *items, size_t chunksize, int wrap)
+/* Chunks go to the handler in groups, as they are pickled, so that the
+ * workers start while a large map is still being pickled: the first
+ * group small, each next one twice as large, up to GROUP_MAX chunks or
+ * GROUP_BYTES of messages. */
+#define GROUP_FIRST 16
+#define GROUP_MAX   4096
+#define GROUP_BYTES ((size_t)256 << 10)
+/* Each group's messages are one allocation, headed by the link to the
+ * job's previous one (job->msgs, freed with the job). */
+#define BLOCK_HEAD sizeof(void *)
+
+/* Pickles chunks [seq, ...) into one block until the group is full: the
+ * chunk after the last made, or 0 on failure. */
+static size_t make_group(pool_job *job, const pool_fn_place *place, mp_obj *const *items,
+                         int wrap, size_t seq, size_t max, int *rc)
 {
-    pool_wire_buf b = {NULL, 0, 0};
-    int rc = 0;
-    for (size_t seq = 0; rc == 0 && seq < job->nchunks; seq++) {
-        pool_chunk *c = &job->chunks[seq];
+    pool_wire_buf b = {NULL, BLOCK_HEAD, 0};
+    size_t from = seq, chunksize = job->chunksize;
+    for (; *rc == 0 && seq < job->nchunks && seq - from < max && b.used < GROUP_BYTES;
+         seq++) {
         size_t first = seq * chunksize, left = job->nitems - first;
-        c->job = job;
-        rc = pool_wire_task(place, items + first, left < chunksize ? left : chunksize,
-                            wrap, &b, &c->len);
+        job->chunks[seq].job = job;
+        *rc = pool_wire_task(place, items + first, left < chunksize ? left : chunksize,
+                             wrap, &b, &job->chunks[seq].len);
     }
-    job->msgs = rc == 0 ? fit(&b) : b.bytes;
-    unsigned char *at = job->msgs;
-    for (size_t seq = 0; rc == 0 && seq < job->nchunks; seq++) {
-        pool_chunk *c = &job->chunks[seq];
+    unsigned char *block = *rc == 0 ? fit(&b) : b.bytes;
+    if (block) {
+        memcpy(block, &job->msgs, BLOCK_HEAD);
+        job->msgs = block;
+    }
+    if (*rc < 0) return 0;
+    unsigned char *at = block + BLOCK_HEAD;
+    for (size_t k = from; k < seq; k++) {
+        pool_chunk *c = &job->chunks[k];
         c->msg = at;
         at += c->len;
-        c->id = mp_add64(&pool->next_id, 1, MP_RELAXED);
+        c->id = mp_add64(&job->pool->next_id, 1, MP_RELAXED);
         pool_wire_set_id(c->msg, c->id);
     }
-    return rc;
+    return seq;
 }
 
-/* Pushes job's chunks on the incoming stack, last first, so that the
+/* Pushes chunks [from, to) on the incoming stack, last first, so that the
  * handler, which reverses the stack, sees every job's in order. */
-static void push(mp_pool *pool, pool_job *job)
+static void push(mp_pool *pool, pool_job *job, size_t from, size_t to)
 {
-    pool_chunk *top = &job->chunks[job->nchunks - 1];
-    for (size_t seq = job->nchunks - 1; seq > 0; seq--)
+    pool_chunk *top = &job->chunks[to - 1];
+    for (size_t seq = to - 1; seq > from; seq--)
         job->chunks[seq].next = &job->chunks[seq - 1];
     uint64_t old = mp_load64(&pool->incoming, MP_RELAXED);
     do {
-        job->chunks[0].next = (pool_chunk *)(uintptr_t)old;
+        job->chunks[from].next = (pool_chunk *)(uintptr_t)old;
     } while (!mp_cas64(&pool->incoming, &old, (uint64_t)(uintptr_t)top, MP_SEQ_CST));
 }
 
-int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *items,
-                size_t chunksize, int wrap)
+/* Hands chunks [from, to) over if the pool is open: 0, or MP_ESTATE. */
+static int hand_over(mp_pool *pool, pool_job *job, size_t from, size_t to)
 {
-    pool_fn_place place;
-    int rc = pool_wire_fn((void (*)(void))fn, &place);
-    if (rc == 0 && job->nchunks)
-        rc = make_chunks(pool, job, &place, items, chunksize, wrap);
+    int rc = 0;
     /* Counted before open is read, so that pool_shut, which clears open
      * and then waits for the count to fall to 0, never misses a push. */
     mp_add32(&pool->submitting, 1, MP_SEQ_CST);
-    if (rc == 0 && !mp_load32(&pool->open, MP_SEQ_CST))
+    if (!mp_load32(&pool->open, MP_SEQ_CST))
         rc = mp_set_error(MP_ESTATE, "pool is not running");
-    if (rc == 0 && job->nchunks) push(pool, job);
+    else
+        push(pool, job, from, to);
     mp_sub32(&pool->submitting, 1, MP_RELEASE);
-    if (rc == 0 && job->nchunks && mp_load32(&pool->idle, MP_SEQ_CST)) pool_nudge(pool);
+    if (rc == 0 && mp_load32(&pool->idle, MP_SEQ_CST)) pool_nudge(pool);
+    return rc;
+}
+
+/* A submission that failed after some of its chunks went out: the rest,
+ * [from, nchunks), end with the failure, and the caller lets go of the
+ * job, which ends when the chunks out do. */
+static void fail_rest(pool_job *job, size_t from, int code)
+{
+    mp_pool *pool = job->pool;
+    char why[sizeof((mp_task_error *)0)->message];
+    snprintf(why, sizeof why, "%s", mp_last_error());
+    mp_os_mutex_lock(pool->mu);
+    for (size_t seq = from; seq < job->nchunks; seq++) {
+        job->chunks[seq].job = job;
+        pool_job_end_chunk(&job->chunks[seq], NULL, 0, pool_error_new(code, "%s", why));
+    }
+    pool_job_release_unlock(job);
+}
+
+int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *items,
+                int wrap)
+{
+    pool_fn_place place;
+    int rc = pool_wire_fn((void (*)(void))fn, &place);
+    if (rc == 0 && !job->nchunks) {
+        mp_add32(&pool->submitting, 1, MP_SEQ_CST);
+        if (!mp_load32(&pool->open, MP_SEQ_CST))
+            rc = mp_set_error(MP_ESTATE, "pool is not running");
+        mp_sub32(&pool->submitting, 1, MP_RELEASE);
+    }
+    size_t done = 0;
+    for (size_t max = GROUP_FIRST; rc == 0 && done < job->nchunks;) {
+        size_t to = make_group(job, &place, items, wrap, done, max, &rc);
+        if (rc == 0) rc = hand_over(pool, job, done, to);
+        if (rc == 0) done = to;
+        max = max * 2 < GROUP_MAX ? max * 2 : GROUP_MAX;
+    }
+    if (rc < 0 && done)
+        fail_rest(job, done, rc);
+    else if (rc < 0)
+        pool_job_discard(job);
     return rc;
 }
 
@@ -181,11 +236,8 @@ static int start_job(mp_pool *pool, mp_pool_fn fn, const mp_obj *items, size_t c
         /* An apply's one item is its argument tuple; a map's, the list's. */
         mp_obj *one = (mp_obj *)items;
         mp_obj *const *list = kind == JOB_APPLY ? &one : mp_obj__seq_items(items);
-        rc = pool_submit(pool, job, fn, list, chunksize, kind != JOB_APPLY && !star);
-        if (rc < 0)
-            pool_job_discard(job);
-        else
-            *out = job;
+        rc = pool_submit(pool, job, fn, list, kind != JOB_APPLY && !star);
+        if (rc == 0) *out = job;
     }
     return rc;
 }
