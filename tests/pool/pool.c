@@ -40,6 +40,18 @@ static int fails_on_3(const mp_obj *args, mp_obj **result)
     return 0;
 }
 
+/* x bytes, byte i being (i + x) % 251. */
+static int pattern_bytes(const mp_obj *args, mp_obj **result)
+{
+    size_t n = (size_t)int_at(args, 0);
+    unsigned char *b = malloc(n ? n : 1);
+    for (size_t i = 0; b && i < n; i++)
+        b[i] = (unsigned char)((i + n) % 251);
+    *result = b ? mp_obj_bytes(b, n) : NULL;
+    free(b);
+    return b ? 0 : -1;
+}
+
 /* The worker's process id. */
 static int whoami(const mp_obj *args, mp_obj **result)
 {
@@ -436,6 +448,39 @@ static void initializer(mp_start_method m)
 }
 MPT_DEFINE_BOTH(initializer)
 
+/* 1 if o is pattern_bytes' result for n. */
+static int is_pattern(const mp_obj *o, size_t n)
+{
+    size_t len = 0;
+    const unsigned char *b = (const unsigned char *)mp_obj_bytes_data(o, &len);
+    if (!b || len != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != (unsigned char)((i + n) % 251)) return 0;
+    return 1;
+}
+
+/* Results larger than the result queue's ring (1 MiB) stream through it
+ * between small ones, in order, from both workers at once. No CPython
+ * case: results have no size limit (docs/pool.md). */
+static void large_results(mp_start_method m)
+{
+    mp_pool *p = pool_of(2, m);
+    static const int64_t sizes[] = {3 << 20, 10, 5 << 20, 0, 2 << 20, 7};
+    size_t n = sizeof sizes / sizeof sizes[0];
+    mp_obj *items = mp_obj_list(0);
+    for (size_t i = 0; i < n; i++)
+        mp_obj_append(items, mp_obj_int(sizes[i]));
+    mp_obj *out = NULL;
+    MPT_OK(mp_pool_map(p, pattern_bytes, items, 1, &out));
+    CU_ASSERT_EQUAL(mp_obj_len(out), n);
+    for (size_t i = 0; out && i < n; i++)
+        CU_ASSERT_TRUE(is_pattern(mp_obj_item(out, i), (size_t)sizes[i]));
+    mp_obj_free(out);
+    mp_obj_free(items);
+    close_join(p);
+}
+MPT_DEFINE_BOTH(large_results)
+
 /* Threads that submit while another closes or terminates the pool. No
  * CPython case: Python documents a Pool's methods as safe from any
  * thread. Every submission either is refused (MP_ESTATE, and every later
@@ -579,6 +624,7 @@ void mpt_suite_pool(void)
     MPT_BOTH("pool", empty_iterable);
     MPT_BOTH("pool", task_errors);
     MPT_BOTH("pool", terminate);
+    MPT_BOTH("pool", large_results);
     mpt_add("pool", "submit_racing_close", submit_racing_close);
     mpt_add("pool", "submit_racing_terminate", submit_racing_terminate);
     MPT_BOTH("pool", worker_lifetime);

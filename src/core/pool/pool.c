@@ -6,7 +6,7 @@
 #include "core/pool/pool.h"
 #include "mproc/array.h"
 
-#define RESULT_RING ((size_t)8 << 20) /* the result queue's ring */
+#define RESULT_RING ((size_t)1 << 20) /* the result queue's ring: docs/pool.md, "Memory" */
 
 static void release_parts(mp_pool *pool)
 {
