@@ -33,6 +33,7 @@ typedef struct fast {
     mp_obj *none, *yes, *no; /* the shared singletons */
     mp_obj **into;           /* where the root list's items go, or NULL */
     size_t into_cap;
+    mp_obj *scratch; /* the root list's container then, made once */
     mp_obj *so_local[LOCAL_STACK];
     uint32_t sh_local[LOCAL_STACK];
 } fast;
@@ -173,8 +174,12 @@ static mp_obj *container(fast *f, mp_obj_type t)
  * place), so that they are stored once. */
 static mp_obj *root_list(fast *f)
 {
-    mp_obj *c = container(f, MP_OBJ_LIST);
-    if (c && f->into) {
+    if (!f->into) return container(f, MP_OBJ_LIST);
+    /* One container for every pickle's root: only its items are kept. */
+    if (!f->scratch) f->scratch = container(f, MP_OBJ_LIST);
+    mp_obj *c = f->scratch;
+    if (c) {
+        c->u.seq.len = 0;
         c->u.seq.items = f->into;
         c->u.seq.cap = f->into_cap;
         f->into = NULL;
@@ -481,6 +486,7 @@ static int start(fast *f, const void *data, size_t len, size_t guess)
     f->yes = mp_obj_bool(1);
     f->no = mp_obj_bool(0);
     f->into = NULL;
+    f->scratch = NULL;
     f->a = mp_arena_new(guess);
     return f->a ? 0 : -1;
 }
