@@ -42,6 +42,7 @@ typedef struct enc {
     unsigned char *fast_end;
     size_t frame_start; /* offset of the open frame's reserved header, or NO_FRAME */
     size_t frame_full;  /* offset at which that frame has reached its target */
+    int framed;         /* frames are written (mp__pickle_dumps_items_into: not) */
     int oom;
 } enc;
 
@@ -97,6 +98,10 @@ static void put1(enc *e, unsigned char op)
 /* Reserves the header of a new frame, filled in when it is committed. */
 static void open_frame(enc *e)
 {
+    if (!e->framed) {
+        set_fast_end(e);
+        return;
+    }
     if (!room(e, FRAME_HEADER)) return;
     e->frame_start = (size_t)(e->p - e->buf);
     e->frame_full = e->frame_start + FRAME_HEADER + MP_PICKLE_FRAME_TARGET;
@@ -435,12 +440,12 @@ static size_t first_size(const mp_obj *o)
     return 2 * LEAF_ROOM + 10 * n;
 }
 
-/* Starts an encoding with cap bytes of room, headroom of them left
- * unwritten at the front for the caller; 0, or MP_ENOMEM. */
-/* Starts an encoding at buf[at + headroom], buf[0..at) kept: buf (of cap
- * bytes, NULL for none) is grown to fit about want bytes more. */
+/* Starts an encoding at buf[at + headroom], buf[0..at) kept (headroom
+ * bytes left unwritten for the caller): buf (of cap bytes, NULL for none)
+ * is grown to fit about want bytes more; in frames as CPython writes
+ * them when framed. 0, or MP_ENOMEM. */
 static int enc_start_at(enc *e, unsigned char *buf, size_t cap, size_t at,
-                        size_t headroom, size_t want)
+                        size_t headroom, size_t want, int framed)
 {
     if (want > SIZE_MAX / 2 - at - headroom)
         return mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
@@ -462,13 +467,15 @@ static int enc_start_at(enc *e, unsigned char *buf, size_t cap, size_t at,
     e->buf[at + headroom + 1] = 4;
     e->p = e->buf + at + headroom + 2;
     e->fast_end = e->buf;
+    e->framed = framed;
     open_frame(e);
     return 0;
 }
 
+/* A new encoding in frames, as mp_obj_dumps makes. */
 static int enc_start(enc *e, size_t headroom, size_t cap)
 {
-    return enc_start_at(e, NULL, 0, 0, headroom, cap);
+    return enc_start_at(e, NULL, 0, 0, headroom, cap, 1);
 }
 
 /* Ends an encoding whose saving returned rc: hands the buffer over, or
@@ -519,7 +526,7 @@ int mp__pickle_dumps_items_into(mp_obj *const *items, size_t n, int wrap, size_t
 {
     enc e;
     size_t guess = n > ((size_t)1 << 20) ? (size_t)1 << 20 : n;
-    int rc = enc_start_at(&e, *buf, *cap, *used, headroom, 2 * LEAF_ROOM + 12 * guess);
+    int rc = enc_start_at(&e, *buf, *cap, *used, headroom, 2 * LEAF_ROOM + 12 * guess, 0);
     if (rc < 0) return rc;
     static const unsigned char open[2] = {MP_PK_EMPTY_LIST, MP_PK_MEMOIZE};
     put(&e, open, 2);
@@ -542,21 +549,5 @@ int mp__pickle_dumps_items_into(mp_obj *const *items, size_t n, int wrap, size_t
     *buf = e.buf;
     *cap = (size_t)(e.end - e.buf);
     if (rc == 0) *used = (size_t)(e.p - e.buf);
-    return rc;
-}
-
-int mp__pickle_dumps_items(mp_obj *const *items, size_t n, int wrap, size_t headroom,
-                           void **data, size_t *len)
-{
-    void *buf = NULL;
-    size_t used = 0, cap = 0;
-    int rc = mp__pickle_dumps_items_into(items, n, wrap, headroom, &buf, &used, &cap);
-    if (rc < 0) {
-        free(buf);
-        used = 0;
-        buf = NULL;
-    }
-    *data = buf;
-    *len = used;
     return rc;
 }

@@ -127,17 +127,15 @@ int mp__pickle_fast_loads_lists(const unsigned char *base, const size_t *at,
                                 const size_t *len, size_t n, size_t expect, mp_obj **out);
 
 /* The pickle of a list of the n items (each in a 1-tuple when wrap is
- * set), without making the list: what mp_obj_dumps() gives for it, after
- * headroom bytes left for the caller at the front of *data (freed with
- * free()). For the pool, whose chunks are slices of a caller's list. */
-int mp__pickle_dumps_items(mp_obj *const *items, size_t n, int wrap, size_t headroom,
-                           void **data, size_t *len);
-
-/* The same pickle written after the first *used bytes of *buf (of *cap
- * bytes, NULL and 0 at first), after headroom bytes, growing the buffer
- * with realloc: many pickles in one allocation. *used becomes the end of
- * the new pickle; on failure it stays, and *buf and *cap are still the
- * caller's to free (the buffer may have moved). */
+ * set), without making the list: what mp_obj_dumps() gives for it, but
+ * without frames (these never leave mproc's own pool, and a frame's
+ * header would take 9 of the 40 bytes of a one-item chunk). Written after
+ * the first *used bytes of *buf (of *cap bytes, NULL and 0 at first), after
+ * headroom bytes left for the caller, growing the buffer with realloc:
+ * many pickles in one allocation. *used becomes the end of the new
+ * pickle; on failure it stays, and *buf and *cap are still the caller's
+ * to free (the buffer may have moved). For the pool, whose chunks are
+ * slices of a caller's list. */
 int mp__pickle_dumps_items_into(mp_obj *const *items, size_t n, int wrap, size_t headroom,
                                 void **buf, size_t *used, size_t *cap);
 
