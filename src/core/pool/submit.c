@@ -102,7 +102,8 @@ static void push(mp_pool *pool, pool_job *job, size_t from, size_t to)
     } while (!mp_cas64(&pool->incoming, &old, (uint64_t)(uintptr_t)top, MP_SEQ_CST));
 }
 
-/* Hands chunks [from, to) over if the pool is open: 0, or MP_ESTATE. */
+/* Hands chunks [from, to) over (none for an empty job) if the pool is
+ * open: 0, or MP_ESTATE. */
 static int hand_over(mp_pool *pool, pool_job *job, size_t from, size_t to)
 {
     int rc = 0;
@@ -111,10 +112,10 @@ static int hand_over(mp_pool *pool, pool_job *job, size_t from, size_t to)
     mp_add32(&pool->submitting, 1, MP_SEQ_CST);
     if (!mp_load32(&pool->open, MP_SEQ_CST))
         rc = mp_set_error(MP_ESTATE, "pool is not running");
-    else
+    else if (to > from)
         push(pool, job, from, to);
     mp_sub32(&pool->submitting, 1, MP_RELEASE);
-    if (rc == 0 && mp_load32(&pool->idle, MP_SEQ_CST)) pool_nudge(pool);
+    if (rc == 0 && to > from && mp_load32(&pool->idle, MP_SEQ_CST)) pool_nudge(pool);
     return rc;
 }
 
@@ -139,12 +140,7 @@ int pool_submit(mp_pool *pool, pool_job *job, mp_pool_fn fn, mp_obj *const *item
 {
     pool_fn_place place;
     int rc = pool_wire_fn((void (*)(void))fn, &place);
-    if (rc == 0 && !job->nchunks) {
-        mp_add32(&pool->submitting, 1, MP_SEQ_CST);
-        if (!mp_load32(&pool->open, MP_SEQ_CST))
-            rc = mp_set_error(MP_ESTATE, "pool is not running");
-        mp_sub32(&pool->submitting, 1, MP_RELEASE);
-    }
+    if (rc == 0 && !job->nchunks) rc = hand_over(pool, job, 0, 0);
     size_t done = 0;
     for (size_t max = GROUP_FIRST; rc == 0 && done < job->nchunks;) {
         size_t to = make_group(job, &place, items, wrap, done, max, &rc);

@@ -11,7 +11,7 @@
 #include "mproc/array.h"
 
 #define WINDOW_NS     2000000u /* docs/pool.md */
-#define WINDOW_MAX    64u
+#define WINDOW_MAX    256u
 #define UNREADY_LIMIT 8 /* mproc/pool.h */
 #define PACE_MIN_HELD 4
 #define PACE_MIN_NS   20000u
