@@ -480,13 +480,19 @@ static int enc_start(enc *e, size_t headroom, size_t cap)
 
 /* Ends an encoding whose saving returned rc: hands the buffer over, or
  * frees it and returns the error. */
+/* Ends the pickle of an encoding whose saving returned rc (STOP, the
+ * last frame closed): rc, or MP_ENOMEM if memory ran out on the way. */
+static int enc_stop(enc *e, int rc)
+{
+    if (rc < 0) return rc;
+    put1(e, MP_PK_STOP);
+    commit_frame(e);
+    return e->oom ? mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory") : 0;
+}
+
 static int enc_finish(enc *e, int rc, void **data, size_t *len)
 {
-    if (rc == 0) {
-        put1(e, MP_PK_STOP);
-        commit_frame(e);
-        if (e->oom) rc = mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
-    }
+    rc = enc_stop(e, rc);
     if (rc < 0) {
         free(e->buf);
         return rc;
@@ -540,11 +546,7 @@ int mp__pickle_dumps_items_into(mp_obj *const *items, size_t n, int wrap, size_t
             rc = save_listed(&e, items[i], wrap);
         put1(&e, MP_PK_APPENDS);
     }
-    if (rc == 0) {
-        put1(&e, MP_PK_STOP);
-        commit_frame(&e);
-        if (e.oom) rc = mp_set_error(MP_ENOMEM, "mp_obj_dumps: out of memory");
-    }
+    rc = enc_stop(&e, rc);
     /* The buffer may have moved, also when this failed. */
     *buf = e.buf;
     *cap = (size_t)(e.end - e.buf);

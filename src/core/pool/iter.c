@@ -34,7 +34,7 @@ static size_t next_chunk(const mp_pool_iter *it)
 {
     const pool_job *job = it->job;
     if (job->order) return it->pos < job->ended ? job->order[it->pos] : SIZE_MAX;
-    return job->done[it->pos] || job->errors[it->pos] ? it->pos : SIZE_MAX;
+    return job->len[it->pos] || job->errors[it->pos] ? it->pos : SIZE_MAX;
 }
 
 /* Moves past the current chunk. */

@@ -42,7 +42,7 @@ int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t c
     /* One allocation for the job, its chunks and their records: an apply
      * costs one besides its message (docs/pool.md, "Memory"). */
     size_t per = sizeof(pool_chunk) + sizeof(mp_task_error *) + 2 * sizeof(size_t) +
-                 (unordered ? sizeof(size_t) : 0) + 1;
+                 (unordered ? sizeof(size_t) : 0);
     if (n > (SIZE_MAX - sizeof(pool_job)) / (2 * per))
         return mp_set_error(MP_ENOMEM, "pool: out of memory");
     size_t at_chunks = part(1, sizeof(pool_job));
@@ -50,8 +50,8 @@ int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t c
     size_t at_at = at_errors + part(n, sizeof(mp_task_error *));
     size_t at_len = at_at + part(n, sizeof(size_t));
     size_t at_order = at_len + part(n, sizeof(size_t));
-    size_t at_done = at_order + (unordered ? part(n, sizeof(size_t)) : 0);
-    unsigned char *block = calloc(1, at_done + n);
+    size_t size = at_order + (unordered ? part(n, sizeof(size_t)) : 0);
+    unsigned char *block = calloc(1, size);
     if (!block) return mp_set_error(MP_ENOMEM, "pool: out of memory");
     pool_job *job = (pool_job *)block;
     job->pool = pool;
@@ -65,7 +65,6 @@ int pool_job_new(mp_pool *pool, enum pool_job_kind kind, size_t nitems, size_t c
     job->at = (size_t *)(block + at_at);
     job->len = (size_t *)(block + at_len);
     job->order = unordered ? (size_t *)(block + at_order) : NULL;
-    job->done = block + at_done;
     job->bytes = job->small;
     job->bcap = sizeof job->small;
     mp_add32(&pool->refs, 1, MP_RELAXED);
@@ -112,7 +111,6 @@ static int keep_bytes(pool_job *job, size_t seq, const void *body, size_t len)
     job->at[seq] = job->blen;
     job->len[seq] = len;
     job->blen += len;
-    job->done[seq] = 1;
     return 0;
 }
 

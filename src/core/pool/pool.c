@@ -6,7 +6,8 @@
 #include "core/pool/pool.h"
 #include "mproc/array.h"
 
-#define RESULT_RING ((size_t)1 << 20) /* the result queue's ring: docs/pool.md, "Memory" */
+/* The result queue's ring: docs/pool.md, "Memory". */
+#define RESULT_RING ((size_t)1 << 20)
 
 static void release_parts(mp_pool *pool)
 {

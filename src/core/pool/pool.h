@@ -65,8 +65,9 @@ struct pool_job {
     unsigned char *bytes; /* small, until that is too small */
     size_t blen, bcap;
     unsigned char small[POOL_SMALL_RESULTS];
-    size_t *at, *len;       /* per chunk: where its pickle (a list) is in bytes */
-    unsigned char *done;    /* per chunk: 1 once it ended with results */
+    size_t *at, *len;       /* per chunk: where its pickle (a list) is in bytes;
+                               len 0 until it ended with results (a pickle never
+                               is empty) */
     mp_task_error **errors; /* per chunk: its failure, or NULL */
     mp_obj *decoded;        /* apply: chunk 0's list, once a get decoded it */
     size_t first_failed;    /* 1 + the chunk that failed first; 0: none */
