@@ -1,5 +1,5 @@
 /* handler.c - the pool's thread in the parent: it sends pending chunks
- * to workers with room, takes results (inbox.c), and looks at the workers
+ * to workers with room, takes results (through its backend), and looks at the workers
  * often enough that a dead one is noticed within about CHECK_NS +
  * IDLE_WAIT (docs/pool.md). Submitting threads wake it with a nudge
  * through the result queue when it may sleep, so it sleeps in one place. */
@@ -21,17 +21,6 @@ static int all_done(const mp_pool *pool)
     return 1;
 }
 
-/* After close, with every chunk done: tells each worker to stop and
- * waits for them to exit. */
-static void stop_workers(mp_pool *pool)
-{
-    static const unsigned char stop = POOL_MSG_STOP;
-    for (int i = 0; i < pool->nworkers; i++)
-        if (pool->workers[i].proc)
-            mp_queue_put_bytes(pool->workers[i].tasks, &stop, 1, MP_FOREVER);
-    pool_workers_reap(pool);
-}
-
 /* Waits for a message up to IDLE_WAIT, unless a submission came since the
  * pending list was last looked at: submitting threads nudge only while
  * idle is set (submit.c), and they push before they look at it. */
@@ -39,7 +28,7 @@ static int receive_idle(mp_pool *pool)
 {
     mp_store32(&pool->idle, 1, MP_SEQ_CST);
     double wait = mp_load64(&pool->incoming, MP_SEQ_CST) ? 0 : IDLE_WAIT;
-    int got = pool_receive(pool, wait);
+    int got = pool->backend->receive(pool, wait);
     mp_store32(&pool->idle, 0, MP_RELAXED);
     return got;
 }
@@ -61,16 +50,16 @@ void pool_handler_main(void *arg)
         int closing = pool->state == POOL_CLOSE;
         mp_os_mutex_unlock(pool->mu);
         if (closing && done) {
-            stop_workers(pool);
+            pool->backend->stop(pool);
             break;
         }
         if (pace) mp_os_sleep_ns(pace);
-        int got = pace ? pool_receive(pool, 0) : receive_idle(pool);
-        for (int k = 0; got && k < BATCH && pool_receive(pool, 0); k++) {
+        int got = pace ? pool->backend->receive(pool, 0) : receive_idle(pool);
+        for (int k = 0; got && k < BATCH && pool->backend->receive(pool, 0); k++) {
         }
         uint64_t now = mp_os_now_ns();
         if (!got || now - last_check >= CHECK_NS) {
-            pool_check_workers(pool);
+            pool->backend->check(pool);
             last_check = now;
         }
     }

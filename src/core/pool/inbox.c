@@ -5,7 +5,7 @@
 
 #include "core/pool/pool.h"
 
-int pool_receive(mp_pool *pool, double timeout)
+int mp__pool_receive_local(mp_pool *pool, double timeout)
 {
     size_t len = 0;
     /* As the workers do (worker.c): a look first, then a wait. */
@@ -20,7 +20,7 @@ int pool_receive(mp_pool *pool, double timeout)
         pool->rcap = len;
         rc = mp_queue_get_bytes_into(pool->results, pool->rbuf, pool->rcap, &len, 0);
     }
-    if (rc == 0) pool_take_result(pool, pool->rbuf, len);
+    if (rc == 0) mp__pool_take_result(pool, pool->rbuf, len);
     /* MP_EOWNERDEAD: a worker died writing its result; the death is
      * settled when the worker is looked at. */
     return rc == 0 || rc == MP_EOWNERDEAD;
@@ -28,7 +28,7 @@ int pool_receive(mp_pool *pool, double timeout)
 
 void pool_drain(mp_pool *pool)
 {
-    while (pool_receive(pool, 0)) {
+    while (mp__pool_receive_local(pool, 0)) {
     }
 }
 
@@ -55,7 +55,7 @@ static mp_task_error *task_failure(const pool_result_head *h, const void *body,
     return err;
 }
 
-void pool_take_result(mp_pool *pool, const void *msg, size_t len)
+void mp__pool_take_result(mp_pool *pool, const void *msg, size_t len)
 {
     pool_result_head h;
     const void *body;

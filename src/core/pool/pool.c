@@ -65,6 +65,39 @@ static int check_config(const mp_pool_config *cfg)
     return 0;
 }
 
+int mp__pool_new_backend(mp_pool **out, const mp_pool_config *cfg, int n,
+                         const pool_backend *be, void *data)
+{
+    mp_pool *pool = calloc(1, sizeof *pool);
+    if (!pool) {
+        if (data) be->release(data);
+        return mp_set_error(MP_ENOMEM, "pool: out of memory");
+    }
+    mp_store32(&pool->refs, 1, MP_RELAXED);
+    mp_store32(&pool->open, 1, MP_RELAXED);
+    pool->backend = be;
+    pool->backend_data = data;
+    pool->nworkers = n;
+    pool->maxtasks = cfg->maxtasksperchild;
+    pool->method = cfg->start_method;
+    mp_store64(&pool->next_id, POOL_FIRST_ID, MP_RELAXED);
+    int rc = make_parts(pool, cfg);
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = be->start(pool, i);
+    if (rc == 0) rc = mp_os_thread_start(&pool->handler, pool_handler_main, pool);
+    if (rc < 0) {
+        if (pool->workers) be->kill(pool);
+        if (data) be->release(data);
+        release_parts(pool);
+        if (pool->cv) mp_os_cond_free(pool->cv);
+        if (pool->mu) mp_os_mutex_free(pool->mu);
+        free(pool);
+        return rc;
+    }
+    *out = pool;
+    return 0;
+}
+
 int mp_pool_new_config(mp_pool **out, const mp_pool_config *cfg)
 {
     mp_clear_error();
@@ -75,28 +108,7 @@ int mp_pool_new_config(mp_pool **out, const mp_pool_config *cfg)
     int n = cfg->processes;
     if (n == 0) n = mp_process_cpu_count();
     if (n < 1) n = 1;
-    mp_pool *pool = calloc(1, sizeof *pool);
-    if (!pool) return mp_set_error(MP_ENOMEM, "pool: out of memory");
-    mp_store32(&pool->refs, 1, MP_RELAXED);
-    mp_store32(&pool->open, 1, MP_RELAXED);
-    pool->nworkers = n;
-    pool->maxtasks = cfg->maxtasksperchild;
-    pool->method = cfg->start_method;
-    mp_store64(&pool->next_id, POOL_FIRST_ID, MP_RELAXED);
-    rc = make_parts(pool, cfg);
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = pool_worker_start(pool, i);
-    if (rc == 0) rc = mp_os_thread_start(&pool->handler, pool_handler_main, pool);
-    if (rc < 0) {
-        if (pool->workers) pool_workers_kill(pool);
-        release_parts(pool);
-        if (pool->cv) mp_os_cond_free(pool->cv);
-        if (pool->mu) mp_os_mutex_free(pool->mu);
-        free(pool);
-        return rc;
-    }
-    *out = pool;
-    return 0;
+    return mp__pool_new_backend(out, cfg, n, &pool_local_backend, NULL);
 }
 
 int mp_pool_new(mp_pool **pool, int processes, mp_pool_init_fn initializer,
@@ -118,7 +130,7 @@ int mp_pool_worker_pids(mp_pool *pool, int64_t *pids, size_t max)
     size_t n = 0;
     mp_os_mutex_lock(pool->mu);
     for (int i = 0; i < pool->nworkers && n < max; i++)
-        if (pool->workers[i].proc) pids[n++] = mp_process_pid(pool->workers[i].proc);
+        if (pool->workers[i].live) pids[n++] = pool->workers[i].pid;
     mp_os_mutex_unlock(pool->mu);
     return (int)n;
 }
@@ -156,7 +168,7 @@ int mp_pool_terminate(mp_pool *pool)
     mp_os_mutex_unlock(pool->mu);
     pool_nudge(pool);
     join_handler(pool);
-    pool_workers_kill(pool);
+    pool->backend->kill(pool);
     mp_os_mutex_lock(pool->mu);
     pool_take_incoming(pool);
     pool_fail_all(pool, MP_ESTATE, "the pool was terminated");
@@ -184,7 +196,9 @@ void mp_pool_free(mp_pool *pool)
     mp_os_mutex_unlock(pool->mu);
     if (needs_stop) mp_pool_terminate(pool);
     join_handler(pool);
-    pool_workers_kill(pool); /* none left after a join; after a terminate, reaped */
+    pool->backend->kill(pool); /* none left after a join; after a terminate, reaped */
+    if (pool->backend_data) pool->backend->release(pool->backend_data);
+    pool->backend_data = NULL;
     mp_os_mutex_lock(pool->mu);
     pool_take_incoming(pool);
     pool_fail_all(pool, MP_ESTATE, "the pool was terminated");

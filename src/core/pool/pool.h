@@ -1,21 +1,23 @@
 /* pool.h - the Pool's parts and how they meet (room pool/).
  *
- * The parent keeps one handler thread (handler.c). Each worker has a task
- * queue of its own that only the handler writes; every worker writes its
- * results into one result queue that only the handler reads, and that
- * also carries the nudges of threads that submitted work. Beside them,
- * a raw shared array holds one word per worker: the id of the chunk it
- * has begun (0 until its initializer has run, 1 when ready). So the
- * handler knows exactly what each worker holds: the chunks it sent and
- * has no result for, in order, the first of them begun when that word
- * names it. A dead worker's begun chunk fails; the others go back to the
- * front of the pending list (workers.c). docs/pool.md tells the story.
+ * The parent keeps one handler thread (handler.c) that sends chunks to
+ * workers and takes their results through a backend: local processes
+ * (local.c), or MPI ranks (mpi/, built apart as mproc::mpi). It knows
+ * exactly what each worker holds: the chunks it sent and has no result
+ * for, in order. A dead worker's begun chunk fails; the others go back to
+ * the front of the pending list (workers.c). Locally, each worker has a
+ * task queue of its own that only the handler writes; every worker
+ * writes its results into one result queue that only the handler reads,
+ * and that also carries the nudges of threads that submitted work; a raw
+ * shared array holds one word per worker: the id of the chunk it has
+ * begun (0 until its initializer has run, 1 when ready). docs/pool.md
+ * tells the story.
  *
  * Files: pool.c (life of the pool), submit.c (the calls that give work),
  * job.c (a submission's chunks and their ends), result.c (AsyncResult),
- * iter.c (imap), handler.c, inbox.c (results in), workers.c, worker.c (the
- * worker process),
- * wire.c (messages). */
+ * iter.c (imap), handler.c, inbox.c (the result queue), workers.c (what
+ * workers hold), local.c (the local backend), worker.c (the worker's
+ * side), wire.c (messages). */
 #ifndef MP_CORE_POOL_POOL_H
 #define MP_CORE_POOL_POOL_H
 
@@ -75,11 +77,14 @@ struct pool_job {
     mp_obj *assembled;      /* map: the list, once a get built it */
 };
 
-/* A worker and what it holds. proc and tasks change only on the handler
- * thread (or before it starts and after it ends), under the mutex. */
+/* A worker and what it holds. live, pid, proc and tasks change only on
+ * the handler thread (or before it starts and after it ends), under the
+ * mutex. */
 typedef struct pool_worker {
-    mp_process *proc;        /* NULL while there is none */
-    mp_queue *tasks;         /* its task queue */
+    int live;                /* a worker holds this place and may be given chunks */
+    int64_t pid;             /* its process id, once known */
+    mp_process *proc;        /* the local backend's process, or NULL */
+    mp_queue *tasks;         /* the local backend's task queue */
     pool_chunk *head, *tail; /* sent, no result yet, in order */
     size_t inflight;
     size_t given;      /* chunks sent to this process */
@@ -88,6 +93,31 @@ typedef struct pool_worker {
 } pool_worker;
 
 enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
+
+/* Where the workers are and how messages reach them: local processes
+ * (local.c), or MPI ranks (mpi/, built apart as mproc::mpi). The handler
+ * thread makes every call but release. */
+typedef struct pool_backend {
+    /* Starts worker i, or NULL where workers are never replaced (the
+     * pool then fails its tasks once none is left). Not under the mutex. */
+    int (*start)(mp_pool *pool, int i);
+    /* Sends a task message to live worker i without waiting: 0, or
+     * MP_EFULL to be tried again after its next result. Under the mutex. */
+    int (*send)(mp_pool *pool, int i, const void *msg, size_t len);
+    /* Takes what came (results through mp__pool_take_result, nudges), waiting
+     * up to timeout seconds for it: 1 if something came. */
+    int (*receive)(mp_pool *pool, double timeout);
+    /* Looks at each worker: a dead one is settled (pool_settle) and,
+     * where start is set and the pool still wants it, replaced. */
+    void (*check)(mp_pool *pool);
+    /* After close, with every chunk done: stops the workers, waits for them. */
+    void (*stop)(mp_pool *pool);
+    /* Stops the workers now (terminate, or a pool that failed to start). */
+    void (*kill)(mp_pool *pool);
+    /* Frees what the backend keeps (backend_data, when not NULL), after
+     * kill or stop. */
+    void (*release)(void *data);
+} pool_backend;
 
 struct mp_pool {
     mp_os_mutex *mu;
@@ -100,11 +130,13 @@ struct mp_pool {
      * nudge the handler only when it is about to sleep (idle). */
     mp_atomic_u64 incoming; /* the top chunk, as an integer */
     mp_atomic_u32 open, submitting, idle;
+    const pool_backend *backend;
+    void *backend_data;
     int handler_done; /* the handler thread has left its loop */
     int nworkers;
     pool_worker *workers;
-    mp_queue *results;
-    mp_array *slots; /* raw 'Q', one word per worker */
+    mp_queue *results; /* results of local workers, and the nudges */
+    mp_array *slots;   /* local: raw 'Q', one word per worker */
     pool_chunk *pending, *pending_tail;
     mp_atomic_u64 next_id;
     mp_atomic_u32 nudged; /* a nudge is in the result queue */
@@ -113,8 +145,9 @@ struct mp_pool {
     size_t rcap;
     int joined;         /* the handler thread has been joined */
     int unready_deaths; /* workers that died before ready, in a row */
-    int broken;         /* gave up replacing them (mproc/pool.h) */
-    unsigned named;     /* workers started so far, for their names */
+    int broken;         /* gave up replacing them (mproc/pool.h), or none is left */
+    const char *broken_why;
+    unsigned named; /* workers started so far, for their names */
     /* what each worker is started with */
     void *init_loc; /* the initializer's place (wire.c), or NULL */
     size_t init_loc_len;
@@ -180,7 +213,7 @@ typedef struct pool_task_view {
     const void *args;
     size_t args_len;
 } pool_task_view;
-int pool_wire_parse_task(const void *msg, size_t len, pool_task_view *v);
+MP_API int mp__pool_parse_task(const void *msg, size_t len, pool_task_view *v);
 
 /* Result messages: a header then a pickle (the list of results, or the
  * failure's message). A nudge is a header with worker POOL_NUDGE. */
@@ -193,7 +226,7 @@ typedef struct pool_result_head {
     uint64_t index; /* the failed item within the chunk */
 } pool_result_head;
 #define POOL_RESULT_HEAD_SIZE 36
-void pool_wire_result_head(unsigned char *out, const pool_result_head *h);
+MP_API void mp__pool_wire_result_head(unsigned char *out, const pool_result_head *h);
 int pool_wire_parse_result(const void *msg, size_t len, pool_result_head *h,
                            const void **body, size_t *body_len);
 
@@ -266,15 +299,12 @@ int pool_result_take(pool_job *job, mp_obj **out);
 /* An iterator over job's results; on failure releases job. */
 int pool_iter_new(pool_job *job, mp_pool_iter **it);
 
-/* ---- handler.c / workers.c ---- */
+/* ---- handler.c / workers.c: the workers seen from the parent ---- */
 
 void pool_handler_main(void *arg);
 
-/* Starts worker i (a fresh task queue, its slot reset). Not under the
- * mutex (handler thread or before it runs). */
-int pool_worker_start(mp_pool *pool, int i);
-
-/* Sends as many pending chunks as the workers may take. Under the mutex. */
+/* Sends as many pending chunks as the live workers may take. Under the
+ * mutex. */
 void pool_dispatch(mp_pool *pool);
 
 /* How long the handler may sleep before it takes results, when every
@@ -283,35 +313,86 @@ void pool_dispatch(mp_pool *pool);
  * result queue instead. Under the mutex. */
 uint64_t pool_pace_ns(const mp_pool *pool);
 
-/* Looks at each worker: a dead one's chunks are settled and it is
- * replaced. Handler thread, not under the mutex. */
-void pool_check_workers(mp_pool *pool);
+/* Settles what dead worker i held: of the chunks sent to it, the first
+ * taken ones fail (the one whose id is begun "while running"), the rest
+ * go back to the front of the pending list; the worker is no longer
+ * live. begun POOL_SLOT_STARTING: it died before it was ready. Under the
+ * mutex. */
+void pool_settle(mp_pool *pool, int i, size_t taken, uint64_t begun, int exitcode,
+                 int64_t pid, const char *name);
 
-/* ---- inbox.c: the result queue, read by the handler thread ---- */
-
-/* Takes one message, waiting up to timeout seconds: 1 if something came
- * (a message, or word that one was lost), 0 if not. */
-int pool_receive(mp_pool *pool, double timeout);
-
-/* Takes every message the result queue holds now. */
-void pool_drain(mp_pool *pool);
-
-/* Handles one result-queue message. Handler thread, not under the mutex. */
-void pool_take_result(mp_pool *pool, const void *msg, size_t len);
+/* 1 if the pool still needs worker places filled. Under the mutex. */
+int pool_wants_workers(const mp_pool *pool);
 
 /* Ends every chunk not yet ended (pending and in flight) with err_code.
  * Under the mutex. */
 void pool_fail_all(mp_pool *pool, int code, const char *why);
 
-/* Stops every worker now (terminate) and reaps them. Not under the mutex;
- * the handler has ended. */
-void pool_workers_kill(mp_pool *pool);
+/* ---- local.c: the backend of local processes ---- */
 
-/* Waits for every worker to exit and releases it. Not under the mutex. */
-void pool_workers_reap(mp_pool *pool);
+extern const pool_backend pool_local_backend;
 
-/* The worker process (worker.c). */
+/* ---- inbox.c: the result queue, read by the handler thread ---- */
+
+/* Takes one message from the result queue, waiting up to timeout seconds:
+ * 1 if something came (a message, or word that one was lost), 0 if not.
+ * The local backend's receive; another backend's waits here for nudges. */
+MP_API int mp__pool_receive_local(mp_pool *pool, double timeout);
+
+/* Takes every message the result queue holds now. */
+void pool_drain(mp_pool *pool);
+
+/* Handles one result message (or nudge). Handler thread, not under the
+ * mutex. */
+MP_API void mp__pool_take_result(mp_pool *pool, const void *msg, size_t len);
+
+/* ---- worker.c: the worker's side ---- */
+
+/* Runs the chunks of task messages, whatever brings them. */
+typedef struct pool_runner {
+    uint32_t index;    /* the worker's place, in its result heads */
+    int same_layout;   /* see pool_wire_fn_resolve */
+    pool_wire_buf out; /* the latest result message */
+    /* the last function resolved, by its place */
+    unsigned char *fnloc;
+    size_t fnlen;
+    mp_pool_fn fn;
+} pool_runner;
+
+/* Runs the initializer at place (as pool_wire_fn made it; NULL: none)
+ * with initargs: what it returned, or 1 if it cannot be found. */
+MP_API int mp__pool_run_initializer(const pool_runner *r, const void *place, size_t len,
+                                    const mp_obj *initargs);
+
+/* Runs the chunk of task v and makes its result message (its failure,
+ * if the task failed or could not run) in r->out: 0, or an error if not
+ * even that could be made. */
+MP_API int mp__pool_run_chunk(pool_runner *r, const pool_task_view *v);
+
+/* After the result message went: lets go of a buffer a large one grew. */
+MP_API void mp__pool_runner_sent(pool_runner *r);
+MP_API void mp__pool_runner_free(pool_runner *r);
+
+/* The local worker process. */
 int mp__pool_worker_main(const mp_args *args);
+
+/* ---- for a backend built apart (mproc::mpi): exported, not public ---- */
+
+/* A pool on backend be (with data, which the backend's release frees) of
+ * nworkers places, each started with be->start or, without start, marked
+ * live by the backend with mp__pool_worker_up before this returns. */
+MP_API int mp__pool_new_backend(mp_pool **out, const mp_pool_config *cfg, int nworkers,
+                                const pool_backend *be, void *data);
+
+/* Worker i is live, with process id pid. Not under the mutex. */
+MP_API void mp__pool_worker_up(mp_pool *pool, int i, int64_t pid);
+
+/* pool_settle, taking the mutex. */
+MP_API void mp__pool_worker_died(mp_pool *pool, int i, size_t taken, uint64_t begun,
+                                 int exitcode, int64_t pid, const char *name);
+
+/* 1 if a process of that id runs on this machine, 0 if not. */
+MP_API int mp__pool_pid_alive(int64_t pid);
 
 #ifdef MPROC_TEST_HOOKS
 /* In a worker: its result queue, so that a test's task can take that

@@ -18,7 +18,7 @@ void pool_nudge(mp_pool *pool)
     if (mp_xchg32(&pool->nudged, 1, MP_ACQUIRE)) return;
     unsigned char head[POOL_RESULT_HEAD_SIZE];
     pool_result_head h = {POOL_NUDGE, 0, 0, 0, 0};
-    pool_wire_result_head(head, &h);
+    mp__pool_wire_result_head(head, &h);
     /* Without waiting: a full result queue, or a worker writing a long
      * result, means the handler has a reason to wake anyway, and it looks
      * at the pending list at every turn. */

@@ -91,7 +91,7 @@ void pool_wire_set_id(void *msg, uint64_t id)
     le((unsigned char *)msg + 1, id, 8);
 }
 
-int pool_wire_parse_task(const void *msg, size_t len, pool_task_view *v)
+int mp__pool_parse_task(const void *msg, size_t len, pool_task_view *v)
 {
     const unsigned char *p = msg;
     memset(v, 0, sizeof *v);
@@ -112,7 +112,7 @@ int pool_wire_parse_task(const void *msg, size_t len, pool_task_view *v)
     return 0;
 }
 
-void pool_wire_result_head(unsigned char *out, const pool_result_head *h)
+void mp__pool_wire_result_head(unsigned char *out, const pool_result_head *h)
 {
     le(out, h->worker, 4);
     le(out + 4, (uint32_t)h->status, 4);

@@ -43,15 +43,9 @@ mp_queue *mp__pool_worker_results;
 typedef struct worker {
     mp_queue *tasks, *results;
     mp_atomic_u64 *slot;
-    uint32_t index;
-    int same_layout; /* see pool_wire_fn_resolve */
     unsigned char *buf;
     size_t cap;
-    pool_wire_buf out; /* result messages, one at a time */
-    /* the last function resolved, by its place */
-    unsigned char *fnloc;
-    size_t fnlen;
-    mp_pool_fn fn;
+    pool_runner run;
 } worker;
 
 /* The next task message into w->buf: its length, 0 when the parent is
@@ -78,7 +72,7 @@ static int64_t next_task(worker *w)
     }
 }
 
-static int resolve(worker *w, const pool_task_view *v)
+static int resolve(pool_runner *w, const pool_task_view *v)
 {
     if (w->fn && v->fnlen == w->fnlen && memcmp(v->fnloc, w->fnloc, v->fnlen) == 0)
         return 0;
@@ -105,9 +99,9 @@ static int send(worker *w, const void *msg, size_t len)
     }
 }
 
-/* Sends the end of chunk id: the list of its n results, or (status not 0)
- * a failure at item index with message (a str, or NULL). */
-static int reply(worker *w, uint64_t id, uint64_t elapsed, int status, size_t index,
+/* Makes the end of chunk id in w->out: the list of its n results, or
+ * (status not 0) a failure at item index with message (a str, or NULL). */
+static int reply(pool_runner *w, uint64_t id, uint64_t elapsed, int status, size_t index,
                  mp_obj **items, size_t n, mp_obj *message)
 {
     pool_wire_buf *b = &w->out;
@@ -135,19 +129,28 @@ static int reply(worker *w, uint64_t id, uint64_t elapsed, int status, size_t in
     mp_obj_free(made);
     if (rc == 0) {
         pool_result_head h = {w->index, status, id, elapsed, index};
-        pool_wire_result_head(b->bytes, &h);
-        rc = send(w, b->bytes, b->used);
-    }
-    /* Kept for the next result, unless a large one made it large. */
-    if (b->cap > OUT_KEEP) {
-        free(b->bytes);
-        *b = (pool_wire_buf){NULL, 0, 0};
+        mp__pool_wire_result_head(b->bytes, &h);
     }
     return rc;
 }
 
-/* Runs one chunk and sends its end. */
-static int run_chunk(worker *w, const pool_task_view *v)
+void mp__pool_runner_sent(pool_runner *w)
+{
+    /* Kept for the next result, unless a large one made it large. */
+    if (w->out.cap > OUT_KEEP) {
+        free(w->out.bytes);
+        w->out = (pool_wire_buf){NULL, 0, 0};
+    }
+}
+
+void mp__pool_runner_free(pool_runner *w)
+{
+    free(w->out.bytes);
+    free(w->fnloc);
+    memset(w, 0, sizeof *w);
+}
+
+int mp__pool_run_chunk(pool_runner *w, const pool_task_view *v)
 {
     mp_obj *args = NULL;
     int rc = resolve(w, v);
@@ -188,11 +191,9 @@ int64_t pool_layout_mark(void)
     return (int64_t)(uintptr_t)mp__pool_worker_main;
 }
 
-/* Runs the initializer from its place (bytes) with initargs. */
-static int initialize(const worker *w, const mp_obj *place, const mp_obj *initargs)
+int mp__pool_run_initializer(const pool_runner *w, const void *p, size_t len,
+                             const mp_obj *initargs)
 {
-    size_t len = 0;
-    const void *p = mp_obj_bytes_data(place, &len);
     if (!p) return 0;
     void (*fn)(void) = NULL;
     int rc = pool_wire_fn_resolve(p, len, w->same_layout, &fn);
@@ -211,12 +212,14 @@ int mp__pool_worker_main(const mp_args *args)
     if (!w.tasks || !w.results || !slots || mp_args_get_int(args, 3, &index) < 0 ||
         mp_args_get_int(args, 6, &maxtasks) < 0 || mp_args_get_int(args, 7, &mark) < 0)
         return 70; /* EX_SOFTWARE: the pool and its worker disagree */
-    w.index = (uint32_t)index;
+    w.run.index = (uint32_t)index;
     mp_os_heap_keep(HEAP_KEEP);
-    w.same_layout = mark == pool_layout_mark();
+    w.run.same_layout = mark == pool_layout_mark();
     MP_TEST_HOOK(mp__pool_worker_results = w.results);
     w.slot = (mp_atomic_u64 *)mp_array_data(slots) + index;
-    int code = initialize(&w, mp_args_obj(args, 4), mp_args_obj(args, 5));
+    size_t plen = 0;
+    const void *place = mp_obj_bytes_data(mp_args_obj(args, 4), &plen);
+    int code = mp__pool_run_initializer(&w.run, place, plen, mp_args_obj(args, 5));
     if (code != 0) return code;
     mp_store64(w.slot, POOL_SLOT_READY, MP_RELEASE);
     for (int64_t ran = 0; maxtasks == 0 || ran < maxtasks; ran++) {
@@ -226,19 +229,21 @@ int mp__pool_worker_main(const mp_args *args)
             break;
         }
         pool_task_view v;
-        if (pool_wire_parse_task(w.buf, (size_t)len, &v) < 0) {
+        if (mp__pool_parse_task(w.buf, (size_t)len, &v) < 0) {
             code = 70;
             break;
         }
         if (v.kind == POOL_MSG_STOP) break;
         mp_store64(w.slot, v.id, MP_RELEASE);
-        if (run_chunk(&w, &v) < 0) {
+        int rc = mp__pool_run_chunk(&w.run, &v);
+        if (rc == 0) rc = send(&w, w.run.out.bytes, w.run.out.used);
+        mp__pool_runner_sent(&w.run);
+        if (rc < 0) {
             code = 70;
             break;
         }
     }
     free(w.buf);
-    free(w.out.bytes);
-    free(w.fnloc);
+    mp__pool_runner_free(&w.run);
     return code;
 }
