@@ -5,11 +5,18 @@
 #   BUILD_TYPE  CMAKE_BUILD_TYPE (default: RelWithDebInfo)
 #   JOBS        parallel build and test jobs (default: 2)
 #   MPROC_SKIP_DEPS=1  do not run tools/install-deps.sh
+#   CTEST_LABEL  run only the tests of this CTest label (e.g. mpi)
 # e.g. BUILD_DIR=build-asan tools/run-tests.sh -DMPROC_SANITIZE=address,undefined
+# -DMPROC_WITH_MPI=ON adds mproc::mpi and its tests, and Open MPI to install.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-[ "${MPROC_SKIP_DEPS:-0}" = 1 ] || tools/install-deps.sh
+extra=""
+for arg in "$@"; do
+    case "$arg" in -DMPROC_WITH_MPI=ON) extra="libopenmpi-dev openmpi-bin" ;; esac
+done
+# shellcheck disable=SC2086 # the package names are words
+[ "${MPROC_SKIP_DEPS:-0}" = 1 ] || tools/install-deps.sh $extra
 build=${BUILD_DIR:-build}
 jobs=${JOBS:-2}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
@@ -25,7 +32,7 @@ new_names() {
     done
 }
 before=$(shm_names | tr '\n' ' ')
-ctest --test-dir "$build" --output-on-failure -j "$jobs"
+ctest --test-dir "$build" --output-on-failure -j "$jobs" ${CTEST_LABEL:+-L "$CTEST_LABEL"}
 tries=0
 while left=$(new_names) && [ -n "$left" ] && [ "$tries" -lt 100 ]; do
     tries=$((tries + 1))

@@ -67,6 +67,11 @@ int mp_set_error(int code, const char *fmt, ...)
     return code;
 }
 
+void mp__clear_error(void)
+{
+    mp_clear_error();
+}
+
 void mp_free(void *p)
 {
     free(p);

@@ -26,7 +26,7 @@
 
 /* Records a detail message for the calling thread and returns code, so a
  * failure path reads: return mp_set_error(MP_EINVAL, "bad typecode '%c'", tc); */
-int mp_set_error(int code, const char *fmt, ...) MP_PRINTF(2, 3);
+MP_API int mp_set_error(int code, const char *fmt, ...) MP_PRINTF(2, 3);
 
 /* Whether the calling thread's detail message belongs to its latest call
  * (mp_set_error sets it, mp_clear_error clears it). */
@@ -40,6 +40,10 @@ static inline void mp_clear_error(void)
 {
     mp__error_fresh = 0;
 }
+
+/* mp_clear_error for a library built apart (mproc::mpi), which cannot
+ * reach the thread-local flag. */
+MP_API void mp__clear_error(void);
 
 /* 1 if n cannot be the size of (or an offset into) a real object: nothing
  * in C is larger than PTRDIFF_MAX bytes, so such a size is a negative

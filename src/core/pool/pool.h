@@ -98,8 +98,10 @@ enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
  * (local.c), or MPI ranks (mpi/, built apart as mproc::mpi). The handler
  * thread makes every call but release. */
 typedef struct pool_backend {
-    /* Starts worker i, or NULL where workers are never replaced (the
-     * pool then fails its tasks once none is left). Not under the mutex. */
+    /* 1 if check replaces a dead worker; 0: the pool fails its tasks once
+     * no worker is left. */
+    int replaces;
+    /* Starts worker i, as the pool starts. Not under the mutex. */
     int (*start)(mp_pool *pool, int i);
     /* Sends a task message to live worker i without waiting: 0, or
      * MP_EFULL to be tried again after its next result. Under the mutex. */
@@ -378,9 +380,8 @@ int mp__pool_worker_main(const mp_args *args);
 
 /* ---- for a backend built apart (mproc::mpi): exported, not public ---- */
 
-/* A pool on backend be (with data, which the backend's release frees) of
- * nworkers places, each started with be->start or, without start, marked
- * live by the backend with mp__pool_worker_up before this returns. */
+/* A pool on backend be (with data, which the backend's release frees,
+ * also on failure) of nworkers places, each started with be->start. */
 MP_API int mp__pool_new_backend(mp_pool **out, const mp_pool_config *cfg, int nworkers,
                                 const pool_backend *be, void *data);
 
@@ -393,6 +394,9 @@ MP_API void mp__pool_worker_died(mp_pool *pool, int i, size_t taken, uint64_t be
 
 /* 1 if a process of that id runs on this machine, 0 if not. */
 MP_API int mp__pool_pid_alive(int64_t pid);
+
+/* Sleeps ns nanoseconds. */
+MP_API void mp__pool_sleep_ns(uint64_t ns);
 
 #ifdef MPROC_TEST_HOOKS
 /* In a worker: its result queue, so that a test's task can take that

@@ -133,7 +133,7 @@ void pool_settle(mp_pool *pool, int i, size_t taken, uint64_t begun, int exitcod
     w->inflight = 0;
     w->chunk_ns = 0;
     w->live = 0;
-    if (!pool->backend->start) {
+    if (!pool->backend->replaces) {
         int left = 0;
         for (int k = 0; k < pool->nworkers; k++)
             left += pool->workers[k].live;
