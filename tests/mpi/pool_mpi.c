@@ -81,6 +81,15 @@ static int whoami(const mp_obj *args, mp_obj **result)
     return 0;
 }
 
+/* x, but the worker exits (without MPI_Finalize) on x == 3. */
+static int exits_on_3(const mp_obj *args, mp_obj **result)
+{
+    int64_t x = int_at(args, 0);
+    if (x == 3) _Exit(3);
+    *result = mp_obj_int(x);
+    return 0;
+}
+
 static int64_t init_seen = -1;
 
 static int remember(const mp_obj *args)
@@ -433,6 +442,40 @@ static void test_misuse(void)
     CU_ASSERT_PTR_NULL(q);
 }
 
+/* A spawned worker that dies in a task (test_pool_worker_dies' case; Python
+ * hangs, mproc reports it): that task fails with MP_EWORKERDIED within a
+ * bounded time, the tasks it held but had not begun run on the other
+ * worker, and the pool closes. Spawn mode only, with Open MPI's
+ * orte_enable_recovery (docs/distributed.md: a dead rank of the static
+ * world ends the whole job). Last: the spawned group is damaged after it. */
+static void test_worker_dies(void)
+{
+    mp_pool *p = pool_new();
+    mp_obj *items = range(8);
+    mp_pool_iter *it = NULL;
+    CU_ASSERT_EQUAL_FATAL(mp_pool_imap(p, exits_on_3, items, 1, &it), 0);
+    for (int64_t i = 0; i < 8; i++) {
+        mp_obj *r = NULL;
+        int rc = mp_pool_iter_next(it, 60, &r);
+        if (i == 3) {
+            mp_task_error err;
+            CU_ASSERT_EQUAL(rc, MP_EWORKERDIED);
+            CU_ASSERT_EQUAL(mp_pool_iter_error(it, &err), 0);
+            CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "while running the task"));
+            CU_ASSERT(err.pid > 0 && err.pid != mp_current_process().pid);
+        } else {
+            int64_t v = -1;
+            CU_ASSERT(rc == 0 && mp_obj_get_int(r, &v) == 0 && v == i);
+        }
+        mp_obj_free(r);
+    }
+    mp_pool_iter_free(it);
+    int64_t pids[WORKERS];
+    CU_ASSERT_EQUAL(mp_pool_worker_pids(p, pids, WORKERS), 1);
+    mp_obj_free(items);
+    close_join(p);
+}
+
 int main(int argc, char **argv)
 {
     if (mp_mpi_main(&argc, &argv) < 0) {
@@ -460,6 +503,7 @@ int main(int argc, char **argv)
     CU_add_test(s, "workers_are_processes", test_workers_are_processes);
     CU_add_test(s, "terminate", test_terminate);
     CU_add_test(s, "misuse", test_misuse);
+    if (mode == MP_MPI_SPAWN) CU_add_test(s, "worker_dies", test_worker_dies);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -232,6 +232,7 @@ static void mpi_check(mp_pool *pool)
         mpi_worker *w = &m->w[i];
         if (!w->present || !gone(w)) continue;
         w->present = 0;
+        mpi_mark_dead(m->comm, w->rank);
         /* Its messages are all in: what it held began with its first. */
         while (take_one(pool)) {
         }
@@ -375,7 +376,7 @@ static int find_workers(const mp_mpi_pool_config *cfg, mpi_pool *m, int *n)
     }
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     m->group = st->ngroups++;
-    st->groups[m->group] = (mpi_group){comm, *n, 0};
+    st->groups[m->group] = (mpi_group){comm, *n, 0, NULL};
     m->comm = comm;
     return 0;
 }

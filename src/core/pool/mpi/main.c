@@ -21,25 +21,49 @@ void mp_mpi_finalize(void)
     mpi_state *st = &mpi__state;
     if (!st->started || st->finalized || st->rank != 0) return;
     st->finalized = 1;
+    /* A send to a dead rank would wait forever. */
     unsigned char none = 0;
     for (int r = 1; r < st->size; r++)
-        MPI_Send(&none, 0, MPI_BYTE, r, TAG_EXIT, st->world);
+        if (!st->world_dead || !st->world_dead[r])
+            MPI_Send(&none, 0, MPI_BYTE, r, TAG_EXIT, st->world);
     MPI_Comm_free(&st->world);
+    free(st->world_dead);
+    st->world_dead = NULL;
     for (int g = 0; g < st->ngroups; g++) {
         mpi_group *gr = &st->groups[g];
         for (int r = 0; r < gr->n; r++)
-            MPI_Send(&none, 0, MPI_BYTE, r, TAG_EXIT, gr->comm);
+            if (!gr->dead || !gr->dead[r])
+                MPI_Send(&none, 0, MPI_BYTE, r, TAG_EXIT, gr->comm);
         /* Disconnecting waits for every worker of the group, forever for
          * a dead one. */
         if (gr->damaged)
             MPI_Comm_free(&gr->comm);
         else
             MPI_Comm_disconnect(&gr->comm);
+        free(gr->dead);
+        gr->dead = NULL;
     }
     st->ngroups = 0;
     free(st->self);
     st->self = NULL;
     if (st->ours) MPI_Finalize();
+}
+
+void mpi_mark_dead(MPI_Comm comm, int r)
+{
+    mpi_state *st = &mpi__state;
+    if (comm == st->world) {
+        if (!st->world_dead) st->world_dead = calloc((size_t)st->size, 1);
+        if (st->world_dead && r >= 0 && r < st->size) st->world_dead[r] = 1;
+        return;
+    }
+    for (int g = 0; g < st->ngroups; g++) {
+        mpi_group *gr = &st->groups[g];
+        if (gr->comm != comm) continue;
+        gr->damaged = 1;
+        if (!gr->dead) gr->dead = calloc((size_t)gr->n, 1);
+        if (gr->dead && r >= 0 && r < gr->n) gr->dead[r] = 1;
+    }
 }
 
 static void at_exit(void)

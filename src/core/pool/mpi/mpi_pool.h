@@ -38,7 +38,9 @@ enum mpi_tag {
 typedef struct mpi_group {
     MPI_Comm comm; /* the intercommunicator of the spawn */
     int n;
-    int damaged; /* a worker of it was seen dead: never disconnect it */
+    int damaged;         /* a worker was seen dead, or did not stop: never
+                            disconnect it, nor lend it again */
+    unsigned char *dead; /* per rank: seen dead, never to be sent to */
 } mpi_group;
 
 /* What this process knows of MPI (main.c). */
@@ -51,7 +53,8 @@ typedef struct mpi_state {
     int pool_open;  /* an MPI pool lives (one at a time) */
     uint64_t gen;   /* pools made so far, numbering their messages */
     char host[MPI_MAX_PROCESSOR_NAME + 1];
-    char *self; /* argv[0], the program a spawn starts */
+    char *self;                /* argv[0], the program a spawn starts */
+    unsigned char *world_dead; /* per rank of the world: seen dead */
     mpi_group groups[MPI_GROUPS_MAX];
     int ngroups;
 } mpi_state;
@@ -60,6 +63,10 @@ extern mpi_state mpi__state;
 /* Serves pools of the leader (rank lead of comm) until told to exit: 0,
  * or 70 for a broken protocol. serve.c */
 int mpi_serve(MPI_Comm comm, int lead);
+
+/* Rank r of comm (the world's duplicate or a group's) was seen dead: the
+ * finalize sends it nothing, and its group is never disconnected. */
+void mpi_mark_dead(MPI_Comm comm, int r);
 
 /* ---- xfer.c ---- */
 
