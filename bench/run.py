@@ -37,13 +37,21 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 # "python-futures" is concurrent.futures.ProcessPoolExecutor, the Pool
 # workloads' second Python peer (py_peer.py's *_futures workloads).
-PEERS = ("python", "python-futures", "apr", "boost", "raw")
-OPTIONAL = ("apr", "boost")  # peers whose libraries may be missing
+# "mpi4py" is mpi4py's MPIPoolExecutor, pool_mpi_map_1's peer.
+PEERS = ("python", "python-futures", "mpi4py", "apr", "boost", "raw")
+OPTIONAL = ("apr", "boost", "mpi4py")  # peers whose libraries may be missing
 IMPLS = ("mproc",) + PEERS
 PYTHON_IMPLS = ("python", "python-futures")  # the peers py_peer.py runs
 # Each peer's name in results.md's header and the chart's legend.
-PEER_TITLES = {"python": "Python", "python-futures": "ProcessPoolExecutor", "apr": "APR",
-               "boost": "Boost", "raw": "raw"}
+PEER_TITLES = {"python": "Python", "python-futures": "ProcessPoolExecutor",
+               "mpi4py": "mpi4py", "apr": "APR", "boost": "Boost", "raw": "raw"}
+# The MPI workloads run under mpiexec with this many ranks (rank 0 maps,
+# the others work), in an environment that lets Open MPI run as root and
+# put more ranks than cores.
+MPI_RANKS = 3
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1",
+           "OMPI_MCA_btl_vader_single_copy_mechanism": "none"}
 SPEED_UNITS = ("msgs/s", "GiB/s", "incr/s", "tasks/s")  # higher is better; "us", "ns/op": lower
 MIB = 1 << 20
 
@@ -190,6 +198,10 @@ def suite(smoke):
         mproc=[mp, "pool_start", n(100, 2)],
         python=[py, "pool_start", n(20, 2)],
         **{pyf: [pyf, "pool_start_futures", n(20, 2)]})
+    # Beside pool_map_1: the same map on MPI ranks (2 workers, as Pool(2)).
+    add("pool_mpi_map_1", "tasks/s", "MPI, 3 ranks: map of a trivial task, chunksize 1",
+        mproc=["mpiexec", mp, "pool_mpi_map", "1", n(200_000, 200)],
+        mpi4py=["mpiexec", "mpi4py", "map", "1", n(5_000, 100)])
     return w
 
 
@@ -240,6 +252,7 @@ TARGETS = [
     ("pool_map_1000", "python", "faster", 3.0, "Python's Pool"),
     ("pool_apply_async", "python", "faster", 20.0, "Python's Pool"),
     ("pool_start", "python", "time", 0.2, "Python's Pool"),
+    ("pool_mpi_map_1", "mpi4py", "faster", 10.0, "mpi4py's MPIPoolExecutor.map"),
 ]
 
 
@@ -320,13 +333,35 @@ class Runner:
 
     def argv(self, cmd):
         prog, args = cmd[0], cmd[1:]
+        if prog == "mpiexec":  # the rest runs on MPI_RANKS ranks
+            launcher = shutil.which("mpiexec") or "mpiexec"
+            return [launcher, "-n", str(MPI_RANKS)] + self.argv(args)
+        if prog == "mpi4py":  # rank 0 runs the script, the others serve
+            return [self.mpi4py_python() or sys.executable, "-m", "mpi4py.futures",
+                    os.path.join(HERE, "mpi4py_peer.py")] + args
         if prog in PYTHON_IMPLS:  # the workload name says Pool or ProcessPoolExecutor
             return [sys.executable, os.path.join(HERE, "py_peer.py")] + args
         if prog == "mproc":
             prog, args = args[0], args[1:]
         return [os.path.join(self.bin, prog)] + args
 
+    def mpi4py_python(self):
+        """A Python that has mpi4py: this one, or the system's (Debian's
+        python3-mpi4py serves /usr/bin/python3, which pyenv may shadow)."""
+        if not hasattr(self, "_mpi4py"):
+            self._mpi4py = None
+            for py in (sys.executable, shutil.which("python3"), "/usr/bin/python3"):
+                if py and subprocess.run([py, "-c", "import mpi4py.futures"],
+                                         capture_output=True).returncode == 0:
+                    self._mpi4py = py
+                    break
+        return self._mpi4py
+
     def available(self, cmd):
+        if cmd[0] == "mpiexec":
+            return shutil.which("mpiexec") is not None and self.available(cmd[1:])
+        if cmd[0] == "mpi4py":
+            return self.mpi4py_python() is not None
         path = self.argv(cmd)[0]
         return path == sys.executable or os.access(path, os.X_OK)
 
@@ -337,6 +372,8 @@ class Runner:
         # the processes it started, and nothing else.
         # No __pycache__ in the source tree from py_peer's spawned children.
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        if cmd[0] == "mpiexec":
+            env.update(MPI_ENV)
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True, env=env)
         try:
@@ -669,6 +706,11 @@ def main():
     rounds = (1 if args.smoke else args.reps) + (1 if warmup else 0)
     timeout = args.timeout or (120.0 if args.smoke else 600.0)
     runner = Runner(out_dir, timeout)
+    for w in [w for w in workloads if w.impls["mproc"][0] == "mpiexec"]:
+        if not runner.available(w.impls["mproc"]):
+            log(f"{w.name}: skipped: MPI not found (no mpiexec, or mproc built without "
+                f"MPROC_WITH_MPI: bench/run turns it on where mpicc and mpiexec are found)")
+            workloads.remove(w)
     machine = machine_string()
     load0 = os.getloadavg()
     log(f"mproc bench: {len(workloads)} workloads, {rounds} rounds"

@@ -10,7 +10,8 @@
 
 #include "core/pool/mpi/mpi_pool.h"
 
-#define CHECK_EVERY 0.1 /* seconds between looks at the workers' pids while waiting */
+#define CHECK_EVERY 0.1  /* seconds between looks at the workers' pids while waiting */
+#define PROGRESS_AT 1024 /* sends on their way that are tested at every receive */
 
 typedef struct mpi_worker {
     int rank;    /* in comm */
@@ -205,9 +206,12 @@ static int mpi_receive(mp_pool *pool, double timeout)
     mpi_pool *m = of(pool);
     double end = MPI_Wtime() + timeout;
     uint64_t backoff = 0;
+    /* Testing every send costs in proportion to their number: done when
+     * nothing came, or when many wait. */
+    if (m->nreqs >= PROGRESS_AT) progress(m);
     for (;;) {
-        progress(m);
         if (take_one(pool) || mp__pool_receive_local(pool, 0)) return 1;
+        progress(m);
         double left = end - MPI_Wtime();
         if (left <= 0) return 0;
         /* Nothing from MPI: wait for a nudge a little, the longer the

@@ -1,0 +1,61 @@
+/* pool_mpi_map.c - pool_mpi_map_1: the Pool on MPI ranks (mproc::mpi),
+ * map of a trivial task over COUNT ints in chunks of CHUNKSIZE, in tasks
+ * per second.
+ *
+ *     mpirun -n 3 pool_mpi_map CHUNKSIZE COUNT  ->  "<tasks per second> tasks/s"
+ *
+ * Rank 0 maps, ranks 1 and 2 work: what mpi4py_peer.py measures with
+ * MPIPoolExecutor.map on the same ranks, and pool_map.c with a local
+ * Pool(2). The pool is started and one small map run untimed first. Built
+ * only with MPROC_WITH_MPI (bench/run turns it on where it finds MPI). */
+#include <mproc/mpi.h>
+
+#include "mp_bench.h"
+
+static int trivial(const mp_obj *args, mp_obj **result)
+{
+    (void)args;
+    (void)result; /* left NULL: None */
+    return 0;
+}
+
+static mp_obj *int_list(uint64_t n)
+{
+    mp_obj *l = mp_obj_list(0);
+    if (!l) bench_die("pool_mpi_map: out of memory");
+    for (uint64_t i = 0; i < n; i++)
+        BENCH_CHECK(mp_obj_append(l, mp_obj_int((int64_t)i)));
+    return l;
+}
+
+static void map_once(mp_pool *p, const mp_obj *items, size_t chunksize)
+{
+    mp_obj *out = NULL;
+    BENCH_CHECK(mp_pool_map(p, trivial, items, chunksize, &out));
+    if (mp_obj_len(out) != mp_obj_len(items))
+        bench_die("pool_mpi_map: %zu results for %zu items", mp_obj_len(out),
+                  mp_obj_len(items));
+    mp_obj_free(out);
+}
+
+int main(int argc, char **argv)
+{
+    BENCH_CHECK(mp_mpi_main(&argc, &argv));
+    uint64_t chunksize = bench_arg_u64(argc, argv, 1, "CHUNKSIZE");
+    uint64_t count = bench_arg_u64(argc, argv, 2, "COUNT");
+    mp_mpi_pool_config cfg = {MP_MPI_AUTO, 0, NULL, NULL, NULL};
+    mp_pool *p;
+    BENCH_CHECK(mp_mpi_pool_new(&p, &cfg));
+    mp_obj *warm = int_list(count / 100 + 10), *items = int_list(count);
+    map_once(p, warm, (size_t)chunksize);
+    uint64_t t0 = bench_now_ns();
+    map_once(p, items, (size_t)chunksize);
+    uint64_t ns = bench_now_ns() - t0;
+    BENCH_CHECK(mp_pool_close(p));
+    BENCH_CHECK(mp_pool_join(p));
+    mp_pool_free(p);
+    mp_obj_free(warm);
+    mp_obj_free(items);
+    bench_report(bench_per_s(count, ns), "tasks/s");
+    return 0;
+}
