@@ -347,6 +347,27 @@ static void test_large_results(void)
     close_join(p);
 }
 
+/* A result over 2 GiB, beyond one MPI call's int count: it crosses in
+ * pieces of at most 1 GiB and arrives whole (mproc_mpi_tests world huge;
+ * about 9 GiB of memory across the ranks). */
+static void test_huge_result(void)
+{
+    mp_pool *p = pool_new();
+    int64_t n = ((int64_t)1 << 31) + 17;
+    mp_obj *args = MP_TUPLE(mp_obj_int(n)), *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(mp_pool_apply(p, pattern_bytes, args, &r), 0);
+    size_t len = 0;
+    const unsigned char *b = mp_obj_bytes_data(r, &len);
+    int ok = b && len == (size_t)n;
+    /* every byte is checked: a piece in the wrong place would show */
+    for (size_t k = 0; ok && k < len; k++)
+        ok = b[k] == (unsigned char)((k + len) % 251);
+    CU_ASSERT(ok);
+    mp_obj_free(r);
+    mp_obj_free(args);
+    close_join(p);
+}
+
 /* test_pool_initializer: each worker ran the initializer with initargs. */
 static void test_initializer(void)
 {
@@ -504,6 +525,8 @@ int main(int argc, char **argv)
     CU_add_test(s, "terminate", test_terminate);
     CU_add_test(s, "misuse", test_misuse);
     if (mode == MP_MPI_SPAWN) CU_add_test(s, "worker_dies", test_worker_dies);
+    if (argc > 2 && strcmp(argv[2], "huge") == 0)
+        CU_add_test(s, "huge_result", test_huge_result);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -130,7 +130,8 @@ int mp_pool_worker_pids(mp_pool *pool, int64_t *pids, size_t max)
     size_t n = 0;
     mp_os_mutex_lock(pool->mu);
     for (int i = 0; i < pool->nworkers && n < max; i++)
-        if (pool->workers[i].live) pids[n++] = pool->workers[i].pid;
+        if (pool->workers[i].live && pool->workers[i].pid > 0)
+            pids[n++] = pool->workers[i].pid;
     mp_os_mutex_unlock(pool->mu);
     return (int)n;
 }

@@ -96,7 +96,8 @@ enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
 
 /* Where the workers are and how messages reach them: local processes
  * (local.c), or MPI ranks (mpi/, built apart as mproc::mpi). The handler
- * thread makes every call but release. */
+ * thread makes the calls while it runs; start, kill and release are made
+ * by the pool's caller before it starts or after it ended. */
 typedef struct pool_backend {
     /* 1 if check replaces a dead worker; 0: the pool fails its tasks once
      * no worker is left. */
@@ -110,11 +111,13 @@ typedef struct pool_backend {
      * up to timeout seconds for it: 1 if something came. */
     int (*receive)(mp_pool *pool, double timeout);
     /* Looks at each worker: a dead one is settled (pool_settle) and,
-     * where start is set and the pool still wants it, replaced. */
+     * where the backend replaces workers and the pool still wants it,
+     * replaced. */
     void (*check)(mp_pool *pool);
     /* After close, with every chunk done: stops the workers, waits for them. */
     void (*stop)(mp_pool *pool);
-    /* Stops the workers now (terminate, or a pool that failed to start). */
+    /* Stops the workers now (terminate, or a pool that failed to start);
+     * nothing after stop. */
     void (*kill)(mp_pool *pool);
     /* Frees what the backend keeps (backend_data, when not NULL), after
      * kill or stop. */

@@ -31,9 +31,12 @@ void mp_mpi_finalize(void)
     st->world_dead = NULL;
     for (int g = 0; g < st->ngroups; g++) {
         mpi_group *gr = &st->groups[g];
+        /* The exit says whether the group lost a worker: then Open MPI's
+         * runtime may no longer finish a finalize (docs/distributed.md). */
+        unsigned char damaged = (unsigned char)(gr->damaged != 0);
         for (int r = 0; r < gr->n; r++)
             if (!gr->dead || !gr->dead[r])
-                MPI_Send(&none, 0, MPI_BYTE, r, TAG_EXIT, gr->comm);
+                MPI_Send(&damaged, 1, MPI_BYTE, r, TAG_EXIT, gr->comm);
         /* Disconnecting waits for every worker of the group, forever for
          * a dead one. */
         if (gr->damaged)
@@ -71,10 +74,15 @@ static void at_exit(void)
     mp_mpi_finalize();
 }
 
-/* A worker's end: MPI finalized, the process gone, main never run. */
+/* A worker's end: MPI finalized, the process gone, main never run. A
+ * spawned worker whose group lost another leaves without a disconnect or
+ * a finalize: after a death Open MPI 4.1's finalize may wait forever on
+ * its runtime (the parent has freed, not disconnected, the group). */
 static void serve_and_exit(MPI_Comm comm, int lead, int spawned)
 {
-    int code = mpi_serve(comm, lead);
+    int abandon = 0;
+    int code = mpi_serve(comm, lead, &abandon);
+    if (spawned && abandon) exit(code);
     if (spawned)
         MPI_Comm_disconnect(&comm);
     else

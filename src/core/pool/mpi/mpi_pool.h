@@ -61,8 +61,9 @@ typedef struct mpi_state {
 extern mpi_state mpi__state;
 
 /* Serves pools of the leader (rank lead of comm) until told to exit: 0,
- * or 70 for a broken protocol. serve.c */
-int mpi_serve(MPI_Comm comm, int lead);
+ * or 70 for a broken protocol. *abandon: the exit said the group lost a
+ * worker. serve.c */
+int mpi_serve(MPI_Comm comm, int lead, int *abandon);
 
 /* Rank r of comm (the world's duplicate or a group's) was seen dead: the
  * finalize sends it nothing, and its group is never disconnected. */

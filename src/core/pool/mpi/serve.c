@@ -82,7 +82,7 @@ static int stop(server *s, size_t len)
     return 0;
 }
 
-int mpi_serve(MPI_Comm comm, int lead)
+int mpi_serve(MPI_Comm comm, int lead, int *abandon)
 {
     server s;
     memset(&s, 0, sizeof s);
@@ -109,6 +109,7 @@ int mpi_serve(MPI_Comm comm, int lead)
             code = stop(&s, len);
             break;
         case TAG_EXIT:
+            *abandon = len >= 1 && s.buf[0] != 0;
             goto out;
         default:
             code = EX_SOFTWARE;
