@@ -17,9 +17,10 @@
  * interrupt a task a remote rank runs (it drops the tasks not begun and
  * waits for the running ones); one MPI pool lives at a time in a process,
  * and while it lives the program must not call MPI itself unless it
- * initialized MPI with MPI_THREAD_MULTIPLE. A worker's death is seen on
- * its own machine's pids only, and only where MPI lets the job survive
- * it; docs/distributed.md says what happens elsewhere. */
+ * initialized MPI with MPI_THREAD_MULTIPLE. Where MPI lets the job
+ * survive a worker's death, the pool sees it by pid on its own machine
+ * and by the worker's silence (no heartbeat for 30 s) on any other;
+ * docs/distributed.md says what happens where MPI does not. */
 #ifndef MPROC_MPI_H
 #define MPROC_MPI_H
 

@@ -156,13 +156,3 @@ static void local_kill(mp_pool *pool)
 const pool_backend pool_local_backend = {
     1,           local_start, local_send, mp__pool_receive_local,
     local_check, local_stop,  local_kill, NULL};
-
-int mp__pool_pid_alive(int64_t pid)
-{
-    return pid > 0 && pid <= UINT32_MAX && mp_os_pid_alive((uint32_t)pid) == 1;
-}
-
-void mp__pool_sleep_ns(uint64_t ns)
-{
-    mp_os_sleep_ns(ns);
-}

@@ -17,7 +17,8 @@
  * job.c (a submission's chunks and their ends), result.c (AsyncResult),
  * iter.c (imap), handler.c, inbox.c (the result queue), workers.c (what
  * workers hold), local.c (the local backend), worker.c (the worker's
- * side), wire.c (messages). */
+ * side), wire.c (messages), apart.c (the platform, for a backend built
+ * apart). */
 #ifndef MP_CORE_POOL_POOL_H
 #define MP_CORE_POOL_POOL_H
 
@@ -395,11 +396,17 @@ MP_API void mp__pool_worker_up(mp_pool *pool, int i, int64_t pid);
 MP_API void mp__pool_worker_died(mp_pool *pool, int i, size_t taken, uint64_t begun,
                                  int exitcode, int64_t pid, const char *name);
 
-/* 1 if a process of that id runs on this machine, 0 if not. */
+/* apart.c: the platform's calls such a backend needs, as platform.h
+ * says them. mp__pool_pid_alive: 1 if a process of that id runs on this
+ * machine, 0 if not. */
 MP_API int mp__pool_pid_alive(int64_t pid);
-
-/* Sleeps ns nanoseconds. */
 MP_API void mp__pool_sleep_ns(uint64_t ns);
+MP_API int mp__pool_thread_start(mp_os_thread **t, void (*fn)(void *), void *arg);
+MP_API int mp__pool_thread_join(mp_os_thread *t);
+MP_API int mp__pool_mutex_new(mp_os_mutex **m);
+MP_API void mp__pool_mutex_free(mp_os_mutex *m);
+MP_API void mp__pool_mutex_lock(mp_os_mutex *m);
+MP_API void mp__pool_mutex_unlock(mp_os_mutex *m);
 
 #ifdef MPROC_TEST_HOOKS
 /* In a worker: its result queue, so that a test's task can take that

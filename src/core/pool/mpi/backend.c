@@ -19,6 +19,7 @@ typedef struct mpi_worker {
     int ready;   /* its hello came */
     int bye;     /* its bye came */
     int same_host;
+    double heard; /* MPI_Wtime of its latest message, or of its start */
     int64_t pid;
     uint64_t sent; /* task messages sent to it */
     char name[64];
@@ -32,6 +33,7 @@ typedef struct mpi_pool {
     uint64_t gen;
     int n;
     mpi_worker *w;
+    double deadline; /* seconds of silence that mean a worker is dead */
     /* task messages on their way, and their copies */
     MPI_Request *reqs;
     void **bufs;
@@ -90,6 +92,7 @@ static int mpi_start(mp_pool *pool, int i)
     free(msg);
     if (rc != 0) return rc < 0 ? rc : mp_set_error(MP_ESYS, "mpi pool: MPI_Send failed");
     w->present = 1;
+    w->heard = MPI_Wtime();
     snprintf(w->name, sizeof w->name, "MPIPoolWorker-%d", w->rank);
     mp__pool_worker_up(pool, i, 0);
     return 0;
@@ -141,6 +144,9 @@ static void hello(mp_pool *pool, int i, const unsigned char *p, size_t len)
     size_t hlen = len - 24;
     w->same_host =
         hlen == strlen(mpi__state.host) && memcmp(p + 24, mpi__state.host, hlen) == 0;
+    /* The tests take every worker for a remote one, so that only the
+     * heartbeats can tell a death (docs/distributed.md). */
+    if (getenv("MPROC_MPI_TEST_REMOTE")) w->same_host = 0;
     w->ready = 1;
     if (status == 0) {
         mp__pool_worker_up(pool, i, w->pid);
@@ -150,8 +156,9 @@ static void hello(mp_pool *pool, int i, const unsigned char *p, size_t len)
     mp__pool_worker_died(pool, i, 0, POOL_SLOT_STARTING, status, w->pid, w->name);
 }
 
-/* A result sent in pieces after its length (TAG_BIG). */
-static void big(mp_pool *pool, int src, const unsigned char *p, size_t len)
+/* A result of worker i (rank src) sent in pieces after its length
+ * (TAG_BIG). */
+static void big(mp_pool *pool, int i, int src, const unsigned char *p, size_t len)
 {
     mpi_pool *m = of(pool);
     if (len < 8) return;
@@ -164,6 +171,7 @@ static void big(mp_pool *pool, int src, const unsigned char *p, size_t len)
          * pieces must not stay to block the worker's later messages. */
         MPI_Recv(all ? all + at : &none, all ? (int)n : 0, MPI_BYTE, src, TAG_PIECE,
                  m->comm, MPI_STATUS_IGNORE);
+        m->w[i].heard = MPI_Wtime();
     }
     if (all) mp__pool_take_result(pool, all, total);
     free(all);
@@ -182,6 +190,7 @@ static int take_one(mp_pool *pool)
     if (mpi_take(&msg, &st, &m->rbuf, &m->rcap, &len) < 0) return 1;
     int i = worker_of(m, st.MPI_SOURCE);
     if (i < 0) return 1;
+    m->w[i].heard = MPI_Wtime(); /* TAG_BEAT says no more than that */
     switch (st.MPI_TAG) {
     case TAG_RESULT:
         mp__pool_take_result(pool, m->rbuf, len);
@@ -190,7 +199,7 @@ static int take_one(mp_pool *pool)
         hello(pool, i, m->rbuf, len);
         break;
     case TAG_BIG:
-        big(pool, st.MPI_SOURCE, m->rbuf, len);
+        big(pool, i, st.MPI_SOURCE, m->rbuf, len);
         break;
     case TAG_BYE:
         if (len >= 8 && mpi_get64(m->rbuf) == m->gen) m->w[i].bye = 1;
@@ -223,10 +232,17 @@ static int mpi_receive(mp_pool *pool, double timeout)
     }
 }
 
-/* A worker on this machine whose process is gone. */
-static int gone(const mpi_worker *w)
+/* A worker on this machine whose process is gone, or one silent for the
+ * deadline (every message it sent has been taken: a beat waiting in
+ * MPI's queue is not silence). */
+static int gone(mp_pool *pool, mpi_worker *w)
 {
-    return w->same_host && w->pid > 0 && !mp__pool_pid_alive(w->pid);
+    mpi_pool *m = of(pool);
+    if (w->same_host && w->pid > 0 && !mp__pool_pid_alive(w->pid)) return 1;
+    if (MPI_Wtime() - w->heard < m->deadline) return 0;
+    while (take_one(pool)) {
+    }
+    return MPI_Wtime() - w->heard >= m->deadline;
 }
 
 static void mpi_check(mp_pool *pool)
@@ -234,7 +250,7 @@ static void mpi_check(mp_pool *pool)
     mpi_pool *m = of(pool);
     for (int i = 0; i < m->n; i++) {
         mpi_worker *w = &m->w[i];
-        if (!w->present || !gone(w)) continue;
+        if (!w->present || !gone(pool, w)) continue;
         w->present = 0;
         mpi_mark_dead(m->comm, w->rank);
         /* Its messages are all in: what it held began with its first. */
@@ -408,6 +424,8 @@ int mp_mpi_pool_new(mp_pool **out, const mp_mpi_pool_config *cfg)
         return rc;
     }
     m->gen = ++mpi__state.gen;
+    const char *dl = getenv("MPROC_MPI_DEADLINE");
+    m->deadline = dl && atof(dl) > 0 ? atof(dl) : DEADLINE;
     for (int i = 0; i < n; i++)
         m->w[i].rank = m->spawned ? i : i + 1;
     mp_pool_config pc = {n, cfg->initializer, cfg->initargs, 0, MP_START_DEFAULT};

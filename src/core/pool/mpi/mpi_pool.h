@@ -27,8 +27,16 @@ enum mpi_tag {
     TAG_PIECE,     /* worker: one piece of it */
     TAG_STOP,      /* leader: generation, task messages sent: drop the rest */
     TAG_BYE,       /* worker: generation, after a stop */
-    TAG_EXIT       /* leader: the world's ranks leave mp_mpi_main */
+    TAG_EXIT,      /* leader: leave mp_mpi_main (1 byte: the group lost a worker) */
+    TAG_BEAT       /* worker: generation, every BEAT_NS while it serves a pool */
 };
+
+/* A worker serving a pool says it lives every BEAT_NS, from a thread of
+ * its own, also while a task runs; the pool takes a worker it has heard
+ * nothing from for DEADLINE seconds (MPROC_MPI_DEADLINE in the
+ * environment sets another) as dead. docs/distributed.md. */
+#define BEAT_NS  1000000000u
+#define DEADLINE 30.0
 
 /* Workers this process spawned: kept until mp_mpi_finalize, and lent to
  * each later pool that wants no more of them, because Open MPI 4.1's
@@ -70,6 +78,13 @@ int mpi_serve(MPI_Comm comm, int lead, int *abandon);
 void mpi_mark_dead(MPI_Comm comm, int r);
 
 /* ---- xfer.c ---- */
+
+/* In a worker, its main thread and its heartbeat thread take turns at MPI
+ * (MPI_THREAD_SERIALIZED) under this lock; NULL in the leader, where only
+ * the pool's thread calls MPI while the pool lives. */
+extern mp_os_mutex *mpi__lock;
+void mpi_lock(void);
+void mpi_unlock(void);
 
 /* The largest count one MPI call moves: Open MPI counts are int; a larger
  * message goes in pieces of this size (MPROC_MPI_PIECE in the environment

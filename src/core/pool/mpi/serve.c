@@ -1,6 +1,8 @@
 /* serve.c - a worker rank: it runs the initializer of each pool it is
  * started for, then the chunks of that pool's task messages, in order,
- * and answers each with its result message. A task that finds a stop
+ * and answers each with its result message; a thread of its own beats
+ * while it serves a pool, so that the pool can tell a silent worker from
+ * a busy one. A task that finds a stop
  * waiting behind it is dropped, not run (terminate), so that the next
  * pool starts clean. */
 #include <stdlib.h>
@@ -13,6 +15,9 @@
 typedef struct server {
     MPI_Comm comm;
     int lead;
+    /* under mpi__lock: the heartbeat thread beats while serving */
+    int serving;
+    int ending;
     pool_runner run;
     unsigned char *buf;
     size_t cap;
@@ -25,15 +30,47 @@ typedef struct server {
 static int stop_waits(server *s)
 {
     int flag = 0;
+    mpi_lock();
     MPI_Iprobe(s->lead, TAG_STOP, s->comm, &flag, MPI_STATUS_IGNORE);
+    mpi_unlock();
     return flag;
+}
+
+static void send_locked(server *s, const void *p, size_t n, int tag)
+{
+    mpi_lock();
+    MPI_Send(p, (int)n, MPI_BYTE, s->lead, tag, s->comm);
+    mpi_unlock();
+}
+
+/* The heartbeat thread: a beat every BEAT_NS while a pool is served. */
+static void beat_main(void *arg)
+{
+    server *s = arg;
+    const uint64_t slice = BEAT_NS / 20;
+    for (uint64_t slept = 0;; slept += slice) {
+        mp__pool_sleep_ns(slice);
+        mpi_lock();
+        int ending = s->ending, beat = s->serving && slept >= BEAT_NS;
+        if (beat) {
+            unsigned char g[8];
+            mpi_put64(g, s->gen);
+            MPI_Send(g, 8, MPI_BYTE, s->lead, TAG_BEAT, s->comm);
+            slept = 0;
+        }
+        mpi_unlock();
+        if (ending) return;
+    }
 }
 
 static int start(server *s, size_t len)
 {
     const unsigned char *p = s->buf;
     if (len < 16) return EX_SOFTWARE;
+    mpi_lock();
     s->gen = mpi_get64(p);
+    s->serving = 1; /* the initializer may take long too */
+    mpi_unlock();
     s->taken = 0;
     s->run.index = (uint32_t)mpi_get64(p + 8) & 0xffffffffu;
     size_t plen = (size_t)(mpi_get64(p + 8) >> 32);
@@ -52,7 +89,7 @@ static int start(server *s, size_t len)
     mpi_put64(hello + 8, (uint64_t)(int64_t)status);
     mpi_put64(hello + 16, (uint64_t)mp_current_process().pid);
     memcpy(hello + 24, mpi__state.host, hlen);
-    MPI_Send(hello, (int)(24 + hlen), MPI_BYTE, s->lead, TAG_HELLO, s->comm);
+    send_locked(s, hello, 24 + hlen, TAG_HELLO);
     return 0;
 }
 
@@ -78,7 +115,10 @@ static int stop(server *s, size_t len)
         return EX_SOFTWARE;
     unsigned char bye[8];
     mpi_put64(bye, s->gen);
+    mpi_lock();
+    s->serving = 0;
     MPI_Send(bye, 8, MPI_BYTE, s->lead, TAG_BYE, s->comm);
+    mpi_unlock();
     return 0;
 }
 
@@ -89,6 +129,10 @@ int mpi_serve(MPI_Comm comm, int lead, int *abandon)
     s.comm = comm;
     s.lead = lead;
     int code = 0;
+    mp_os_thread *beat = NULL;
+    if (mp__pool_mutex_new(&mpi__lock) < 0 ||
+        mp__pool_thread_start(&beat, beat_main, &s) < 0)
+        return EX_SOFTWARE;
     while (code == 0) {
         MPI_Message m;
         MPI_Status st;
@@ -116,6 +160,12 @@ int mpi_serve(MPI_Comm comm, int lead, int *abandon)
         }
     }
 out:
+    mpi_lock();
+    s.ending = 1;
+    mpi_unlock();
+    mp__pool_thread_join(beat);
+    mp__pool_mutex_free(mpi__lock);
+    mpi__lock = NULL;
     free(s.buf);
     mp__pool_runner_free(&s.run);
     return code;

@@ -12,6 +12,18 @@
 #define BACKOFF_MIN 1000u             /* nanoseconds */
 #define BACKOFF_MAX 1000000u
 
+mp_os_mutex *mpi__lock;
+
+void mpi_lock(void)
+{
+    if (mpi__lock) mp__pool_mutex_lock(mpi__lock);
+}
+
+void mpi_unlock(void)
+{
+    if (mpi__lock) mp__pool_mutex_unlock(mpi__lock);
+}
+
 void mpi_put64(unsigned char *w, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
@@ -40,17 +52,25 @@ size_t mpi_piece_size(void)
 int mpi_send_result(MPI_Comm comm, int dest, const void *msg, size_t len)
 {
     size_t piece = mpi_piece_size();
-    if (len <= piece)
-        return MPI_Send(msg, (int)len, MPI_BYTE, dest, TAG_RESULT, comm) == MPI_SUCCESS
-                   ? 0
-                   : MP_ESYS;
+    int rc;
+    if (len <= piece) {
+        mpi_lock();
+        rc = MPI_Send(msg, (int)len, MPI_BYTE, dest, TAG_RESULT, comm);
+        mpi_unlock();
+        return rc == MPI_SUCCESS ? 0 : MP_ESYS;
+    }
     unsigned char head[8];
     mpi_put64(head, len);
-    int rc = MPI_Send(head, 8, MPI_BYTE, dest, TAG_BIG, comm);
+    mpi_lock();
+    rc = MPI_Send(head, 8, MPI_BYTE, dest, TAG_BIG, comm);
+    mpi_unlock();
+    /* The lock is let go between pieces, so that heartbeats pass. */
     for (size_t at = 0; rc == MPI_SUCCESS && at < len; at += piece) {
         size_t n = len - at < piece ? len - at : piece;
+        mpi_lock();
         rc = MPI_Send((const unsigned char *)msg + at, (int)n, MPI_BYTE, dest, TAG_PIECE,
                       comm);
+        mpi_unlock();
     }
     return rc == MPI_SUCCESS ? 0 : MP_ESYS;
 }
@@ -67,7 +87,9 @@ void mpi_probe_wait(MPI_Comm comm, int src, MPI_Message *m, MPI_Status *st)
     uint64_t backoff = 0;
     for (int looks = 0;; looks++) {
         int flag = 0;
+        mpi_lock();
         MPI_Improbe(src, MPI_ANY_TAG, comm, &flag, m, st);
+        mpi_unlock();
         if (flag) return;
         if (looks >= SPINS) mpi_backoff(&backoff);
     }
@@ -85,14 +107,18 @@ int mpi_take(MPI_Message *m, const MPI_Status *st, unsigned char **buf, size_t *
             /* Taken all the same, into nothing: a message left unreceived
              * would block every later one of its sender. */
             unsigned char none;
+            mpi_lock();
             MPI_Mrecv(&none, 0, MPI_BYTE, m, MPI_STATUS_IGNORE);
+            mpi_unlock();
             return mp_set_error(MP_ENOMEM, "mpi pool: out of memory");
         }
         *buf = bigger;
         *cap = n ? n : 1;
     }
-    if (MPI_Mrecv(*buf, count, MPI_BYTE, m, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-        return mp_set_error(MP_ESYS, "mpi pool: MPI_Mrecv failed");
+    mpi_lock();
+    int rc = MPI_Mrecv(*buf, count, MPI_BYTE, m, MPI_STATUS_IGNORE);
+    mpi_unlock();
+    if (rc != MPI_SUCCESS) return mp_set_error(MP_ESYS, "mpi pool: MPI_Mrecv failed");
     *len = n;
     return 0;
 }
