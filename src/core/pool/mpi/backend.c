@@ -309,9 +309,10 @@ static void mpi_release(void *data)
     int clean = 1;
     for (int i = 0; i < m->n; i++)
         if (m->w && m->w[i].present && !m->w[i].bye) clean = 0;
+    /* Sends to a dead worker: their copies are leaked, since MPI may still
+     * read them. */
     for (size_t i = 0; i < m->nreqs; i++)
-        MPI_Request_free(
-            &m->reqs[i]); /* their copies are leaked: MPI may still read them */
+        MPI_Request_free(&m->reqs[i]);
     if (m->spawned && !clean) mpi__state.groups[m->group].damaged = 1;
     free(m->w);
     free(m->reqs);

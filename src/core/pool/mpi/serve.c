@@ -1,10 +1,9 @@
 /* serve.c - a worker rank: it runs the initializer of each pool it is
  * started for, then the chunks of that pool's task messages, in order,
- * and answers each with its result message; a thread of its own beats
- * while it serves a pool, so that the pool can tell a silent worker from
- * a busy one. A task that finds a stop
+ * and answers each with its result message. A task that finds a stop
  * waiting behind it is dropped, not run (terminate), so that the next
- * pool starts clean. */
+ * pool starts clean. A thread of its own beats while it serves a pool,
+ * so that the pool can tell a silent worker from a busy one. */
 #include <stdlib.h>
 #include <string.h>
 
