@@ -10,33 +10,7 @@
  * only with MPROC_WITH_MPI (bench/run turns it on where it finds MPI). */
 #include <mproc/mpi.h>
 
-#include "mp_bench.h"
-
-static int trivial(const mp_obj *args, mp_obj **result)
-{
-    (void)args;
-    (void)result; /* left NULL: None */
-    return 0;
-}
-
-static mp_obj *int_list(uint64_t n)
-{
-    mp_obj *l = mp_obj_list(0);
-    if (!l) bench_die("pool_mpi_map: out of memory");
-    for (uint64_t i = 0; i < n; i++)
-        BENCH_CHECK(mp_obj_append(l, mp_obj_int((int64_t)i)));
-    return l;
-}
-
-static void map_once(mp_pool *p, const mp_obj *items, size_t chunksize)
-{
-    mp_obj *out = NULL;
-    BENCH_CHECK(mp_pool_map(p, trivial, items, chunksize, &out));
-    if (mp_obj_len(out) != mp_obj_len(items))
-        bench_die("pool_mpi_map: %zu results for %zu items", mp_obj_len(out),
-                  mp_obj_len(items));
-    mp_obj_free(out);
-}
+#include "pool_work.h"
 
 int main(int argc, char **argv)
 {

@@ -15,22 +15,17 @@
 #include <mproc.h>
 #include <mproc/mpi.h>
 
+#include "../pool/tasks.h"
+
 static mp_mpi_mode mode = MP_MPI_WORLD;
 
 #define WORKERS 2
 
 /* ---- tasks (they run in the workers) ---------------------------------------- */
 
-static int64_t int_at(const mp_obj *args, size_t i)
+static void task_sleep_ms(int64_t ms)
 {
-    int64_t v = 0;
-    mp_obj_get_int(mp_obj_item(args, i), &v);
-    return v;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    /* No POSIX here: MPI_Wtime is the clock the library already has. */
+    /* An Event nobody sets, waited on: a sleep without a POSIX call. */
     mp_event *e = NULL;
     if (mp_event_new(&e) == 0) {
         mp_event_wait(e, (double)ms / 1000.0);
@@ -38,45 +33,10 @@ static void sleep_ms(int64_t ms)
     }
 }
 
-/* sqr(x, wait=0): x*x after wait milliseconds. */
-static int sqr(const mp_obj *args, mp_obj **result)
-{
-    if (mp_obj_len(args) > 1) sleep_ms(int_at(args, 1));
-    int64_t x = int_at(args, 0);
-    *result = mp_obj_int(x * x);
-    return 0;
-}
-
-static int mul(const mp_obj *args, mp_obj **result)
-{
-    *result = mp_obj_int(int_at(args, 0) * int_at(args, 1));
-    return 0;
-}
-
-static int fails_on_3(const mp_obj *args, mp_obj **result)
-{
-    int64_t x = int_at(args, 0);
-    if (x == 3) return mp_pool_fail(result, 7, "no threes (%lld)", (long long)x);
-    *result = mp_obj_int(x);
-    return 0;
-}
-
-/* x bytes, byte i being (i + x) % 251. */
-static int pattern_bytes(const mp_obj *args, mp_obj **result)
-{
-    size_t n = (size_t)int_at(args, 0);
-    unsigned char *b = malloc(n ? n : 1);
-    for (size_t i = 0; b && i < n; i++)
-        b[i] = (unsigned char)((i + n) % 251);
-    *result = b ? mp_obj_bytes(b, n) : NULL;
-    free(b);
-    return b ? 0 : -1;
-}
-
 /* The worker's process id, after wait milliseconds. */
 static int whoami(const mp_obj *args, mp_obj **result)
 {
-    sleep_ms(int_at(args, 0));
+    task_sleep_ms(int_at(args, 0));
     *result = mp_obj_int(mp_current_process().pid);
     return 0;
 }
@@ -87,21 +47,6 @@ static int exits_on_3(const mp_obj *args, mp_obj **result)
     int64_t x = int_at(args, 0);
     if (x == 3) _Exit(3);
     *result = mp_obj_int(x);
-    return 0;
-}
-
-static int64_t init_seen = -1;
-
-static int remember(const mp_obj *args)
-{
-    init_seen = int_at(args, 0);
-    return 0;
-}
-
-static int what_init_saw(const mp_obj *args, mp_obj **result)
-{
-    (void)args;
-    *result = mp_obj_int(init_seen);
     return 0;
 }
 
@@ -121,24 +66,6 @@ static mp_pool *pool_with(mp_pool_init_fn init, const mp_obj *initargs)
 static mp_pool *pool_new(void)
 {
     return pool_with(NULL, NULL);
-}
-
-static mp_obj *range(int64_t n)
-{
-    mp_obj *l = mp_obj_list(0);
-    for (int64_t i = 0; i < n; i++)
-        mp_obj_append(l, mp_obj_int(i));
-    return l;
-}
-
-static int squares(const mp_obj *list, int64_t n)
-{
-    if (!list || mp_obj_len(list) != (size_t)n) return 0;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t v;
-        if (mp_obj_get_int(mp_obj_item(list, (size_t)i), &v) < 0 || v != i * i) return 0;
-    }
-    return 1;
 }
 
 static void close_join(mp_pool *p)
@@ -428,7 +355,7 @@ static void test_terminate(void)
         mp_obj_append(items, MP_TUPLE(mp_obj_int(i), mp_obj_int(100)));
     mp_async_result *res = NULL;
     CU_ASSERT_EQUAL_FATAL(mp_pool_starmap_async(p, sqr, items, 1, &res), 0);
-    sleep_ms(50);
+    task_sleep_ms(50);
     CU_ASSERT_EQUAL(mp_pool_terminate(p), 0);
     const mp_obj *v = NULL;
     CU_ASSERT_EQUAL(mp_async_result_get(res, 10, &v), MP_ESTATE);

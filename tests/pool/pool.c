@@ -5,52 +5,15 @@
 #include <string.h>
 
 #include "fault.h"
+#include "tasks.h"
 #include "test.h"
 
+static void task_sleep_ms(int64_t ms)
+{
+    mpt_sleep_us((uint64_t)ms * 1000u);
+}
+
 /* ---- tasks (they run in the workers) ---------------------------------------- */
-
-static int64_t int_at(const mp_obj *args, size_t i)
-{
-    int64_t v = 0;
-    mp_obj_get_int(mp_obj_item(args, i), &v);
-    return v;
-}
-
-/* sqr(x, wait=0): x*x after wait milliseconds. */
-static int sqr(const mp_obj *args, mp_obj **result)
-{
-    if (mp_obj_len(args) > 1) mpt_sleep_us((uint64_t)int_at(args, 1) * 1000u);
-    int64_t x = int_at(args, 0);
-    *result = mp_obj_int(x * x);
-    return 0;
-}
-
-static int mul(const mp_obj *args, mp_obj **result)
-{
-    *result = mp_obj_int(int_at(args, 0) * int_at(args, 1));
-    return 0;
-}
-
-/* x, but fails with 7 and a message for x == 3. */
-static int fails_on_3(const mp_obj *args, mp_obj **result)
-{
-    int64_t x = int_at(args, 0);
-    if (x == 3) return mp_pool_fail(result, 7, "no threes (%lld)", (long long)x);
-    *result = mp_obj_int(x);
-    return 0;
-}
-
-/* x bytes, byte i being (i + x) % 251. */
-static int pattern_bytes(const mp_obj *args, mp_obj **result)
-{
-    size_t n = (size_t)int_at(args, 0);
-    unsigned char *b = malloc(n ? n : 1);
-    for (size_t i = 0; b && i < n; i++)
-        b[i] = (unsigned char)((i + n) % 251);
-    *result = b ? mp_obj_bytes(b, n) : NULL;
-    free(b);
-    return b ? 0 : -1;
-}
 
 /* The worker's process id. */
 static int whoami(const mp_obj *args, mp_obj **result)
@@ -60,25 +23,10 @@ static int whoami(const mp_obj *args, mp_obj **result)
     return 0;
 }
 
-static int64_t init_seen = -1;
-
-static int remember(const mp_obj *args)
-{
-    init_seen = int_at(args, 0);
-    return 0;
-}
-
 static int init_fails(const mp_obj *args)
 {
     (void)args;
     return 5;
-}
-
-static int what_init_saw(const mp_obj *args, mp_obj **result)
-{
-    (void)args;
-    *result = mp_obj_int(init_seen);
-    return 0;
 }
 
 /* ---- helpers ------------------------------------------------------------------- */
@@ -89,25 +37,6 @@ static mp_pool *pool_of(int n, mp_start_method m)
     mp_pool *p = NULL;
     MPT_EQ(mp_pool_new_config(&p, &cfg), 0);
     return p;
-}
-
-static mp_obj *range(int64_t n)
-{
-    mp_obj *l = mp_obj_list(0);
-    for (int64_t i = 0; i < n; i++)
-        mp_obj_append(l, mp_obj_int(i));
-    return l;
-}
-
-/* 1 if list holds i*i at each i < n. */
-static int squares(const mp_obj *list, int64_t n)
-{
-    if (!list || mp_obj_len(list) != (size_t)n) return 0;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t v;
-        if (mp_obj_get_int(mp_obj_item(list, (size_t)i), &v) < 0 || v != i * i) return 0;
-    }
-    return 1;
 }
 
 static mp_obj *args2(int64_t a, int64_t b)
