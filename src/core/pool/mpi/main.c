@@ -21,6 +21,10 @@ void mp_mpi_finalize(void)
     mpi_state *st = &mpi__state;
     if (!st->started || st->finalized || st->rank != 0) return;
     st->finalized = 1;
+    /* The program finalized MPI itself: nothing can be sent any more. */
+    int done = 0;
+    MPI_Finalized(&done);
+    if (done) return;
     /* A send to a dead rank would wait forever. */
     unsigned char none = 0;
     for (int r = 1; r < st->size; r++)
