@@ -1,8 +1,9 @@
-/* handler.c - the pool's thread in the parent: it sends pending chunks
- * to workers with room, takes results (through its backend), and looks at the workers
- * often enough that a dead one is noticed within about CHECK_NS +
- * IDLE_WAIT (docs/pool.md). Submitting threads wake it with a nudge
- * through the result queue when it may sleep, so it sleeps in one place. */
+/* handler.c - the pool's thread in the parent: through its backend, it
+ * sends pending chunks to workers with room, takes results, and looks at
+ * the workers often enough that a dead one is noticed within about
+ * CHECK_NS + IDLE_WAIT (docs/pool.md). Submitting threads wake it with a
+ * nudge through the result queue when it may sleep, so it sleeps in one
+ * place. */
 #include <stdlib.h>
 #include <string.h>
 
