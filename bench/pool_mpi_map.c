@@ -20,16 +20,6 @@ int main(int argc, char **argv)
     mp_mpi_pool_config cfg = {MP_MPI_AUTO, 0, NULL, NULL, NULL};
     mp_pool *p;
     BENCH_CHECK(mp_mpi_pool_new(&p, &cfg));
-    mp_obj *warm = int_list(count / 100 + 10), *items = int_list(count);
-    map_once(p, warm, (size_t)chunksize);
-    uint64_t t0 = bench_now_ns();
-    map_once(p, items, (size_t)chunksize);
-    uint64_t ns = bench_now_ns() - t0;
-    BENCH_CHECK(mp_pool_close(p));
-    BENCH_CHECK(mp_pool_join(p));
-    mp_pool_free(p);
-    mp_obj_free(warm);
-    mp_obj_free(items);
-    bench_report(bench_per_s(count, ns), "tasks/s");
+    timed_map(p, chunksize, count);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* pool_work.h - what pool_map.c and pool_mpi_map.c share: the trivial
- * task, the list of items, and a map checked for its length. */
+ * task, the list of items, a map checked for its length, and the timed
+ * run itself. */
 #ifndef MP_BENCH_POOL_WORK_H
 #define MP_BENCH_POOL_WORK_H
 
@@ -29,6 +30,23 @@ static inline void map_once(mp_pool *p, const mp_obj *items, size_t chunksize)
         bench_die("pool bench: %zu results for %zu items", mp_obj_len(out),
                   mp_obj_len(items));
     mp_obj_free(out);
+}
+
+/* Runs one small map untimed, then times the map of count items in chunks
+ * of chunksize, closes and frees p, and prints tasks per second. */
+static inline void timed_map(mp_pool *p, uint64_t chunksize, uint64_t count)
+{
+    mp_obj *warm = int_list(count / 100 + 10), *items = int_list(count);
+    map_once(p, warm, (size_t)chunksize);
+    uint64_t t0 = bench_now_ns();
+    map_once(p, items, (size_t)chunksize);
+    uint64_t ns = bench_now_ns() - t0;
+    BENCH_CHECK(mp_pool_close(p));
+    BENCH_CHECK(mp_pool_join(p));
+    mp_pool_free(p);
+    mp_obj_free(warm);
+    mp_obj_free(items);
+    bench_report(bench_per_s(count, ns), "tasks/s");
 }
 
 #endif
