@@ -225,10 +225,8 @@ static int mpi_receive(mp_pool *pool, double timeout)
         if (left <= 0) return 0;
         /* Nothing from MPI: wait for a nudge a little, the longer the
          * longer nothing came. */
-        if (backoff < 1000) backoff = 1000;
-        double wait = (double)backoff * 1e-9;
+        double wait = (double)mpi_backoff_next(&backoff) * 1e-9;
         if (mp__pool_receive_local(pool, wait < left ? wait : left)) return 1;
-        backoff = backoff * 2 > 1000000 ? 1000000 : backoff * 2;
     }
 }
 

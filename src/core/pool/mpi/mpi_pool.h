@@ -100,8 +100,10 @@ int mpi_send_result(MPI_Comm comm, int dest, const void *msg, size_t len);
  * MPI's blocking calls do. */
 void mpi_probe_wait(MPI_Comm comm, int src, MPI_Message *m, MPI_Status *st);
 
-/* Sleeps a little, the longer the longer nothing came: *backoff_ns grows
- * by doubling up to a millisecond. */
+/* How long to wait when nothing came: *backoff_ns (0 to start) grows by
+ * doubling from a microsecond to a millisecond. mpi_backoff sleeps that
+ * long. */
+uint64_t mpi_backoff_next(uint64_t *backoff_ns);
 void mpi_backoff(uint64_t *backoff_ns);
 
 /* Takes the message m (count bytes by st) into *buf, growing it. */

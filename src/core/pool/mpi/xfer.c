@@ -75,11 +75,16 @@ int mpi_send_result(MPI_Comm comm, int dest, const void *msg, size_t len)
     return rc == MPI_SUCCESS ? 0 : MP_ESYS;
 }
 
+uint64_t mpi_backoff_next(uint64_t *backoff_ns)
+{
+    uint64_t now = *backoff_ns < BACKOFF_MIN ? BACKOFF_MIN : *backoff_ns;
+    *backoff_ns = now * 2 > BACKOFF_MAX ? BACKOFF_MAX : now * 2;
+    return now;
+}
+
 void mpi_backoff(uint64_t *backoff_ns)
 {
-    if (*backoff_ns < BACKOFF_MIN) *backoff_ns = BACKOFF_MIN;
-    mp__pool_sleep_ns(*backoff_ns);
-    *backoff_ns = *backoff_ns * 2 > BACKOFF_MAX ? BACKOFF_MAX : *backoff_ns * 2;
+    mp__pool_sleep_ns(mpi_backoff_next(backoff_ns));
 }
 
 void mpi_probe_wait(MPI_Comm comm, int src, MPI_Message *m, MPI_Status *st)
